@@ -1,0 +1,237 @@
+"""The `accord` command.
+
+Each subcommand parses its arguments, sets Django up, and calls one service or
+management command; the work itself lives in the apps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+
+DEMO_HOST = "127.0.0.1"
+DEMO_PORT = 8000
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
+    import django
+
+    django.setup()
+
+
+def _migrate(verbosity: int = 0) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=verbosity)
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["accord manage", *args.rest])
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate(verbosity=1)
+    return 0
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    _setup_django()
+    import getpass
+
+    from accord.accounts import services
+    from accord.core.errors import AccordError
+
+    password = args.password or os.environ.get("ACCORD_NEW_USER_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("accord createuser: give --password or set ACCORD_NEW_USER_PASSWORD", file=sys.stderr)
+            return 2
+        password = getpass.getpass("Password: ")
+    try:
+        user = services.create_user(
+            username=args.username,
+            email=args.email,
+            role=args.role,
+            password=password,
+            team_name=args.team,
+            first_name=args.first_name,
+            last_name=args.last_name,
+        )
+    except AccordError as error:
+        print(f"accord createuser: {error.message}", file=sys.stderr)
+        return 2
+    print(f"Created {user.username} ({user.get_role_display()}).")
+    return 0
+
+
+def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "accord.config.wsgi:application",
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--worker-class", "sync",
+        "--access-logfile", "-",
+        "--graceful-timeout", "10",
+    ]
+
+
+def _worker_argv() -> list[str]:
+    return [sys.executable, "-m", "accord.cli", "worker"]
+
+
+def _run_children(commands: list[list[str]]) -> int:
+    """Run the server (and worker) until Ctrl-C, then stop them all."""
+    children = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            for child in children:
+                code = child.poll()
+                if code is not None:
+                    stop()
+                    for other in children:
+                        other.wait()
+                    return code
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                children[0].wait(timeout=1)
+    except KeyboardInterrupt:
+        stop()
+        for child in children:
+            child.wait()
+        return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()
+    _migrate()
+    commands = [_gunicorn_argv(args.host, args.port, args.workers)]
+    if args.with_worker:
+        commands.append(_worker_argv())
+    print(f"Accord is at http://{args.host}:{args.port}/", flush=True)
+    return _run_children(commands)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.core.management import call_command
+
+    options = {"queue_name": args.queue}
+    if args.batch:
+        options["batch"] = True
+    call_command("db_worker", **options)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_django()
+    from accord.demo import services as demo
+
+    _migrate()
+    logins = demo.load_demo(seed=args.seed, scale=args.scale, reset=args.reset, progress=True)
+    print()
+    print(f"Accord demo: http://{args.host}:{args.port}/")
+    print(f"Logins (password for all: {demo.DEMO_PASSWORD})")
+    for login in logins:
+        print(f"  {login.username:<10} {login.role_label}")
+    sys.stdout.flush()
+    if args.no_serve:
+        return 0
+    return _run_children([_gunicorn_argv(args.host, args.port, args.workers), _worker_argv()])
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accord",
+        description="Accord: one revenue team, marketing and sales on one system.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    demo = sub.add_parser(
+        "demo",
+        help="load the simulated company and serve it",
+        description="Migrate the database, load a seeded simulation of an 18-month company, "
+        "create one login per role, and serve the app.",
+    )
+    demo.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
+    demo.add_argument("--scale", type=float, default=1.0, help="size multiplier (1 = 20,000 contacts)")
+    demo.add_argument("--reset", action="store_true", help="delete existing data and load again")
+    demo.add_argument("--no-serve", action="store_true", help="load the data, then exit")
+    demo.add_argument("--host", default=DEMO_HOST)
+    demo.add_argument("--port", type=int, default=DEMO_PORT)
+    demo.add_argument("--workers", type=int, default=3, help="web server processes")
+    demo.set_defaults(handler=cmd_demo)
+
+    serve = sub.add_parser(
+        "serve", help="serve the web app and API", description="Migrate, then serve with gunicorn sync workers."
+    )
+    serve.add_argument("--host", default=DEMO_HOST)
+    serve.add_argument("--port", type=int, default=DEMO_PORT)
+    serve.add_argument("--workers", type=int, default=3, help="web server processes")
+    serve.add_argument("--with-worker", action="store_true", help="also run a background worker")
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser(
+        "worker", help="run background jobs", description="Run queued background tasks as they arrive."
+    )
+    worker.add_argument("--queue", default="default", help="queue to take tasks from")
+    worker.add_argument("--batch", action="store_true", help="exit once the queue is empty")
+    worker.set_defaults(handler=cmd_worker)
+
+    createuser = sub.add_parser(
+        "createuser", help="create a login", description="Create a user with a role."
+    )
+    createuser.add_argument("username")
+    createuser.add_argument("--email", required=True)
+    createuser.add_argument(
+        "--role",
+        required=True,
+        choices=["marketing", "sales_rep", "sales_manager", "revops_admin", "executive"],
+    )
+    createuser.add_argument("--team", help="team name (created if missing)")
+    createuser.add_argument("--first-name", default="")
+    createuser.add_argument("--last-name", default="")
+    createuser.add_argument("--password", help="else ACCORD_NEW_USER_PASSWORD, else asked")
+    createuser.set_defaults(handler=cmd_createuser)
+
+    migrate = sub.add_parser("migrate", help="create or update the database tables")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    manage = sub.add_parser(
+        "manage",
+        help="run a Django management command",
+        description="Pass the remaining arguments to Django's management commands.",
+        add_help=False,
+    )
+    manage.add_argument("rest", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Typed settings read from ACCORD_* environment variables.
+
+Every setting has a default that runs the demo on an embedded SQLite database, so
+a clean clone needs no configuration; production differs by environment only.
+A malformed value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = _bool("ACCORD_DEBUG", False)
+DATA_DIR = Path(_str("ACCORD_DATA_DIR", str(PROJECT_ROOT / "data"))).resolve()
+# Empty means the embedded SQLite database under DATA_DIR.
+DATABASE_URL = _str("ACCORD_DATABASE_URL", "")
+# A fixed, public key is acceptable only for the local demo; production must set its own.
+SECRET_KEY = _str("ACCORD_SECRET_KEY", "")
+ALLOWED_HOSTS = _list("ACCORD_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = _list("ACCORD_CSRF_TRUSTED_ORIGINS", [])
+TIME_ZONE = _str("ACCORD_TIME_ZONE", "UTC")
+CURRENCY = _str("ACCORD_CURRENCY", "USD").upper()
+SECURE_COOKIES = _bool("ACCORD_SECURE_COOKIES", False)
+EMAIL_URL_HOST = _str("ACCORD_EMAIL_HOST", "localhost")
+EMAIL_PORT = _int("ACCORD_EMAIL_PORT", 25)
+EMAIL_FROM = _str("ACCORD_EMAIL_FROM", "accord@localhost")
+TASKS_IMMEDIATE = _bool("ACCORD_TASKS_IMMEDIATE", False)
+API_PAGE_SIZE_MAX = _int("ACCORD_API_PAGE_SIZE_MAX", 500)
+
+if len(CURRENCY) != 3 or not CURRENCY.isalpha():
+    raise ImproperlyConfigured(f"ACCORD_CURRENCY must be a three-letter ISO code, got {CURRENCY!r}")
+if DATABASE_URL and not DATABASE_URL.startswith(("postgres://", "postgresql://", "sqlite://")):
+    raise ImproperlyConfigured(
+        "ACCORD_DATABASE_URL must start with postgresql:// or sqlite://, "
+        f"got {DATABASE_URL.split('://')[0]!r}"
+    )

@@ -1,0 +1,30 @@
+"""Role-aware navigation: each role sees the sections it can use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.core.permissions import Action, can
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    action: Action | None = None
+
+
+ITEMS = (
+    NavItem("Home", "home"),
+    NavItem("Contacts", "contacts", Action.VIEW_RECORDS),
+    NavItem("Accounts", "accounts", Action.VIEW_RECORDS),
+    NavItem("Campaigns", "campaigns", Action.VIEW_CAMPAIGNS),
+    NavItem("Deals", "deals", Action.VIEW_RECORDS),
+    NavItem("Jobs", "jobs"),
+    NavItem("API tokens", "tokens", Action.MANAGE_OWN_TOKENS),
+    NavItem("Admin", "admin:index", Action.USE_ADMIN),
+)
+
+
+def items_for(user) -> list[NavItem]:
+    return [item for item in ITEMS if item.action is None or can(user, item.action)]
