@@ -2,7 +2,24 @@
 
 import os
 
+import pytest
+
 # Playwright drives the browser from the test thread while live_server serves in another;
 # Django's async-safety check would refuse ORM calls from the test thread otherwise.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-os.environ.setdefault("ACCORD_TASKS_IMMEDIATE", "true")
+
+IMMEDIATE_TASKS = {
+    "default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend", "QUEUES": ["default"]}
+}
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_immediately(settings):
+    """Run enqueued tasks in-process; tests of the real worker override this."""
+    settings.TASKS = IMMEDIATE_TASKS
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher costs ~0.5 s per password by design; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

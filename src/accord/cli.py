@@ -132,7 +132,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     _setup_django()
     from django.core.management import call_command
 
-    options = {"queue_name": args.queue}
+    options = {"queue_name": args.queue, "startup_delay": False}
     if args.batch:
         options["batch"] = True
     call_command("db_worker", **options)
@@ -154,6 +154,47 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     return _run_children([_gunicorn_argv(args.host, args.port, args.workers), _worker_argv()])
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    _setup_django()
+    import time
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+    from rich.table import Table
+
+    from accord.core.models import Job
+
+    console = Console()
+    if args.watch is None:
+        table = Table("id", "job", "status", "progress", "by", "created")
+        for job in Job.objects.select_related("created_by")[: args.limit]:
+            progress = f"{job.progress_done:,}/{job.progress_total:,}" if job.progress_total else ""
+            table.add_row(
+                str(job.pk), job.title, job.get_status_display(), progress,
+                job.created_by.username if job.created_by else "", f"{job.created_at:%Y-%m-%d %H:%M}",
+            )
+        console.print(table)
+        return 0
+    try:
+        job = Job.objects.get(pk=args.watch)
+    except Job.DoesNotExist:
+        console.print(f"accord jobs: no job {args.watch}")
+        return 2
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[message]}"),
+        console=console,
+    ) as bar:
+        task_id = bar.add_task(job.title, total=job.progress_total, message=job.message)
+        while True:
+            job.refresh_from_db()
+            bar.update(task_id, completed=job.progress_done, total=job.progress_total, message=job.message)
+            if job.is_finished:
+                break
+            time.sleep(0.5)
+    console.print(f"{job.title}: {job.get_status_display()}" + (f" ({job.error})" if job.error else ""))
+    return 0 if job.status == Job.Status.SUCCEEDED else 1
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -212,6 +253,13 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--last-name", default="")
     createuser.add_argument("--password", help="else ACCORD_NEW_USER_PASSWORD, else asked")
     createuser.set_defaults(handler=cmd_createuser)
+
+    jobs = sub.add_parser(
+        "jobs", help="list background jobs or watch one", description="List recent jobs, or follow one's progress."
+    )
+    jobs.add_argument("--watch", type=int, metavar="ID", help="show a live progress bar for this job")
+    jobs.add_argument("--limit", type=int, default=20)
+    jobs.set_defaults(handler=cmd_jobs)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")
     migrate.set_defaults(handler=cmd_migrate)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -92,6 +94,9 @@ def _database() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # A file, not Django's in-memory default, so a real `accord worker` process and
+        # the live test server can share the test database; one per test process.
+        "TEST": {"NAME": str(Path(tempfile.gettempdir()) / f"accord-test-{os.getpid()}.sqlite3")},
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the
             # busy timeout instead of one failing with "database is locked" on upgrade.
@@ -159,8 +164,12 @@ TASKS = {
     }
 }
 
-EMAIL_HOST = env.EMAIL_URL_HOST
-EMAIL_PORT = env.EMAIL_PORT
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {"host": env.EMAIL_HOST, "port": env.EMAIL_PORT},
+    }
+}
 DEFAULT_FROM_EMAIL = env.EMAIL_FROM
 
 NINJA_PAGINATION_MAX_LIMIT = env.API_PAGE_SIZE_MAX

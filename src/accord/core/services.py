@@ -6,13 +6,17 @@ million rows can report on every row without turning into a million UPDATEs.
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from accord.core.models import Job
+
+logger = logging.getLogger(__name__)
 
 
 def create_job(*, kind: str, title: str, created_by=None, params: dict | None = None,
@@ -75,3 +79,22 @@ def fail_job(*, job: Job, error: str) -> Job:
     job.error = error
     job.save(update_fields=["status", "finished_at", "error"])
     return job
+
+
+def run_job(*, job_id: int, work: Callable[[Job, ProgressReporter], dict[str, Any] | None]) -> Job:
+    """Run `work` for a queued job, recording start, progress, result or failure.
+
+    Idempotent: a task delivered twice (a worker killed after finishing, then retried)
+    finds the job finished and does nothing.
+    """
+    job = Job.objects.get(pk=job_id)
+    if job.is_finished:
+        return job
+    start_job(job=job)
+    try:
+        result = work(job, ProgressReporter(job))
+    except Exception as error:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        fail_job(job=job, error=f"{type(error).__name__}: {error}")
+        return job
+    return finish_job(job=job, result=result or {})
