@@ -55,7 +55,17 @@ _EVERY_ROLE = {A.VIEW_RECORDS, A.VIEW_CAMPAIGNS, A.VIEW_ANALYTICS, A.MANAGE_OWN_
 MATRIX: dict[Role, frozenset[Action]] = {
     Role.MARKETING: frozenset(
         _EVERY_ROLE
-        | {A.EDIT_CONTACTS, A.EDIT_CAMPAIGNS, A.IMPORT_DATA, A.COMMENT, A.EDIT_CONTENT, A.EDIT_SCORING}
+        | {
+            A.EDIT_CONTACTS,
+            A.EDIT_CAMPAIGNS,
+            A.IMPORT_DATA,
+            A.COMMENT,
+            A.EDIT_CONTENT,
+            A.EDIT_SCORING,
+            # The SLA and the goals are joint commitments: each side edits its half.
+            A.EDIT_SLA,
+            A.EDIT_GOALS,
+        }
     ),
     Role.SALES_REP: frozenset(
         _EVERY_ROLE | {A.EDIT_CONTACTS, A.EDIT_DEALS, A.GIVE_LEAD_FEEDBACK, A.COMMENT}
