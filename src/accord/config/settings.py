@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accord.deals",
     "accord.planning",
     "accord.sla",
+    "accord.imports",
     "accord.notifications",
     "accord.collaboration",
     "accord.analytics",
