@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "accord.core",
     "accord.accounts",
     "accord.capture",
+    "accord.scoring",
     "accord.lifecycle",
     "accord.deals",
     "accord.planning",
