@@ -262,6 +262,7 @@ class CostEntry(models.Model):
 
     class Meta:
         ordering = ["-date", "-id"]
+        verbose_name_plural = "cost entries"
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="cost_not_negative"),
         ]
