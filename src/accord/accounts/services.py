@@ -10,8 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accord.accounts.models import ApiToken, Team, User
-from accord.core.errors import Conflict, ValidationFailed
-from accord.core.permissions import Role
+from accord.core.errors import Conflict, NotFound, ValidationFailed
+from accord.core.permissions import Action, Role, require
 
 TOKEN_PREFIX = "acc_"
 
@@ -75,3 +75,21 @@ def revoke_api_token(*, token: ApiToken) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+def issue_own_api_token(
+    *, user: User, name: str, expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Issue the user a token of their own, as asked through the API or the profile page."""
+    require(user, Action.MANAGE_OWN_TOKENS)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationFailed("The expiry must be in the future.", field="expires_at")
+    return issue_api_token(user=user, name=name, expires_at=expires_at)
+
+
+def revoke_own_api_token(*, user: User, token: ApiToken) -> ApiToken:
+    """Revoke one of the user's own tokens; revoking twice keeps the first time."""
+    require(user, Action.MANAGE_OWN_TOKENS)
+    if token.user_id != user.pk:
+        raise NotFound(f"No API token {token.pk}.")
+    return revoke_api_token(token=token)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+import datetime as dt
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 
 from accord.capture.models import Account, Campaign, Contact, Touchpoint
-from accord.core.errors import NotFound
+from accord.core.errors import NotFound, ValidationFailed
 from accord.core.permissions import Action, can, owner_scope, sees_everything
+
+# What a contact shows in lists and the API, fetched in the same query.
+CONTACT_RELATED = ("account", "owner", "original_campaign")
 
 
 def contacts_visible_to(*, user) -> QuerySet[Contact]:
@@ -38,20 +44,125 @@ def touchpoints_visible_to(*, user) -> QuerySet[Touchpoint]:
 
 def contact_for(*, user, contact_id: int) -> Contact:
     try:
-        return contacts_visible_to(user=user).get(pk=contact_id)
+        return contacts_visible_to(user=user).select_related(*CONTACT_RELATED).get(pk=contact_id)
     except Contact.DoesNotExist:
         raise NotFound(f"No contact {contact_id}.") from None
 
 
 def account_for(*, user, account_id: int) -> Account:
     try:
-        return accounts_visible_to(user=user).get(pk=account_id)
+        return accounts_visible_to(user=user).select_related("owner").get(pk=account_id)
     except Account.DoesNotExist:
         raise NotFound(f"No account {account_id}.") from None
 
 
 def campaign_for(*, user, campaign_id: int) -> Campaign:
     try:
-        return campaigns_visible_to(user=user).get(pk=campaign_id)
+        return campaigns_visible_to(user=user).select_related("owner").get(pk=campaign_id)
     except Campaign.DoesNotExist:
         raise NotFound(f"No campaign {campaign_id}.") from None
+
+
+# A reference in a write (a contact's account_id, a deal's source_campaign_id) to a record
+# the caller cannot see is bad input naming that field, not a 404 of the whole request.
+def account_to_link(*, user, account_id: int, field: str = "account_id") -> Account:
+    """Return the visible account with this id, or raise ValidationFailed naming the field."""
+    account = accounts_visible_to(user=user).filter(pk=account_id).first()
+    if account is None:
+        raise ValidationFailed(f"No account {account_id}.", field=field)
+    return account
+
+
+def campaign_to_link(*, user, campaign_id: int, field: str) -> Campaign:
+    """Return the visible campaign with this id, or raise ValidationFailed naming the field."""
+    campaign = campaigns_visible_to(user=user).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise ValidationFailed(f"No campaign {campaign_id}.", field=field)
+    return campaign
+
+
+def contact_list(
+    *,
+    user,
+    lifecycle_stage: str | None = None,
+    owner_id: int | None = None,
+    account_id: int | None = None,
+    lead_source: str | None = None,
+    email: str | None = None,
+    q: str | None = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+) -> QuerySet[Contact]:
+    """Return the visible contacts matching every filter given, newest first."""
+    contacts = contacts_visible_to(user=user).select_related(*CONTACT_RELATED)
+    if lifecycle_stage is not None:
+        contacts = contacts.filter(lifecycle_stage=lifecycle_stage)
+    if owner_id is not None:
+        contacts = contacts.filter(owner_id=owner_id)
+    if account_id is not None:
+        contacts = contacts.filter(account_id=account_id)
+    if lead_source is not None:
+        contacts = contacts.filter(lead_source=lead_source)
+    if email is not None:
+        # Lower(email) is what the unique index holds, so the lookup uses it.
+        contacts = contacts.alias(email_ci=Lower("email")).filter(email_ci=email.strip().lower())
+    if q is not None and q.strip():
+        contacts = contacts.filter(_name_or_email_starts_with(q.strip()))
+    if created_after is not None:
+        contacts = contacts.filter(created_at__gte=created_after)
+    if created_before is not None:
+        contacts = contacts.filter(created_at__lt=created_before)
+    return contacts.order_by("-created_at", "-id")
+
+
+def _name_or_email_starts_with(q: str) -> Q:
+    words = q.split()
+    match = (
+        Q(first_name__istartswith=q) | Q(last_name__istartswith=q) | Q(email__istartswith=q)
+    )
+    if len(words) == 2:
+        match |= Q(first_name__istartswith=words[0], last_name__istartswith=words[1])
+    return match
+
+
+def account_list(
+    *,
+    user,
+    segment: str | None = None,
+    region: str | None = None,
+    industry: str | None = None,
+    owner_id: int | None = None,
+    domain: str | None = None,
+    q: str | None = None,
+) -> QuerySet[Account]:
+    """Return the visible accounts matching every filter given, by name."""
+    accounts = accounts_visible_to(user=user).select_related("owner")
+    if segment is not None:
+        accounts = accounts.filter(segment=segment)
+    if region is not None:
+        accounts = accounts.filter(region=region)
+    if industry is not None:
+        accounts = accounts.filter(industry=industry)
+    if owner_id is not None:
+        accounts = accounts.filter(owner_id=owner_id)
+    if domain is not None:
+        accounts = accounts.alias(domain_ci=Lower("domain")).filter(domain_ci=domain.strip().lower())
+    if q is not None and q.strip():
+        q = q.strip()
+        accounts = accounts.filter(Q(name__istartswith=q) | Q(domain__istartswith=q))
+    return accounts.order_by("name", "id")
+
+
+def campaign_list(
+    *, user, channel: str | None = None, status: str | None = None, owner_id: int | None = None
+) -> QuerySet[Campaign]:
+    """Return the visible campaigns matching every filter given, latest start first."""
+    campaigns = campaigns_visible_to(user=user).select_related("owner")
+    if channel is not None:
+        campaigns = campaigns.filter(channel=channel)
+    if status is not None:
+        campaigns = campaigns.filter(status=status)
+    if owner_id is not None:
+        campaigns = campaigns.filter(owner_id=owner_id)
+    # Campaigns not yet scheduled (no start date) come last; the id keeps pages stable.
+    return campaigns.order_by(F("start_date").desc(nulls_last=True), "name", "id")

@@ -1,0 +1,271 @@
+"""API schemas for accounts (companies), contacts and campaigns: In, Patch, Out and list filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+
+from accord.accounts.schemas import InSchema, Moment, ObjectId, UserRef, omittable
+from accord.capture.models import Account, Campaign, Contact, Industry, SizeBand
+from accord.core.vocabulary import Channel, LifecycleStage, Region, Segment
+
+# Choice fields as Literals, so the OpenAPI document lists the allowed values.
+# A blank value means "not known" where the model allows it.
+IndustryValue = Literal[tuple(["", *Industry.values])]
+SizeBandValue = Literal[tuple(["", *SizeBand.values])]
+RegionValue = Literal[tuple(["", *Region.values])]
+SegmentValue = Literal[tuple(Segment.values)]
+BlankableSegment = Literal[tuple(["", *Segment.values])]
+TradeChannelValue = Literal[tuple(Account.TradeChannel.values)]
+PresenceValue = Literal[tuple(Account.Presence.values)]
+SeniorityValue = Literal[tuple(Contact.Seniority.values)]
+ChannelValue = Literal[tuple(Channel.values)]
+LeadSourceValue = Literal[tuple(["", *Channel.values])]
+StageValue = Literal[tuple(LifecycleStage.values)]
+CampaignKindValue = Literal[tuple(Campaign.Kind.values)]
+CampaignStatusValue = Literal[tuple(Campaign.Status.values)]
+
+CountryCode = Annotated[
+    str,
+    Field(
+        pattern=r"^([A-Z]{2})?$", description="ISO 3166-1 alpha-2, upper case; blank if unknown."
+    ),
+]
+CurrencyCode = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code, upper case.")
+]
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Email = Annotated[
+    str,
+    Field(
+        max_length=254,
+        description="Stored trimmed and in lower case; unique regardless of case (409 if taken).",
+    ),
+]
+
+
+class AccountRef(Schema):
+    id: int
+    name: str
+
+
+class CampaignRef(Schema):
+    id: int
+    name: str
+
+
+# Accounts -------------------------------------------------------------------------------
+
+
+class AccountIn(InSchema):
+    name: str = Field(min_length=1, max_length=200)
+    domain: str = Field(
+        "",
+        max_length=253,
+        description="Web domain, stored in lower case; unique regardless of case.",
+    )
+    industry: IndustryValue = ""
+    size_band: SizeBandValue = ""
+    region: RegionValue = ""
+    country: CountryCode = ""
+    segment: SegmentValue = Segment.B2B.value
+    trade_channel: TradeChannelValue = Account.TradeChannel.DIRECT.value
+    presence: PresenceValue = Account.Presence.ONLINE.value
+    owner_id: ObjectId | None = Field(
+        None,
+        description="Who owns the account. Left out: the caller for sales roles, else nobody. "
+        "A rep may only name themselves, a manager someone in their team.",
+    )
+
+
+class AccountPatch(InSchema):
+    name: str = omittable(min_length=1, max_length=200)
+    domain: str = omittable(max_length=253)
+    industry: IndustryValue = omittable()
+    size_band: SizeBandValue = omittable()
+    region: RegionValue = omittable()
+    country: CountryCode = omittable()
+    segment: SegmentValue = omittable()
+    trade_channel: TradeChannelValue = omittable()
+    presence: PresenceValue = omittable()
+    owner_id: ObjectId | None = None
+
+
+class AccountOut(Schema):
+    id: int
+    name: str
+    domain: str
+    industry: str
+    size_band: str
+    region: str
+    country: str
+    segment: str
+    trade_channel: str
+    presence: str
+    owner: UserRef | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AccountFilters(Schema):
+    segment: SegmentValue | None = None
+    region: RegionValue | None = None
+    industry: IndustryValue | None = None
+    owner_id: ObjectId | None = None
+    domain: str | None = Field(None, max_length=253, description="Exact domain, any case.")
+    q: str | None = Field(
+        None, min_length=1, max_length=200, description="Name or domain starts with this, any case."
+    )
+
+
+# Contacts -------------------------------------------------------------------------------
+
+_STAGE_NOTE = (
+    "Read-only here: stage changes go through the lifecycle workflow, which records each "
+    "change; new contacts start as leads."
+)
+
+
+class ContactIn(InSchema):
+    email: Email | None = None
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+    phone: str = Field("", max_length=40)
+    title: str = Field("", max_length=150)
+    seniority: SeniorityValue = ""
+    account_id: ObjectId | None = Field(None, description="An account you can see.")
+    owner_id: ObjectId | None = Field(
+        None,
+        description="Who owns the contact. Left out: the caller for sales roles, else nobody. "
+        "A rep may only name themselves, a manager someone in their team.",
+    )
+    lead_source: LeadSourceValue = ""
+    original_campaign_id: ObjectId | None = None
+    country: CountryCode = ""
+    region: RegionValue = ""
+
+
+class ContactPatch(InSchema):
+    email: Email | None = None
+    first_name: str = omittable(max_length=100)
+    last_name: str = omittable(max_length=100)
+    phone: str = omittable(max_length=40)
+    title: str = omittable(max_length=150)
+    seniority: SeniorityValue = omittable()
+    account_id: ObjectId | None = None
+    owner_id: ObjectId | None = None
+    lead_source: LeadSourceValue = omittable()
+    original_campaign_id: ObjectId | None = None
+    country: CountryCode = omittable()
+    region: RegionValue = omittable()
+
+
+class ContactOut(Schema):
+    id: int
+    email: str | None
+    first_name: str
+    last_name: str
+    full_name: str
+    phone: str
+    title: str
+    seniority: str
+    account: AccountRef | None
+    owner: UserRef | None
+    lifecycle_stage: str = Field(description=_STAGE_NOTE)
+    stage_changed_at: dt.datetime | None
+    lead_source: str
+    original_campaign: CampaignRef | None
+    country: str
+    region: str
+    score: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ContactFilters(Schema):
+    lifecycle_stage: StageValue | None = None
+    owner_id: ObjectId | None = None
+    account_id: ObjectId | None = None
+    lead_source: LeadSourceValue | None = None
+    email: str | None = Field(None, max_length=254, description="Exact email, any case.")
+    q: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="First name, last name or email starts with this, any case; "
+        "two words match first and last name.",
+    )
+    created_after: Moment | None = Field(None, description="Created at or after this time.")
+    created_before: Moment | None = Field(None, description="Created before this time.")
+
+
+# Campaigns ------------------------------------------------------------------------------
+
+
+class CampaignIn(InSchema):
+    name: str = Field(min_length=1, max_length=200)
+    channel: ChannelValue
+    kind: CampaignKindValue = Campaign.Kind.OTHER.value
+    status: CampaignStatusValue = Campaign.Status.PLANNED.value
+    segment: BlankableSegment = ""
+    start_date: dt.date | None = None
+    end_date: dt.date | None = Field(None, description="On or after start_date.")
+    budget: Money = Decimal(0)
+    currency: CurrencyCode | None = Field(
+        None, description="ISO 4217; the site's currency if left out."
+    )
+    owner_id: ObjectId | None = Field(
+        None, description="Who runs the campaign; the caller if left out."
+    )
+    utm_source: str = Field("", max_length=100)
+    utm_medium: str = Field("", max_length=100)
+    utm_campaign: str = Field(
+        "", max_length=100, description="Unique regardless of case, so touches map to one campaign."
+    )
+    description: str = Field("", max_length=10_000)
+
+
+class CampaignPatch(InSchema):
+    name: str = omittable(min_length=1, max_length=200)
+    channel: ChannelValue = omittable()
+    kind: CampaignKindValue = omittable()
+    status: CampaignStatusValue = omittable()
+    segment: BlankableSegment = omittable()
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    budget: Money = omittable()
+    currency: CurrencyCode = omittable()
+    owner_id: ObjectId | None = None
+    utm_source: str = omittable(max_length=100)
+    utm_medium: str = omittable(max_length=100)
+    utm_campaign: str = omittable(max_length=100)
+    description: str = omittable(max_length=10_000)
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    channel: str
+    kind: str
+    status: str
+    segment: str
+    start_date: dt.date | None
+    end_date: dt.date | None
+    budget: Decimal
+    currency: str
+    owner: UserRef | None
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    description: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CampaignFilters(Schema):
+    channel: ChannelValue | None = None
+    status: CampaignStatusValue | None = None
+    owner_id: ObjectId | None = None
