@@ -3,8 +3,14 @@ from django.urls import include, path
 
 from accord.config.api import api
 
+admin.site.site_header = "Accord administration"
+admin.site.site_title = "Accord admin"
+admin.site.index_title = "Revenue operations"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("accord.capture.urls")),
+    path("", include("accord.deals.urls")),
     path("", include("accord.web.urls")),
 ]

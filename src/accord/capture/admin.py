@@ -1,0 +1,69 @@
+"""Admin for capture's tables, kept fast at a million contacts.
+
+Big foreign keys (contacts, accounts) use raw id inputs, not drop-downs or autocomplete
+queries over the whole table; changelists skip the unfiltered total count.
+"""
+
+from django.contrib import admin
+
+from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ("name", "domain", "industry", "size_band", "segment", "region", "owner", "created_at")
+    list_filter = ("segment", "region", "industry", "size_band", "trade_channel", "presence")
+    list_select_related = ("owner",)
+    search_fields = ("name", "domain", "external_id")
+    autocomplete_fields = ("owner",)
+    show_full_result_count = False
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "email", "account", "lifecycle_stage", "owner", "lead_source", "score", "created_at")
+    list_filter = ("lifecycle_stage", "lead_source", "region", "seniority")
+    list_select_related = ("account", "owner")
+    search_fields = ("email", "first_name", "last_name", "external_id")
+    raw_id_fields = ("account", "original_campaign")
+    # Stage and owner change only through lifecycle.services, which records the history
+    # and starts the SLA clock; score only through scoring.
+    readonly_fields = ("lifecycle_stage", "stage_changed_at", "owner", "score", "created_at", "updated_at")
+    show_full_result_count = False
+
+
+class CostEntryInline(admin.TabularInline):
+    model = CostEntry
+    extra = 0
+    fields = ("date", "amount", "currency", "impressions", "clicks", "source", "note")
+    ordering = ("-date",)
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "kind", "status", "start_date", "end_date", "budget", "owner")
+    list_filter = ("channel", "status", "kind", "segment")
+    list_select_related = ("owner",)
+    search_fields = ("name", "utm_campaign", "utm_source")
+    autocomplete_fields = ("owner",)
+    inlines = (CostEntryInline,)
+
+
+@admin.register(CostEntry)
+class CostEntryAdmin(admin.ModelAdmin):
+    list_display = ("campaign", "date", "amount", "currency", "impressions", "clicks", "source")
+    list_filter = ("source", "currency", "campaign__channel")
+    list_select_related = ("campaign",)
+    search_fields = ("campaign__name", "note")
+    autocomplete_fields = ("campaign",)
+    date_hierarchy = "date"
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    list_display = ("kind", "channel", "contact", "campaign", "occurred_at", "utm_campaign")
+    list_filter = ("channel", "kind")
+    list_select_related = ("contact", "campaign")
+    search_fields = ("external_id", "anonymous_id", "utm_campaign")
+    raw_id_fields = ("contact", "campaign")
+    show_full_result_count = False

@@ -1,0 +1,55 @@
+"""Admin for the handoff history: readable by admins, written only by lifecycle.services."""
+
+from django.contrib import admin
+
+from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """Show a history table without letting anyone rewrite it."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StageTransition)
+class StageTransitionAdmin(HistoryAdmin):
+    list_display = ("contact", "from_stage", "to_stage", "occurred_at", "by_user", "by_rule")
+    list_filter = ("to_stage", "from_stage")
+    list_select_related = ("contact", "by_user")
+    search_fields = ("contact__email", "by_rule", "reason")
+    raw_id_fields = ("contact",)
+
+
+@admin.register(LeadAssignment)
+class LeadAssignmentAdmin(HistoryAdmin):
+    list_display = ("contact", "owner", "assigned_at", "assigned_by", "rule")
+    list_filter = ("rule",)
+    list_select_related = ("contact", "owner", "assigned_by")
+    search_fields = ("contact__email", "owner__username", "rule")
+    raw_id_fields = ("contact",)
+
+
+@admin.register(LeadFeedback)
+class LeadFeedbackAdmin(HistoryAdmin):
+    list_display = ("contact", "decision", "reason", "by_user", "created_at")
+    list_filter = ("decision", "reason")
+    list_select_related = ("contact", "by_user")
+    search_fields = ("contact__email", "note")
+    raw_id_fields = ("contact",)
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ("kind", "subject", "contact", "deal", "user", "outcome", "occurred_at")
+    list_filter = ("kind", "outcome")
+    list_select_related = ("contact", "deal", "user")
+    search_fields = ("subject", "contact__email", "deal__name")
+    raw_id_fields = ("contact", "deal")
+    autocomplete_fields = ("user",)
+    show_full_result_count = False
