@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = 8000
@@ -144,7 +145,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from accord.demo import services as demo
 
     _migrate()
-    logins = demo.load_demo(seed=args.seed, scale=args.scale, reset=args.reset, progress=True)
+    logins = demo.load_demo(
+        seed=args.seed, scale=args.scale, reset=args.reset, progress=True, as_of=args.as_of
+    )
     print()
     print(f"Accord demo: http://{args.host}:{args.port}/")
     print(f"Logins (password for all: {demo.DEMO_PASSWORD})")
@@ -216,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
     demo.add_argument("--scale", type=float, default=1.0, help="size multiplier (1 = 20,000 contacts)")
     demo.add_argument("--reset", action="store_true", help="delete existing data and load again")
+    demo.add_argument(
+        "--as-of", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+        help="last simulated day (default: today, UTC)",
+    )
     demo.add_argument("--no-serve", action="store_true", help="load the data, then exit")
     demo.add_argument("--host", default=DEMO_HOST)
     demo.add_argument("--port", type=int, default=DEMO_PORT)

@@ -1,0 +1,32 @@
+"""The tables the demo writes and the ones a reset empties."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from accord.accounts.models import Team, User
+from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
+from accord.collaboration.models import Comment, ContentAsset
+from accord.deals.models import Deal, DealContact, DealStageChange, Pipeline, PipelineStage
+from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
+from accord.notifications.models import Notification
+from accord.planning.models import Goal
+
+InfluencingCampaign = Deal.influencing_campaigns.through
+
+# Every table the demo fills, parents before children.
+WRITTEN_MODELS: tuple[type[models.Model], ...] = (
+    Team, User, Campaign, CostEntry, Pipeline, PipelineStage, Account, Contact, Deal,
+    DealStageChange, DealContact, InfluencingCampaign, StageTransition, LeadAssignment,
+    LeadFeedback, Activity, Touchpoint, Goal, ContentAsset,
+)
+# The high-volume tables (and the cost rows, a fixed three thousand whatever the scale),
+# inserted without building model instances (services._insert_raw).
+EVENT_MODELS = frozenset({Contact, Touchpoint, StageTransition, Activity, CostEntry})
+# The CRM tables a reset empties, children first. A demo database is a sandbox: records
+# added by hand sit among generated ones and go with them; logins other than the demo's stay.
+CLEARED_MODELS: tuple[type[models.Model], ...] = (
+    Activity, DealStageChange, DealContact, InfluencingCampaign, Deal, PipelineStage, Pipeline,
+    LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,
+    Notification, Goal, Contact, Campaign, Account,
+)
