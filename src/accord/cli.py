@@ -271,6 +271,11 @@ def build_parser() -> argparse.ArgumentParser:
     jobs.add_argument("--limit", type=int, default=20)
     jobs.set_defaults(handler=cmd_jobs)
 
+    # Later subcommands live with their apps; each sets Django up only when it runs.
+    from accord.imports.cli import add_parser as add_import_parser
+
+    add_import_parser(sub)
+
     migrate = sub.add_parser("migrate", help="create or update the database tables")
     migrate.set_defaults(handler=cmd_migrate)
 

@@ -1,0 +1,204 @@
+"""Benchmark the contacts CSV import: a generated HubSpot-style file into SQLite and PostgreSQL.
+
+    .venv/bin/python bench/bench_import.py [--rows 1000000] [--postgres-url URL] [--workdir DIR]
+
+Generates a deterministic contacts export (seeded: the same file every time) in a temporary
+folder, imports it into a fresh SQLite database and, when --postgres-url or
+ACCORD_BENCH_PG_URL is given, into a fresh PostgreSQL database created next to the given one;
+then imports it a second time, which must report every row unchanged. Prints rows/s,
+seconds and peak RSS per run. Each database runs in its own process, so its settings and
+its peak memory are its own. --tracemalloc adds the Python heap's peak (and slows the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = [
+    "Record ID", "First Name", "Last Name", "Email", "Job Title", "Phone Number", "Company Name",
+    "Lifecycle Stage", "Lead Status", "Contact owner", "Original Source", "Create Date",
+    "Country/Region",
+]
+FIRST = ["Ada", "Bob", "Chen", "Dana", "Emil", "Fatima", "Gus", "Hana", "Ivan", "Jo", "Kofi",
+         "Lea", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tara", "Uma", "Vik",
+         "Wen", "Xavier", "Yara", "Zoe", "José", "Zoë", "Björn", "Siân"]
+LAST = ["Smith", "Jones", "Müller", "Garcia", "Chen", "Okafor", "Rossi", "Dubois", "Kowalski",
+        "Silva", "Tanaka", "Nguyen", "Ivanova", "Haddad", "O'Brien", "Johansson", "Patel",
+        "Kim", "Novak", "Santos"]
+TITLES = ["CEO", "CTO", "VP Marketing", "Marketing Manager", "Head of Sales", "Engineer",
+          "Analyst", "Director of Operations", "Procurement Lead", "Student", ""]
+STAGES = ["subscriber", "lead", "lead", "lead", "marketingqualifiedlead", "salesqualifiedlead",
+          "opportunity", "customer", "evangelist", "other"]
+STATUSES = ["", "NEW", "OPEN", "IN_PROGRESS", "ATTEMPTED_TO_CONTACT", "CONNECTED", "BAD_TIMING"]
+SOURCES = ["ORGANIC_SEARCH", "PAID_SEARCH", "EMAIL_MARKETING", "SOCIAL_MEDIA", "REFERRALS",
+           "OTHER_CAMPAIGNS", "DIRECT_TRAFFIC", "OFFLINE", "PAID_SOCIAL"]
+COUNTRIES = ["United States", "US", "Germany", "United Kingdom", "France", "Canada", "Brazil",
+             "India", "Australia", "Netherlands", ""]
+FREE = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com", "gmx.de", "web.de"]
+OWNERS = 20
+COMPANIES = 50_000
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Write a deterministic HubSpot contacts export with `rows` distinct people."""
+    rnd = random.Random(seed)
+    companies = [(f"Company {n} {rnd.choice(['Inc', 'GmbH', 'Ltd', 'SA', 'LLC'])}", f"company{n}.example")
+                 for n in range(COMPANIES)]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HEADER)
+        for n in range(rows):
+            first, last = rnd.choice(FIRST), rnd.choice(LAST)
+            company, domain = companies[rnd.randrange(COMPANIES)]
+            if rnd.random() < 0.15:
+                domain, company = rnd.choice(FREE), ("" if rnd.random() < 0.5 else company)
+            local = f"{first}.{last}".lower().replace("'", "").encode("ascii", "ignore").decode()
+            created = f"20{rnd.randint(22, 25)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} " \
+                      f"{rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}"
+            writer.writerow([
+                100_000 + n, first, last, f"{local}.{n}@{domain}", rnd.choice(TITLES),
+                f"+1 555 {rnd.randint(1000000, 9999999)}", company, rnd.choice(STAGES),
+                rnd.choice(STATUSES), f"owner{rnd.randrange(OWNERS)}@northwind.example" if rnd.random() < 0.7 else "",
+                rnd.choice(SOURCES), created, rnd.choice(COUNTRIES),
+            ])
+
+
+def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, trace: bool) -> dict:
+    """Import the file twice into a fresh database in this process; return the figures."""
+    os.environ["ACCORD_DATA_DIR"] = str(data_dir)
+    os.environ["ACCORD_DATABASE_URL"] = pg_url or ""
+    os.environ.setdefault("ACCORD_SECRET_KEY", "bench-only")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "accord.config.settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from accord.accounts.models import User
+    from accord.capture.models import Account, Contact
+    from accord.imports.services import import_file
+    from accord.lifecycle.models import StageTransition
+
+    User.objects.bulk_create([
+        User(username=f"owner{n}", email=f"owner{n}@northwind.example") for n in range(OWNERS)
+    ])
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start()
+    runs = []
+    for label in ("first import", "re-import"):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        summary = import_file(kind="contacts", path=csv_path, report_path=data_dir / "errors.csv")
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        run = {
+            "database": database, "run": label, "rows": summary.rows, "seconds": round(seconds, 2),
+            "rows_per_s": round(summary.rows / seconds), "cpu_seconds": round(cpu, 1),
+            # On a shared machine wall time measures the neighbours too; this process's CPU
+            # time (both threads) does not. PostgreSQL's own CPU is not in it.
+            "rows_per_cpu_s": round(summary.rows / cpu), "created": summary.created,
+            "updated": summary.updated, "unchanged": summary.unchanged, "rejected": summary.rejected,
+            # ru_maxrss is in KiB on Linux: the process's peak so far (both runs for the re-import).
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+        if trace:
+            run["python_heap_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+            tracemalloc.reset_peak()
+        runs.append(run)
+    runs[0]["contacts"] = Contact.objects.count()
+    runs[0]["accounts"] = Account.objects.count()
+    runs[0]["transitions"] = StageTransition.objects.count()
+    return {"runs": runs}
+
+
+def _fresh_postgres(url: str) -> tuple[str, str]:
+    import psycopg
+
+    name = f"accord_bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.rsplit("/", 1)[0] + "/" + name, name
+
+
+def _drop_postgres(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--postgres-url", default=os.environ.get("ACCORD_BENCH_PG_URL"))
+    parser.add_argument("--workdir", type=Path, help="keep the generated file here and reuse it")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--tracemalloc", action="store_true", help="also measure the Python heap's peak")
+    parser.add_argument("--one", nargs=4, metavar=("DB", "CSV", "DATA_DIR", "PG_URL"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.one:
+        database, csv_path, data_dir, pg_url = args.one
+        result = run_one(database, Path(csv_path), Path(data_dir), pg_url if pg_url != "-" else None, args.tracemalloc)
+        print(json.dumps(result))
+        return 0
+
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="accord-bench-import-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    csv_path = workdir / f"contacts-{args.rows}.csv"
+    if not csv_path.exists():
+        started = time.perf_counter()
+        generate(csv_path, args.rows)
+        print(f"generated {csv_path} ({csv_path.stat().st_size / 2**20:.0f} MiB) in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+    targets = [] if args.skip_sqlite else [("sqlite", "-")]
+    if args.postgres_url:
+        targets.append(("postgresql", args.postgres_url))
+    for database, url in targets:
+        print(f"load average before {database}: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+        data_dir = Path(tempfile.mkdtemp(prefix=f"accord-bench-{database}-", dir=workdir))
+        name = None
+        if url != "-":
+            url, name = _fresh_postgres(url)
+        try:
+            done = subprocess.run(
+                [sys.executable, __file__, "--one", database, str(csv_path), str(data_dir), url,
+                 *(["--tracemalloc"] if args.tracemalloc else [])],
+                capture_output=True, text=True, check=True,
+            )
+        except subprocess.CalledProcessError as error:
+            print(error.stdout, error.stderr, file=sys.stderr)
+            return 1
+        finally:
+            if name:
+                _drop_postgres(args.postgres_url, name)
+        for run in json.loads(done.stdout.strip().splitlines()[-1])["runs"]:
+            extra = f", Python heap peak {run['python_heap_peak_mb']} MB" if "python_heap_peak_mb" in run else ""
+            print(
+                f"{run['database']:<10} {run['run']:<12} {run['rows']:>9,} rows in {run['seconds']:>6.1f} s"
+                f" = {run['rows_per_s']:>7,} rows/s (this process: {run['cpu_seconds']} CPU s,"
+                f" {run['rows_per_cpu_s']:,} rows per CPU s); created {run['created']:,}, updated {run['updated']:,},"
+                f" unchanged {run['unchanged']:,}, rejected {run['rejected']:,}; peak RSS {run['peak_rss_mb']} MB{extra}",
+                flush=True,
+            )
+            if "contacts" in run:
+                print(f"{'':<10} {'':<12} in the database: {run['contacts']:,} contacts, "
+                      f"{run['accounts']:,} accounts, {run['transitions']:,} stage transitions", flush=True)
+    print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

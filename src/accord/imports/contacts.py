@@ -1,0 +1,261 @@
+"""Import people: upsert contacts by external id or email, link them to accounts, record
+each stage change and owner assignment the import makes.
+
+A cell left empty never blanks a stored value: exports are often partial, and a column
+missing from one file must not erase what another file brought in. The external id is set
+when a contact has none and is never overwritten by an email match, so importing a HubSpot
+and a Salesforce export of the same people does not flip the id back and forth.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accord.capture.models import Contact
+from accord.core.vocabulary import Channel, LifecycleStage
+from accord.imports import values as v
+from accord.imports import vocabularies as vocab
+from accord.imports.bulk import Bulk
+from accord.imports.directories import Accounts, Campaigns, Owners, company
+from accord.imports.engine import Batch, Importer, Outcome, Prepared, Rejection
+from accord.imports.values import Parser, cached, text
+from accord.lifecycle.models import LeadAssignment, StageTransition
+
+INSERT_COLUMNS = (
+    "id", "email", "first_name", "last_name", "phone", "title", "seniority", "account_id",
+    "owner_id", "lifecycle_stage", "stage_changed_at", "lead_source", "original_campaign_id",
+    "country", "region", "external_id", "score", "created_at", "updated_at",
+)
+# What an import may change on an existing contact, in the order `_existing` selects them.
+UPDATE_COLUMNS = (
+    "email", "external_id", "first_name", "last_name", "phone", "title", "account_id",
+    "owner_id", "lifecycle_stage", "stage_changed_at", "lead_source", "original_campaign_id",
+    "country", "region", "created_at", "updated_at",
+)
+_E = {name: i + 1 for i, name in enumerate(UPDATE_COLUMNS)}  # position in an existing row
+# Fields copied from a row onto the contact as they are.
+_PLAIN = ("first_name", "last_name", "phone", "title", "owner_id", "lead_source",
+          "original_campaign_id", "country", "region")
+TRANSITION_COLUMNS = ("contact_id", "from_stage", "to_stage", "occurred_at", "by_user_id", "by_rule", "reason")
+ASSIGNMENT_COLUMNS = ("contact_id", "owner_id", "assigned_at", "assigned_by_id", "rule", "reason")
+
+_STAGES = ", ".join(LifecycleStage.values)
+_CHANNELS = ", ".join(Channel.values)
+
+
+class ContactImporter(Importer):
+    kind = "contacts"
+
+    def load(self) -> None:
+        self.bulk = Bulk()
+        self.owners = Owners()
+        self.campaigns = Campaigns()
+        self.accounts = Accounts(bulk=self.bulk, context=self.context)
+        super().load()
+
+    def parsers(self) -> dict[str, Parser]:
+        tz = self.context.tz
+        return {
+            "email": v.parse_email,
+            "external_id": text(100),
+            "first_name": text(100),
+            "last_name": text(100),
+            "phone": text(40),
+            "title": text(150),
+            "company": text(200),
+            "company_domain": cached(v.parse_domain),
+            "owner": cached(self.owners.parse),
+            "lifecycle_stage": v.vocabulary(
+                vocab.STAGES, "lifecycle stage",
+                f"{_STAGES}, or HubSpot's stages (subscriber … marketingqualifiedlead … evangelist, other)",
+            ),
+            "lead_status": v.vocabulary(
+                vocab.LEAD_STATUSES, "lead status",
+                "Salesforce's Open - Not Contacted, Working - Contacted, Closed - Converted, "
+                "Closed - Not Converted; HubSpot's NEW, OPEN, IN_PROGRESS, OPEN_DEAL, UNQUALIFIED, "
+                "ATTEMPTED_TO_CONTACT, CONNECTED, BAD_TIMING",
+            ),
+            "lead_source": v.vocabulary(
+                vocab.CHANNELS, "source",
+                f"{_CHANNELS}, HubSpot's original sources (ORGANIC_SEARCH, PAID_SEARCH, "
+                "EMAIL_MARKETING, SOCIAL_MEDIA, REFERRALS, OTHER_CAMPAIGNS, DIRECT_TRAFFIC, "
+                "OFFLINE, PAID_SOCIAL) or Salesforce's lead sources (Web, Phone Inquiry, "
+                "Partner Referral, Purchased List, Trade Show, Other …)",
+            ),
+            "campaign": cached(self.campaigns.parse),
+            "country": cached(vocab.country),
+            "created_at": lambda raw: v.parse_datetime(raw, tz),
+            "industry": cached(vocab.industry),
+            "employees": cached(vocab.size_band),
+        }
+
+    def check(self, values: dict[str, Any]) -> list[tuple[str, str]] | None:
+        if "email" not in values and "external_id" not in values:
+            column = self.layout.column("email" if "email" in self.layout.columns else "external_id")
+            return [(column, "a contact needs an email or an external id; this row has neither")]
+        if values.get("lead_source") == "":
+            # A source that names no channel (HubSpot's OTHER_CAMPAIGNS) leaves the field as is.
+            del values["lead_source"]
+        status_stage = values.pop("lead_status", None)
+        if status_stage and "lifecycle_stage" not in values:
+            values["lifecycle_stage"] = status_stage
+        if "owner" in values:
+            values["owner_id"] = values.pop("owner")
+        if "campaign" in values:
+            values["original_campaign_id"] = values.pop("campaign")
+        if "country" in values:
+            values["region"] = vocab.region_of(values["country"])
+        domain = values.pop("company_domain", None)
+        if domain is None and "email" in values:
+            domain = v.email_domain(values["email"])
+        name = values.pop("company", None)
+        industry = values.pop("industry", "")
+        size = values.pop("employees", "")
+        if domain or name:
+            values["company"] = company(
+                domain=domain, name=name, industry=industry, size_band=size,
+                country=values.get("country", ""), region=values.get("region", ""),
+            )
+        return None
+
+    def identities(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        keys = []
+        if "email" in values:
+            keys.append(("email", values["email"]))
+        if "external_id" in values:
+            keys.append(("external_id", values["external_id"]))
+        return keys
+
+    def forget(self) -> None:
+        self.accounts.forget()
+
+    def _existing(self, rows: list[Prepared]) -> tuple[dict[str, tuple], dict[str, tuple]]:
+        bulk = self.bulk
+        # SQLite returns "datetime" columns through Django's slow converter; text is enough here.
+        stamp = "{} || ''" if bulk.sqlite else "{}"
+        select = (
+            "SELECT id, lower(email), external_id, first_name, last_name, phone, title, account_id,"  # noqa: S608 (table and column names come from model metadata)
+            " owner_id, lifecycle_stage, " + stamp.format("stage_changed_at") + ", lead_source,"
+            " original_campaign_id, country, region, " + stamp.format("created_at") + ","
+            " " + stamp.format("updated_at") + " FROM capture_contact WHERE "
+        )
+        emails = [item.values["email"] for item in rows if "email" in item.values]
+        ids = [item.values["external_id"] for item in rows if "external_id" in item.values]
+        by_email: dict[str, tuple] = {}
+        by_external: dict[str, tuple] = {}
+        if emails:
+            for found in bulk.fetch(select + bulk.any_of("lower(email)"), [bulk.list_param(emails)]):
+                by_email[found[1]] = found
+        if ids:
+            # The same words as the partial unique index's condition: SQLite uses the index
+            # only when the query repeats them.
+            condition = bulk.any_of("external_id") + " AND NOT (external_id = '')"
+            for found in bulk.fetch(select + condition, [bulk.list_param(ids)]):
+                by_external[found[2]] = found
+        return by_email, by_external
+
+    def apply(self, batch: Batch, *, write: bool) -> Outcome:
+        outcome = Outcome()
+        rows = batch.rows
+        if not rows:
+            return outcome
+        bulk = self.bulk
+        context = self.context
+        refs = [item.values["company"] for item in rows if "company" in item.values]
+        account_of = self.accounts.resolve(refs, write=write) if refs else {}
+        by_email, by_external = self._existing(rows)
+        now = bulk.datetime(context.now)
+        by_user = context.by.pk if context.by is not None else None
+        reason = context.reason
+        inserts: list[list] = []
+        updates: list[list] = []
+        transitions: list[list] = []
+        assignments: list[list] = []
+        touched: dict[int, int] = {}
+        for item in rows:
+            values = item.values
+            email = values.get("email")
+            external_id = values.get("external_id")
+            same_id = by_external.get(external_id) if external_id else None
+            same_email = by_email.get(email) if email else None
+            if same_id and same_email and same_id[0] != same_email[0]:
+                outcome.rejected.append(Rejection(item.row, item.cells, [(
+                    self.layout.column("email"),
+                    f"{email} belongs to another contact than external id {external_id}",
+                )]))
+                continue
+            existing = same_id or same_email
+            company = values.get("company")
+            account_id = account_of.get(company) if company else None
+            stage = values.get("lifecycle_stage")
+            created_at = bulk.datetime(values["created_at"]) if "created_at" in values else None
+            if existing is None:
+                stage = stage or LifecycleStage.LEAD
+                at = created_at or now
+                owner_id = values.get("owner_id")
+                # The placeholder id is replaced once ids are reserved, below.
+                placeholder = -len(inserts) - 1
+                inserts.append([
+                    placeholder, email, values.get("first_name", ""), values.get("last_name", ""),
+                    values.get("phone", ""), values.get("title", ""), "", account_id, owner_id,
+                    stage, at, values.get("lead_source", ""), values.get("original_campaign_id"),
+                    values.get("country", ""), values.get("region", ""), external_id or "", 0,
+                    at, now,
+                ])
+                transitions.append([placeholder, "", stage, at, by_user, "import", reason])
+                if owner_id:
+                    assignments.append([placeholder, owner_id, now, by_user, "import", reason])
+                continue
+            pk = existing[0]
+            if pk in touched:
+                outcome.rejected.append(Rejection(item.row, item.cells, [(
+                    self.layout.column("email" if email else "external_id"),
+                    f"same contact as row {touched[pk]}; keep one row per person",
+                )]))
+                continue
+            touched[pk] = item.row
+            merged = list(existing)
+            if email and existing[_E["email"]] != email:
+                merged[_E["email"]] = email
+            if external_id and not existing[_E["external_id"]]:
+                merged[_E["external_id"]] = external_id
+            for name in _PLAIN:
+                if name in values:
+                    merged[_E[name]] = values[name]
+            if account_id is not None:
+                merged[_E["account_id"]] = account_id
+            if created_at is not None and created_at < existing[_E["created_at"]]:
+                merged[_E["created_at"]] = created_at
+            if stage and stage != existing[_E["lifecycle_stage"]]:
+                merged[_E["lifecycle_stage"]] = stage
+                merged[_E["stage_changed_at"]] = now
+                transitions.append([pk, existing[_E["lifecycle_stage"]], stage, now, by_user, "import", reason])
+            owner_id = merged[_E["owner_id"]]
+            if owner_id and owner_id != existing[_E["owner_id"]]:
+                assignments.append([pk, owner_id, now, by_user, "import", reason])
+            if merged == list(existing):
+                outcome.unchanged += 1
+                continue
+            merged[_E["updated_at"]] = now
+            updates.append(merged)
+        outcome.created = len(inserts)
+        outcome.updated = len(updates)
+        if write:
+            self._write(inserts, updates, transitions, assignments)
+        return outcome
+
+    def _write(self, inserts: list[list], updates: list[list], transitions: list[list],
+               assignments: list[list]) -> None:
+        bulk = self.bulk
+        if inserts:
+            ids = bulk.reserve_ids(Contact, len(inserts))
+            for row, pk in zip(inserts, ids, strict=True):
+                row[0] = pk
+            for row in (*transitions, *assignments):
+                if row[0] < 0:
+                    row[0] = ids[-row[0] - 1]
+            bulk.insert(Contact, INSERT_COLUMNS, inserts)
+        if updates:
+            bulk.update(Contact, UPDATE_COLUMNS, updates)
+        bulk.insert(StageTransition, TRANSITION_COLUMNS, transitions)
+        bulk.insert(LeadAssignment, ASSIGNMENT_COLUMNS, assignments)

@@ -1,0 +1,498 @@
+"""The import loop: read a file in chunks, check each row, upsert each chunk in one transaction.
+
+A reader thread parses and checks the next chunk while the database writes the current one
+(SQLite and psycopg release the GIL while they work). Chunks commit one by one, so an import
+killed half-way keeps what it wrote, and running it again re-upserts the same rows: the rows
+already written come out unchanged.
+
+A person, company, deal or cost that appears twice in one file is taken once: a later row
+with exactly the same values counts as unchanged, one with different values is rejected
+naming the row it repeats. Applying both would make a second run of the same file undo and
+redo the first row's values (and record stage changes) every time; which row is right is
+the user's call, and the error report shows both.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accord.imports.bulk import Bulk
+from accord.imports.presets import Layout, parse_mapping, resolve_layout
+from accord.imports.reading import CsvSource, Encoding, ImportRefused
+from accord.imports.values import Parser
+
+CHUNK_ROWS = 5_000
+# The summary (and --json) lists this many errors; the error report holds all of them.
+LISTED_ERRORS = 1_000
+# Cells that exports write for "no value".
+EMPTY_CELLS = frozenset({"n/a", "na", "-", "--", "null", "none", "#n/a"})
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class ImportProgress:
+    rows: int
+    bytes_read: int
+    bytes_total: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, for a dry run, would do)."""
+
+    kind: str
+    file: str
+    preset: str
+    preset_detected: bool
+    encoding: str
+    delimiter: str
+    dry_run: bool
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    rows: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    error_report: str | None = None
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the machine-readable summary `accord import --json` prints."""
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected,
+            "errors": [error.as_dict() for error in self.errors],
+        }
+
+    def as_result(self) -> dict[str, Any]:
+        """Return everything a Job keeps about the import."""
+        return {
+            **self.as_json(),
+            "kind": self.kind,
+            "file": self.file,
+            "preset": self.preset,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "ignored_columns": self.ignored_columns,
+            "error_report": self.error_report,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass
+class Rejection:
+    row: int
+    cells: list[str]
+    errors: list[tuple[str, str]]
+
+
+@dataclass
+class Prepared:
+    """A row whose cells all parsed: its values by field, ready to diff against the database."""
+
+    row: int
+    cells: list[str]
+    values: dict[str, Any]
+
+
+@dataclass
+class Batch:
+    rows: list[Prepared] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    repeats: int = 0
+    records: int = 0
+    bytes_read: int = 0
+
+
+@dataclass
+class Outcome:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+class SeenKeys:
+    """Remember every key an import has taken and the row that took it, in 20 bytes a key.
+
+    Python sets would cost ~150 bytes a key; sorted numpy runs, merged as they grow
+    (a log-structured merge), keep a million-row file's index near 20 MB. Runs stop
+    merging at MAX_RUN keys, so the buffers a merge needs stay the same size however
+    long the file is, at the price of one more binary search per 64k keys.
+    """
+
+    MAX_RUN = 1 << 16
+
+    def __init__(self) -> None:
+        self._runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def lookup(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (first row or -1, digest) for each key."""
+        rows = np.full(len(keys), -1, dtype=np.int32)
+        digests = np.zeros(len(keys), dtype=np.int64)
+        for run_keys, run_rows, run_digests in self._runs:
+            at = np.searchsorted(run_keys, keys)
+            at[at == len(run_keys)] = 0
+            hit = (run_keys[at] == keys) & (rows < 0)
+            rows[hit] = run_rows[at[hit]]
+            digests[hit] = run_digests[at[hit]]
+        return rows, digests
+
+    def add(self, keys: np.ndarray, rows: np.ndarray, digests: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        self._runs.append((keys[order], rows[order].astype(np.int32), digests[order]))
+        while len(self._runs) > 1:
+            older, newer = self._runs[-2], self._runs[-1]
+            size = len(older[0]) + len(newer[0])
+            if len(older[0]) > 2 * len(newer[0]) or size > self.MAX_RUN:
+                break
+            self._runs[-2:] = []
+            merged = [np.concatenate([a, b]) for a, b in zip(older, newer, strict=True)]
+            order = np.argsort(merged[0], kind="stable")
+            self._runs.append(tuple(part[order] for part in merged))
+
+
+@dataclass
+class Context:
+    by: Any
+    file_name: str
+    dry_run: bool
+    now: dt.datetime
+    tz: dt.tzinfo
+
+    @property
+    def reason(self) -> str:
+        return f"Imported from {self.file_name}"[:500]
+
+
+class Importer:
+    """Parse, check and upsert one kind of record. Subclasses name their fields' parsers,
+    their identities (the keys a row is matched by) and how a chunk is applied."""
+
+    kind = ""
+
+    def __init__(self, *, layout: Layout, context: Context) -> None:
+        self.layout = layout
+        self.context = context
+        self.steps: list[tuple[str, int, str, Parser]] = []
+        self._seen: dict[str, SeenKeys] = {}
+
+    # --- set up in the calling thread (may query the database) ---------------------------
+
+    def load(self) -> None:
+        parsers = self.parsers()
+        self.steps = [
+            (target, index, self.layout.header[index], parsers[target])
+            for target, index in self.layout.columns.items()
+            if target in parsers
+        ]
+
+    def parsers(self) -> dict[str, Parser]:
+        raise NotImplementedError
+
+    # --- in the reader thread: no database ---------------------------------------------
+
+    def check(self, values: dict[str, Any]) -> list[tuple[str, str]] | None:
+        """Derive values from others and check rules that span fields; return errors."""
+        return None
+
+    def identities(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
+        """Return the (identity name, value) pairs that make two rows the same record."""
+        raise NotImplementedError
+
+    def prepare(self, records: list[tuple[int, list[str]]]) -> Batch:
+        batch = Batch(records=len(records))
+        steps = self.steps
+        empty = EMPTY_CELLS
+        for row, cells in records:
+            values: dict[str, Any] = {}
+            errors: list[tuple[str, str]] = []
+            width = len(cells)
+            for target, index, column, parse in steps:
+                if index >= width:
+                    continue
+                raw = cells[index].strip()
+                if not raw or (len(raw) <= 4 and raw.lower() in empty):
+                    continue
+                try:
+                    values[target] = parse(raw)
+                except ValueError as error:
+                    errors.append((column, str(error)))
+            if not errors:
+                errors = self.check(values) or errors
+            if errors:
+                batch.rejected.append(Rejection(row, cells, errors))
+            else:
+                batch.rows.append(Prepared(row, cells, values))
+        self._drop_repeats(batch)
+        return batch
+
+    def _drop_repeats(self, batch: Batch) -> None:
+        rows = batch.rows
+        if not rows:
+            return
+        digests = [hash(tuple(item.values.items())) for item in rows]
+        keys_of = [self.identities(item.values) for item in rows]
+        earlier: dict[tuple[str, Any], int] = {}
+        seen_before: dict[str, tuple[np.ndarray, np.ndarray, dict[int, int]]] = {}
+        for name in {name for keys in keys_of for name, _ in keys}:
+            positions = [i for i, keys in enumerate(keys_of) for n, _ in keys if n == name]
+            hashes = np.array(
+                [hash(value) for keys in keys_of for n, value in keys if n == name], dtype=np.int64
+            )
+            found_rows, found_digests = self._seen.setdefault(name, SeenKeys()).lookup(hashes)
+            hits = {positions[j]: j for j in np.flatnonzero(found_rows >= 0).tolist()}
+            seen_before[name] = (found_rows, found_digests, hits)
+        kept: list[Prepared] = []
+        new_keys: dict[str, list[tuple[int, int, int]]] = {}
+        for i, item in enumerate(rows):
+            first: tuple[int, int, str, Any] | None = None
+            for name, value in keys_of[i]:
+                found_rows, found_digests, hits = seen_before[name]
+                if i in hits:
+                    j = hits[i]
+                    first = (int(found_rows[j]), int(found_digests[j]), name, value)
+                    break
+                if (name, value) in earlier:
+                    k = earlier[(name, value)]
+                    first = (rows[k].row, digests[k], name, value)
+                    break
+            if first is None:
+                for name, value in keys_of[i]:
+                    earlier[(name, value)] = i
+                    new_keys.setdefault(name, []).append((hash(value), item.row, digests[i]))
+                kept.append(item)
+            elif first[1] == digests[i]:
+                batch.repeats += 1
+            else:
+                row, _, name, value = first
+                batch.rejected.append(Rejection(item.row, item.cells, [(
+                    self.layout.column(name),
+                    f"same {self.kind[:-1]} as row {row} ({name.replace('_', ' ')} {value}) with "
+                    "different values; keep one row per record and import it again",
+                )]))
+        batch.rows = kept
+        for name, entries in new_keys.items():
+            array = np.array(entries, dtype=np.int64)
+            self._seen[name].add(array[:, 0], array[:, 1], array[:, 2])
+
+    # --- in the calling thread, inside the chunk's transaction ---------------------------
+
+    def apply(self, batch: Batch, *, write: bool) -> Outcome:
+        raise NotImplementedError
+
+    def forget(self) -> None:
+        """Drop caches of database state, after a chunk was rolled back."""
+
+
+class ErrorReport:
+    """The rejected rows of an import as CSV: row, column, message, then the row's own cells."""
+
+    def __init__(self, path: Path, header: list[str]) -> None:
+        self.path = path
+        self.header = header
+        self._handle = None
+        self._writer = None
+
+    def write(self, rejections: Iterable[Rejection]) -> None:
+        for rejection in rejections:
+            if self._writer is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # utf-8-sig: Excel, where most people will open it, then shows accents right.
+                self._handle = self.path.open("w", newline="", encoding="utf-8-sig")
+                self._writer = csv.writer(self._handle)
+                self._writer.writerow(["row", "column", "message", *self.header])
+            for column, message in rejection.errors:
+                self._writer.writerow([rejection.row, column, message, *rejection.cells])
+
+    def close(self) -> str | None:
+        if self._handle is None:
+            return None
+        self._handle.close()
+        return str(self.path)
+
+
+def default_report_path(source: Path) -> Path:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S-%f")
+    return Path(settings.MEDIA_ROOT) / "imports" / f"{source.stem}-errors-{stamp}.csv"
+
+
+def chunked(records: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    chunk: list[tuple[int, list[str]]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_DONE = object()
+
+
+def prefetched(items: Iterator[Any], depth: int = 2) -> Iterator[Any]:
+    """Produce `items` in a background thread, at most `depth` ahead of the consumer."""
+    handoff: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        # Every put watches `stop`: a consumer that failed takes nothing more, and a blocked
+        # put would keep this thread, and the consumer's join, waiting forever.
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+            offer(_DONE)
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            offer(error)
+
+    worker = threading.Thread(target=produce, name="accord-import-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def apply_chunk(importer: Importer, batch: Batch, *, dry_run: bool) -> Outcome:
+    """Apply one chunk in its own transaction; retry once if a concurrent writer took a key."""
+    if dry_run:
+        return importer.apply(batch, write=False)
+    try:
+        with transaction.atomic():
+            return importer.apply(batch, write=True)
+    except IntegrityError:
+        importer.forget()
+        with transaction.atomic():
+            return importer.apply(batch, write=True)
+
+
+def run_import(
+    *,
+    importers: dict[str, type[Importer]],
+    kind: str,
+    path: Path | str,
+    by=None,
+    preset: str | None = None,
+    mapping: list[str] | dict[str, str] | None = None,
+    encoding: str | None = None,
+    dry_run: bool = False,
+    on_progress: Callable[[ImportProgress], None] | None = None,
+    report_path: Path | None = None,
+    chunk_rows: int | None = None,
+) -> ImportSummary:
+    """Import one CSV file; see services.import_file."""
+    started = time.perf_counter()
+    path = Path(path)
+    if kind not in importers:
+        raise ImportRefused(f"Unknown import kind {kind!r}; choose one of: {', '.join(importers)}.")
+    with CsvSource(path, encoding=encoding) as source:
+        layout = resolve_layout(
+            kind=kind, header=source.header, preset=preset, mapping=parse_mapping(mapping)
+        )
+        context = Context(
+            by=by, file_name=path.name, dry_run=dry_run, now=timezone.now(),
+            tz=timezone.get_default_timezone(),
+        )
+        importer = importers[kind](layout=layout, context=context)
+        importer.load()
+        summary = _summary(kind, path, layout, source.encoding, source.delimiter, dry_run)
+        report = ErrorReport(report_path or default_report_path(path), source.header)
+
+        def prepared() -> Iterator[Batch]:
+            for records in chunked(source.records(), chunk_rows or CHUNK_ROWS):
+                batch = importer.prepare(records)
+                batch.bytes_read = source.bytes_read
+                yield batch
+
+        try:
+            with Bulk().fast_commits():
+                summary = _run_chunks(importer, prefetched(prepared()), report, summary, source,
+                                      dry_run=dry_run, on_progress=on_progress)
+        finally:
+            summary.error_report = report.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _run_chunks(importer, batches, report, summary, source, *, dry_run, on_progress):
+    for batch in batches:
+
+        outcome = apply_chunk(importer, batch, dry_run=dry_run)
+        rejected = [*batch.rejected, *outcome.rejected]
+        rejected.sort(key=lambda item: item.row)
+        report.write(rejected)
+        summary.rows += batch.records
+        summary.created += outcome.created
+        summary.updated += outcome.updated
+        summary.unchanged += outcome.unchanged + batch.repeats
+        summary.rejected += len(rejected)
+        for rejection in rejected:
+            for column, message in rejection.errors:
+                if len(summary.errors) < LISTED_ERRORS:
+                    summary.errors.append(RowError(rejection.row, column, message))
+        if on_progress:
+            on_progress(ImportProgress(
+                rows=summary.rows, bytes_read=batch.bytes_read, bytes_total=source.size,
+                created=summary.created, updated=summary.updated,
+                unchanged=summary.unchanged, rejected=summary.rejected,
+            ))
+    return summary
+
+
+def _summary(
+    kind: str, path: Path, layout: Layout, encoding: Encoding, delimiter: str, dry_run: bool
+) -> ImportSummary:
+    return ImportSummary(
+        kind=kind, file=str(path), preset=layout.preset, preset_detected=layout.preset_detected,
+        encoding=str(encoding), delimiter=delimiter, dry_run=dry_run,
+        ignored_columns=list(layout.ignored),
+    )
