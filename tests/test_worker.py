@@ -1,12 +1,6 @@
 """The real `accord worker` process picks up queued work from the database."""
 
-import os
-import subprocess
-import sys
-from urllib.parse import urlsplit, urlunsplit
-
 import pytest
-from django.db import connection
 from django.test import override_settings
 
 from accord.accounts.tests.factories import UserFactory
@@ -14,17 +8,7 @@ from accord.capture import exports
 from accord.capture.tests.factories import ContactFactory
 from accord.core.models import Job
 from accord.core.permissions import Role
-
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
-
-
-def worker_database_url() -> str:
-    """Return a URL the worker process can use to reach this test run's database."""
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{name}"
-    parts = urlsplit(os.environ["ACCORD_DATABASE_URL"])
-    return urlunsplit(parts._replace(path=f"/{name}"))
+from tests.worker import DB_TASKS, run_worker_until_idle
 
 
 @pytest.mark.django_db(transaction=True)
@@ -37,17 +21,7 @@ def test_the_worker_process_runs_a_queued_export_to_completion(settings, tmp_pat
         job = exports.start_contacts_export(user=marketer)
     assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
 
-    env = {
-        **os.environ,
-        "ACCORD_DATABASE_URL": worker_database_url(),
-        "ACCORD_TASKS_IMMEDIATE": "false",
-        "ACCORD_DATA_DIR": str(tmp_path),
-        "ACCORD_SECRET_KEY": "test-only",
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "accord.cli", "worker", "--batch"],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
-    )
+    done = run_worker_until_idle(data_dir=tmp_path)
 
     assert done.returncode == 0, done.stderr
     job.refresh_from_db()

@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("accord.capture.urls")),
     path("", include("accord.deals.urls")),
+    path("", include("accord.imports.urls")),
     path("", include("accord.web.urls")),
 ]

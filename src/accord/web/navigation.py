@@ -20,6 +20,7 @@ ITEMS = (
     NavItem("Accounts", "accounts", Action.VIEW_RECORDS),
     NavItem("Campaigns", "campaigns", Action.VIEW_CAMPAIGNS),
     NavItem("Deals", "deals", Action.VIEW_RECORDS),
+    NavItem("Import", "imports", Action.IMPORT_DATA),
     NavItem("Jobs", "jobs"),
     NavItem("API tokens", "tokens", Action.MANAGE_OWN_TOKENS),
     NavItem("Admin", "admin:index", Action.USE_ADMIN),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -16,12 +17,19 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts import selectors as account_selectors
 from accord.accounts import services as account_services
+from accord.capture import exports
 from accord.core import selectors as core_selectors
 from accord.core.errors import NotFound, ValidationFailed
 from accord.core.permissions import Action, can
+from accord.imports import services as import_services
 from accord.web import dashboards
 
 PAGE_SIZE = 50
+SHOWN_ROW_ERRORS = 50
+COUNT_LABELS = (
+    ("rows", "Rows read"), ("created", "Created"), ("updated", "Updated"),
+    ("unchanged", "Unchanged"), ("rejected", "Rejected"),
+)
 
 
 @login_required
@@ -44,14 +52,45 @@ def _job(request, job_id: int):
         raise Http404(error.message) from None
 
 
+# The files a finished job leaves for its owner, by name: where each lives and what it is called.
+def _job_files(job) -> dict[str, tuple[Path, str]]:
+    files: dict[str, tuple[Path, str]] = {}
+    if job.status != job.Status.SUCCEEDED:
+        return files
+    if job.kind.startswith("import.") and job.result.get("rejected"):
+        files["errors"] = (import_services.error_report_path(job), f"import-{job.pk}-errors.csv")
+    if job.kind == "export.contacts":
+        files["export"] = (exports.export_path(job), f"contacts-{job.pk}.csv")
+    return {name: spec for name, spec in files.items() if spec[0].is_file()}
+
+
+@login_required
+def job_download(request, job_id: int, name: str):
+    job = _job(request, job_id)
+    spec = _job_files(job).get(name)
+    if spec is None:
+        raise Http404("This job has no such file.")
+    path, filename = spec
+    return FileResponse(path.open("rb"), as_attachment=True, filename=filename, content_type="text/csv")
+
+
 @login_required
 def job_detail(request, job_id: int):
     job = _job(request, job_id)
+    labels = {"errors": "Download the error report (CSV)", "export": "Download the export (CSV)"}
     return render(
         request,
         "web/jobs/detail.html",
         {
             "job": job,
+            "downloads": [(labels[name], name) for name in _job_files(job)],
+            "counts": [
+                (label, job.result[key])
+                for key, label in COUNT_LABELS
+                if isinstance(job.result.get(key), int)
+            ],
+            "row_errors": (job.result.get("errors") or [])[:SHOWN_ROW_ERRORS],
+            "row_errors_more": len(job.result.get("errors") or []) > SHOWN_ROW_ERRORS,
             "params_text": json.dumps(job.params, indent=2, sort_keys=True, default=str),
             "result_text": json.dumps(job.result, indent=2, sort_keys=True, default=str),
         },
@@ -61,7 +100,13 @@ def job_detail(request, job_id: int):
 @login_required
 @never_cache
 def job_progress(request, job_id: int):
-    return render(request, "web/jobs/_progress.html", {"job": _job(request, job_id)})
+    job = _job(request, job_id)
+    response = render(request, "web/jobs/_progress.html", {"job": job})
+    if job.is_finished and request.headers.get("HX-Request"):
+        # Only a page that still showed the job running polls; reload it once so the
+        # result, the error and the download links appear.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required
