@@ -275,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     from accord.imports.cli import add_parser as add_import_parser
 
     add_import_parser(sub)
+    from accord.scoring.cli import add_parser as add_score_parser
+
+    add_score_parser(sub)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")
     migrate.set_defaults(handler=cmd_migrate)

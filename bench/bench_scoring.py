@@ -1,0 +1,166 @@
+"""Benchmark lead scoring: rules rescore, model training and model scoring, on synthetic rows.
+
+    .venv/bin/python bench/bench_scoring.py [--contacts 1000000] [--train-contacts 200000]
+
+Builds a fresh SQLite database in a temporary folder with bulk INSERTs (setup is not
+timed), then prints the timings. Contacts get 3 touchpoints and 0.5 activities on average,
+and lifecycle history whose conversion depends on seniority, industry and webinars.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+
+DAY = 86_400
+AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
+START = int(AS_OF.timestamp()) - 540 * DAY
+
+
+def text_times(seconds: np.ndarray) -> list[str]:
+    stamps = np.datetime_as_string(seconds.astype("datetime64[s]"))
+    return np.char.replace(stamps, "T", " ").tolist()
+
+
+def insert(cursor, table: str, columns: dict[str, list]) -> None:
+    names = list(columns)
+    sql = f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
+    rows = list(zip(*columns.values(), strict=True))
+    for start in range(0, len(rows), 50_000):
+        cursor.executemany(sql, rows[start:start + 50_000])
+
+
+def synthesise(first_id: int, n: int, seed: int) -> None:
+    from django.db import connection, transaction
+
+    from accord.scoring.rules import INDUSTRIES, SENIORITIES, SIZE_BANDS, TOUCHPOINT_KINDS
+
+    rng = np.random.default_rng(seed)
+    ids = np.arange(first_id, first_id + n)
+    n_accounts = max(1, n // 5)
+    account_ids = np.arange(first_id, first_id + n_accounts)
+    industry = rng.integers(0, 11, n_accounts)
+    size = rng.integers(0, 6, n_accounts)
+    seniority = rng.integers(0, 6, n)
+    account = account_ids[rng.integers(0, n_accounts, n)]
+    created = START + np.sort(rng.integers(0, 520 * DAY, n))
+    now = text_times(np.full(n, int(AS_OF.timestamp())))
+    k = 3
+    touches = rng.poisson(k, n)
+    owner = np.repeat(np.arange(n), touches)
+    when = created[owner] + (rng.random(len(owner)) ** 2 * 200 * DAY).astype(np.int64)
+    when = np.minimum(when, int(AS_OF.timestamp()) - 60)
+    kind = np.array(TOUCHPOINT_KINDS)[rng.integers(0, len(TOUCHPOINT_KINDS), len(owner))]
+    webinar = np.zeros(n, bool)
+    webinar[owner[(kind == "webinar_attend") & (when < created[owner] + 10 * DAY)]] = True
+    logit = (-4.0 + 0.7 * (seniority <= 2) + 0.5 * np.isin(industry[account - first_id], [0, 1])
+             + 1.2 * webinar + 0.4 * (size[account - first_id] == 2))
+    converts = rng.random(n) < 1 / (1 + np.exp(-logit))
+    sql_at = created + rng.integers(5, 80, n) * DAY
+    converts &= sql_at < int(AS_OF.timestamp())
+    acts = rng.poisson(0.5, n)
+    act_owner = np.repeat(np.arange(n), acts)
+    act_when = np.minimum(created[act_owner] + rng.integers(1, 30 * DAY, len(act_owner)),
+                          int(AS_OF.timestamp()) - 60)
+    with transaction.atomic(), connection.cursor() as cursor:
+        insert(cursor, "capture_account", {
+            "id": account_ids.tolist(), "name": [f"Company {i}" for i in account_ids.tolist()],
+            "domain": [f"c{i}.example" for i in account_ids.tolist()],
+            "industry": np.array(INDUSTRIES)[industry].tolist(), "size_band": np.array(SIZE_BANDS)[size].tolist(),
+            "region": ["na"] * n_accounts, "country": ["US"] * n_accounts, "segment": ["b2b"] * n_accounts,
+            "trade_channel": ["direct"] * n_accounts, "presence": ["online"] * n_accounts, "external_id": [""] * n_accounts,
+            "created_at": now[:n_accounts], "updated_at": now[:n_accounts]})
+        insert(cursor, "capture_contact", {
+            "id": ids.tolist(), "email": [f"p{i}@c{a}.example" for i, a in zip(ids.tolist(), account.tolist(), strict=True)],
+            "first_name": ["A"] * n, "last_name": ["B"] * n, "phone": [""] * n,
+            "title": np.where(seniority == 2, "Director of Marketing", "Analyst").tolist(),
+            "seniority": np.array(SENIORITIES)[seniority].tolist(), "account_id": account.tolist(),
+            "lifecycle_stage": ["lead"] * n, "lead_source": ["paid_search"] * n, "country": ["US"] * n,
+            "region": ["na"] * n, "external_id": [""] * n, "score": [0] * n,
+            "created_at": text_times(created), "updated_at": now})
+        insert(cursor, "capture_touchpoint", {
+            "contact_id": ids[owner].tolist(), "anonymous_id": [""] * len(owner), "channel": ["direct"] * len(owner),
+            "kind": kind.tolist(), "occurred_at": text_times(when), "utm_source": [""] * len(owner),
+            "utm_medium": [""] * len(owner), "utm_campaign": [""] * len(owner), "utm_term": [""] * len(owner),
+            "utm_content": [""] * len(owner), "url": [""] * len(owner), "referrer": [""] * len(owner),
+            "external_id": [""] * len(owner), "created_at": text_times(when)})
+        insert(cursor, "lifecycle_activity", {
+            "contact_id": ids[act_owner].tolist(), "kind": ["call"] * len(act_owner), "outcome": [""] * len(act_owner),
+            "subject": [""] * len(act_owner), "body": [""] * len(act_owner), "occurred_at": text_times(act_when)})
+        sql_rows = np.flatnonzero(converts)
+        insert(cursor, "lifecycle_stagetransition", {
+            "contact_id": np.r_[ids, ids[sql_rows]].tolist(),
+            "from_stage": [""] * n + ["sal"] * len(sql_rows),
+            "to_stage": ["lead"] * n + ["sql"] * len(sql_rows),
+            "occurred_at": text_times(np.r_[created, sql_at[sql_rows]]),
+            "by_rule": [""] * (n + len(sql_rows)), "reason": [""] * (n + len(sql_rows))})
+
+
+def timed(label: str, work):
+    started = time.perf_counter()
+    result = work()
+    print(f"{label:<58} {time.perf_counter() - started:7.1f} s   {result}", flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--train-contacts", type=int, default=200_000)
+    parser.add_argument("--reuse", metavar="DIR", help="time the scoring runs on an earlier run's database")
+    args = parser.parse_args()
+    folder = args.reuse or tempfile.mkdtemp(prefix="accord-bench-scoring-")
+    os.environ["ACCORD_DATA_DIR"] = folder
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from accord.scoring import services
+
+    call_command("migrate", interactive=False, verbosity=0)
+    print(f"SQLite database in {folder}", flush=True)
+    if args.reuse:
+        return score_runs(args.contacts)
+    timed(f"setup: synthesise {args.train_contacts:,} contacts (not a target)",
+          lambda: synthesise(1, args.train_contacts, seed=1))
+    version = timed(f"train on {args.train_contacts:,} leads (target < 60 s)",
+                    lambda: services.train_model(as_of=AS_OF))
+    print(f"  model v{version.version}: ROC AUC {version.roc_auc} (rules {version.rules_roc_auc}), "
+          f"{version.train_size:,} training snapshots, {version.unavailable_reason}")
+    rest = args.contacts - args.train_contacts
+    if rest > 0:
+        timed(f"setup: synthesise {rest:,} more contacts (not a target)",
+              lambda: synthesise(args.train_contacts + 1, rest, seed=2))
+    return score_runs(args.contacts)
+
+
+def score_runs(contacts: int) -> int:
+    from accord.capture.models import Contact
+    from accord.scoring import services
+    from accord.scoring.models import LeadScore, PredictiveModelVersion
+
+    model = PredictiveModelVersion.objects.filter(artifact__isnull=False).order_by("-version").first()
+    PredictiveModelVersion.objects.filter(is_active=True).update(is_active=False)
+    Contact.objects.update(score=0)
+    LeadScore.objects.all().delete()
+    timed(f"rules: rescore {contacts:,} leads, every score new (target < 10 s)",
+          lambda: services.rescore(as_of=AS_OF))
+    timed(f"rules: nightly rescore of {contacts:,} leads, nothing changed",
+          lambda: services.rescore(as_of=AS_OF))
+    if model is not None:
+        services.activate_model(version=model.version)
+        timed(f"model: score and explain {contacts:,} leads (target < 20 s)",
+              lambda: services.rescore(as_of=AS_OF, always_record=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Lead scores: the rules they come from, the predictive models, and each contact's score history.
+
+Contact.score holds the latest total for fast queues and filters; the history, with the
+explanation of every score, lives here. Only scoring.services writes these tables.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ScoringRuleSet(models.Model):
+    """One version of the rules document, as written and as parsed; at most one is active."""
+
+    version = models.PositiveIntegerField(unique=True)
+    source = models.TextField()
+    parsed = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scoring_rule_sets",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_rule_set"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scoring rules v{self.version}" + (" (active)" if self.is_active else "")
+
+
+class PredictiveModelVersion(models.Model):
+    """A trained conversion model with its model card.
+
+    `artifact` is a pickled scikit-learn estimator. Unpickling runs code, so only Accord
+    itself writes this column (services.train_model); nothing imports a model from outside.
+    """
+
+    version = models.PositiveIntegerField(unique=True)
+    trained_at = models.DateTimeField()
+    trained_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scoring_models",
+    )
+    outcome = models.CharField(max_length=200)
+    horizon_days = models.PositiveIntegerField()
+    train_start = models.DateTimeField(null=True, blank=True)
+    train_end = models.DateTimeField(null=True, blank=True)
+    eval_start = models.DateTimeField(null=True, blank=True)
+    eval_end = models.DateTimeField(null=True, blank=True)
+    train_size = models.PositiveIntegerField(default=0)
+    eval_size = models.PositiveIntegerField(default=0)
+    positive_rate = models.FloatField(null=True, blank=True)
+    roc_auc = models.FloatField(null=True, blank=True)
+    pr_auc = models.FloatField(null=True, blank=True)
+    brier = models.FloatField(null=True, blank=True)
+    # Held-out comparison against the rules active at training time, on the same rows.
+    rules_roc_auc = models.FloatField(null=True, blank=True)
+    rules_pr_auc = models.FloatField(null=True, blank=True)
+    lift_by_decile = models.JSONField(default=list, blank=True)
+    rules_lift_by_decile = models.JSONField(default=list, blank=True)
+    calibration = models.JSONField(default=dict, blank=True)
+    features = models.JSONField(default=list, blank=True)
+    params = models.JSONField(default=dict, blank=True)
+    artifact = models.BinaryField(null=True, blank=True)
+    # Why no model could be trained (too little history): the card says so and rules stay in charge.
+    unavailable_reason = models.CharField(max_length=500, blank=True)
+    is_active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_model"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_active=True, artifact__isnull=True),
+                name="active_model_has_artifact",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Predictive model v{self.version}" + (" (active)" if self.is_active else "")
+
+    @property
+    def is_usable(self) -> bool:
+        return self.artifact is not None and not self.unavailable_reason
+
+
+class LeadScore(models.Model):
+    """A contact's score at one moment, with the factors that made it, as a rep would read them."""
+
+    contact = models.ForeignKey(
+        "capture.Contact", on_delete=models.CASCADE, related_name="lead_scores"
+    )
+    total = models.IntegerField()
+    fit = models.IntegerField()
+    engagement = models.IntegerField()
+    predicted_probability = models.FloatField(null=True, blank=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    rule_version = models.PositiveIntegerField(null=True, blank=True)
+    explanation = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-computed_at"], name="leadscore_contact_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id}: {self.total}"

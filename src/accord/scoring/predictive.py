@@ -1,0 +1,379 @@
+"""The predictive model: features as of a snapshot, time-ordered training, calibration, metrics.
+
+No Django: the service hands over numpy arrays read by the selectors. Every feature of a
+training row is computed from what had happened by the row's snapshot instant (the lead's
+creation plus a few days), so nothing from the future reaches the model.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from threadpoolctl import threadpool_limits
+
+from accord.scoring.domain import (
+    EVENT_KINDS,
+    EVENT_TEXT,
+    INDUSTRY_TEXT,
+    REGION_TEXT,
+    SENIORITY_TEXT,
+    SIZE_TEXT,
+    LeadColumns,
+    events_as_of,
+    score_rules,
+)
+from accord.scoring.rules import (
+    CHANNELS,
+    INDUSTRIES,
+    REGIONS,
+    SENIORITIES,
+    SIZE_BANDS,
+    RulesDocument,
+)
+
+DAY = 86_400
+CATEGORICAL = ("industry", "size_band", "region", "seniority", "channel", "segment")
+MIN_LABELLED = 200
+MIN_POSITIVES = 20
+
+
+class NotEnoughHistory(ValueError):
+    """Raise when the history is too thin to train a model worth trusting."""
+
+
+@dataclass
+class History:
+    """Everything about the contacts that features and labels are computed from."""
+
+    leads: LeadColumns
+    created_s: np.ndarray
+    channel: np.ndarray
+    segment: np.ndarray
+    event_row: np.ndarray
+    event_kind: np.ndarray
+    event_s: np.ndarray
+    first_mql_s: np.ndarray  # per lead: first time it reached MQL or beyond, int64 max if never
+    first_sal_s: np.ndarray
+    first_sql_s: np.ndarray  # first time it reached SQL, opportunity or customer
+    first_accept_s: np.ndarray
+    first_reject_s: np.ndarray
+
+
+@dataclass
+class Config:
+    """What counts as success and how training rows are taken."""
+
+    horizon_days: int = 90
+    snapshot_ages_days: tuple[int, ...] = (1, 14, 45)
+    rejection_weight: float = 2.0
+    eval_fraction: float = 0.25
+    calibration_fraction: float = 0.2
+    method: str = "isotonic"
+    max_iter: int = 200
+    seed: int = 0
+    # One thread: OpenMP threads spin while waiting, and on a machine shared with the web
+    # server and the worker that made training twenty times slower, not faster.
+    threads: int = 1
+
+
+@dataclass
+class Dataset:
+    X: np.ndarray
+    y: np.ndarray
+    weight: np.ndarray
+    snapshot_s: np.ndarray
+    lead: np.ndarray
+    rule_total: np.ndarray
+    names: list[str] = field(default_factory=list)
+
+
+def feature_names(rules: RulesDocument) -> list[str]:
+    names = [*CATEGORICAL]
+    names += [f"title:{r.label}" for r in rules.fit.title_keywords]
+    names += [f"domain:{r.label}" for r in rules.fit.email_domains]
+    names += ["lead_age_days", "days_since_last_touch", "rule_fit", "rule_engagement",
+              "reached_mql", "reached_sal", "accepted_by_sales", "rejected_by_sales"]
+    names += [f"count:{k}" for k in EVENT_KINDS]
+    return names
+
+
+def features_as_of(history: History, rows: np.ndarray, snapshot_s: np.ndarray,
+                   rules: RulesDocument) -> tuple[np.ndarray, np.ndarray]:
+    """Compute the feature matrix of lead rows `rows` as of `snapshot_s` (one instant per row).
+
+    Returns the matrix and each row's rule total as of the same instant.
+    """
+    leads = history.leads
+    n = len(rows)
+    sub = LeadColumns(*(getattr(leads, name)[rows] for name in (
+        "contact_id", "industry", "size_band", "region", "seniority", "title_flags", "domain_flags")))
+    # Events of the chosen leads, re-indexed to the output rows (a lead may appear many times).
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    left = np.searchsorted(sorted_rows, history.event_row, side="left")
+    right = np.searchsorted(sorted_rows, history.event_row, side="right")
+    repeat = right - left
+    event_index = np.repeat(np.arange(len(history.event_row)), repeat)
+    offsets = np.arange(len(event_index)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    out_row = order[np.repeat(left, repeat) + offsets]
+    events = events_as_of(row=out_row, kind=history.event_kind[event_index],
+                          occurred_s=history.event_s[event_index], as_of_s=snapshot_s)
+    scores = score_rules(rules, sub, events)
+    k = len(EVENT_KINDS)
+    counts = np.bincount(events.row * k + events.kind, minlength=n * k).reshape(n, k)
+    last = np.full(n, np.inf)
+    np.minimum.at(last, events.row, events.age_days)
+
+    def categorical(values: np.ndarray) -> np.ndarray:
+        return np.where(values >= 0, values, np.nan)
+
+    columns = [categorical(sub.industry), categorical(sub.size_band), categorical(sub.region),
+               categorical(sub.seniority), categorical(history.channel[rows]),
+               categorical(history.segment[rows])]
+    for j in range(len(rules.fit.title_keywords)):
+        columns.append(((sub.title_flags >> j) & 1).astype(float))
+    for j in range(len(rules.fit.email_domains)):
+        columns.append(((sub.domain_flags >> j) & 1).astype(float))
+    columns += [
+        (snapshot_s - history.created_s[rows]) / DAY,
+        np.where(np.isfinite(last), last, np.nan),
+        scores.fit.astype(float),
+        scores.engagement.astype(float),
+        (history.first_mql_s[rows] <= snapshot_s).astype(float),
+        (history.first_sal_s[rows] <= snapshot_s).astype(float),
+        (history.first_accept_s[rows] <= snapshot_s).astype(float),
+        (history.first_reject_s[rows] <= snapshot_s).astype(float),
+    ]
+    matrix = np.column_stack([*columns, counts.astype(float)])
+    return matrix, scores.total
+
+
+def training_set(history: History, rules: RulesDocument, config: Config, *, as_of_s: int) -> Dataset:
+    """Take snapshots of every lead at the configured ages and label them.
+
+    Label: reached SQL (or opportunity, or customer) within `horizon_days` after the
+    snapshot. A lead already past SQL at the snapshot is left out (nothing to predict);
+    a snapshot whose horizon runs past `as_of_s` is left out (its outcome is not known yet).
+    Sales' rejections are negative evidence: a lead rejected inside the window that did
+    not reach SQL is a negative with `rejection_weight` times the weight of a silent one.
+    """
+    horizon = config.horizon_days * DAY
+    n = len(history.leads)
+    lead_rows, snapshots = [], []
+    for age in config.snapshot_ages_days:
+        snapshot = history.created_s + age * DAY
+        keep = (snapshot + horizon <= as_of_s) & (history.first_sql_s > snapshot)
+        lead_rows.append(np.flatnonzero(keep))
+        snapshots.append(snapshot[keep])
+    rows = np.concatenate(lead_rows) if lead_rows else np.zeros(0, np.int64)
+    snapshot_s = np.concatenate(snapshots) if snapshots else np.zeros(0, np.int64)
+    del n
+    X, rule_total = features_as_of(history, rows, snapshot_s, rules)
+    converted = history.first_sql_s[rows] <= snapshot_s + horizon
+    rejected = (history.first_reject_s[rows] > snapshot_s) & (history.first_reject_s[rows] <= snapshot_s + horizon)
+    weight = np.where(~converted & rejected, config.rejection_weight, 1.0)
+    return Dataset(X, converted.astype(np.int64), weight, snapshot_s, rows, rule_total,
+                   feature_names(rules))
+
+
+def lift_by_decile(y: np.ndarray, score: np.ndarray) -> list[float]:
+    """Return each decile's positive rate over the overall rate, highest scores first."""
+    if len(y) == 0 or y.mean() == 0:
+        return []
+    # Ties broken at random but reproducibly, so integer rule scores are not favoured by order.
+    jitter = np.random.default_rng(0).random(len(score)) * 1e-9
+    order = np.argsort(-(score + jitter), kind="stable")
+    base = y.mean()
+    return [round(float(part.mean() / base), 3) for part in np.array_split(y[order], 10)]
+
+
+def metrics(y: np.ndarray, score: np.ndarray) -> dict:
+    if len(np.unique(y)) < 2:
+        return {"roc_auc": None, "pr_auc": None, "lift_by_decile": []}
+    return {
+        "roc_auc": round(float(roc_auc_score(y, score)), 4),
+        "pr_auc": round(float(average_precision_score(y, score)), 4),
+        "lift_by_decile": lift_by_decile(y, score),
+    }
+
+
+@dataclass
+class Trained:
+    model: CalibratedClassifierCV
+    card: dict
+    baseline: np.ndarray
+
+
+def train(data: Dataset, config: Config) -> Trained:
+    with threadpool_limits(config.threads):
+        return _train(data, config)
+
+
+def _train(data: Dataset, config: Config) -> Trained:
+    """Fit on the earlier window, calibrate on its latest slice, evaluate on the later window.
+
+    Windows follow snapshot time. Training rows are purged of any whose outcome window
+    reaches into the evaluation window, so no outcome seen during evaluation taught the model.
+    """
+    # Thresholds count leads, not snapshots: three snapshots of one lead are one piece of evidence.
+    labelled = len(np.unique(data.lead))
+    positives = len(np.unique(data.lead[data.y == 1]))
+    if labelled < MIN_LABELLED or positives < MIN_POSITIVES:
+        raise NotEnoughHistory(
+            f"predictive model unavailable: {labelled:,} labelled leads and {positives:,} that "
+            f"converted; at least {MIN_LABELLED} and {MIN_POSITIVES} are needed"
+        )
+    horizon = config.horizon_days * DAY
+    eval_start = np.quantile(data.snapshot_s, 1 - config.eval_fraction)
+    evaluate = data.snapshot_s >= eval_start
+    fit_rows = data.snapshot_s + horizon < eval_start
+    train_idx = np.flatnonzero(fit_rows)
+    train_idx = train_idx[np.argsort(data.snapshot_s[train_idx], kind="stable")]
+    cut = int(len(train_idx) * (1 - config.calibration_fraction))
+    base_idx, calib_idx = train_idx[:cut], train_idx[cut:]
+    eval_idx = np.flatnonzero(evaluate)
+    for name, index in (("training", base_idx), ("calibration", calib_idx), ("evaluation", eval_idx)):
+        if len(index) == 0 or len(np.unique(data.y[index])) < 2:
+            raise NotEnoughHistory(
+                f"predictive model unavailable: the {name} window has too few leads or no conversions"
+            )
+    categorical = [name in CATEGORICAL for name in data.names]
+    base = HistGradientBoostingClassifier(
+        max_iter=config.max_iter, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=40,
+        l2_regularization=1.0, categorical_features=categorical, random_state=config.seed,
+        early_stopping=False,
+    )
+    base.fit(data.X[base_idx], data.y[base_idx], sample_weight=data.weight[base_idx])
+    model = CalibratedClassifierCV(FrozenEstimator(base), method=config.method)
+    model.fit(data.X[calib_idx], data.y[calib_idx])
+    probability = model.predict_proba(data.X[eval_idx])[:, 1]
+    y_eval = data.y[eval_idx]
+    model_metrics = metrics(y_eval, probability)
+    rule_metrics = metrics(y_eval, data.rule_total[eval_idx].astype(float))
+    bins = np.clip((probability * 10).astype(int), 0, 9)
+    calibration = {
+        "predicted_mean": round(float(probability.mean()), 4),
+        "observed_rate": round(float(y_eval.mean()), 4),
+        "bins": [{"predicted": round(float(probability[bins == b].mean()), 4),
+                  "observed": round(float(y_eval[bins == b].mean()), 4), "n": int((bins == b).sum())}
+                 for b in range(10) if (bins == b).any()],
+    }
+    card = {
+        "train_start": int(data.snapshot_s[base_idx].min()), "train_end": int(data.snapshot_s[calib_idx].max()),
+        "eval_start": int(data.snapshot_s[eval_idx].min()), "eval_end": int(data.snapshot_s[eval_idx].max()),
+        "train_size": len(train_idx), "eval_size": len(eval_idx),
+        "positive_rate": round(float(data.y[train_idx].mean()), 4),
+        "roc_auc": model_metrics["roc_auc"], "pr_auc": model_metrics["pr_auc"],
+        "brier": round(float(brier_score_loss(y_eval, probability)), 4),
+        "lift_by_decile": model_metrics["lift_by_decile"],
+        "rules_roc_auc": rule_metrics["roc_auc"], "rules_pr_auc": rule_metrics["pr_auc"],
+        "rules_lift_by_decile": rule_metrics["lift_by_decile"],
+        "calibration": calibration,
+    }
+    baseline = np.nanmedian(np.where(np.isnan(data.X[base_idx]), np.nan, data.X[base_idx]), axis=0)
+    for j, is_categorical in enumerate(categorical):
+        if is_categorical:
+            values = data.X[base_idx, j]
+            values = values[~np.isnan(values)]
+            baseline[j] = np.bincount(values.astype(int)).argmax() if len(values) else np.nan
+    return Trained(model, card, baseline)
+
+
+def dumps(model: CalibratedClassifierCV) -> bytes:
+    buffer = io.BytesIO()
+    pickle.dump(model, buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    return buffer.getvalue()
+
+
+def loads(artifact: bytes) -> CalibratedClassifierCV:
+    # Safe only because Accord wrote these bytes itself; never load a model from elsewhere.
+    return pickle.loads(artifact)  # noqa: S301
+
+
+def predict(model: CalibratedClassifierCV, X: np.ndarray, *, threads: int = 1) -> np.ndarray:
+    with threadpool_limits(threads):
+        return model.predict_proba(X)[:, 1]
+
+
+# -- explanations -------------------------------------------------------------------------
+
+GROUPS = {
+    "industry": ("industry",), "company size": ("size_band",), "region": ("region",),
+    "seniority": ("seniority",), "lead source": ("channel", "segment"),
+    "job title and email": ("title:", "domain:"),
+    "engagement": ("count:", "days_since_last_touch", "rule_engagement"),
+    "sales follow-up": ("reached_mql", "reached_sal", "accepted_by_sales", "rejected_by_sales"),
+    "lead age": ("lead_age_days",),
+}
+
+
+def _group_columns(names: list[str]) -> dict[str, list[int]]:
+    groups = {}
+    for group, prefixes in GROUPS.items():
+        groups[group] = [j for j, name in enumerate(names)
+                         if any(name == p or (p.endswith(":") and name.startswith(p)) for p in prefixes)]
+    return {g: cols for g, cols in groups.items() if cols}
+
+
+def contributions(model: CalibratedClassifierCV, X: np.ndarray, baseline: np.ndarray,
+                  names: list[str]) -> tuple[list[str], np.ndarray]:
+    """Measure each feature group's push on each row: p(row) − p(row with the group at baseline).
+
+    Baseline substitution costs one prediction per group, which is fast enough to explain
+    every score, unlike permutation or exact Shapley values. Uses the uncalibrated model,
+    whose output moves smoothly; isotonic calibration is a step function.
+    """
+    base = model.estimator.estimator if isinstance(model.estimator, FrozenEstimator) else model.estimator
+    groups = _group_columns(names)
+    deltas = np.zeros((len(X), len(groups)))
+    with threadpool_limits(1):
+        full = base.predict_proba(X)[:, 1]
+        for g, cols in enumerate(groups.values()):
+            changed = X.copy()
+            changed[:, cols] = baseline[cols]
+            deltas[:, g] = full - base.predict_proba(changed)[:, 1]
+    return list(groups), deltas
+
+
+def describe_group(group: str, row: np.ndarray, names: list[str]) -> str:
+    """Word one feature group's values for a rep, e.g. 'Lead source: webinar'."""
+    value = dict(zip(names, row.tolist(), strict=True))
+
+    def label(vocabulary: tuple[str, ...], code: float) -> str:
+        return "unknown" if code != code or code < 0 else vocabulary[int(code)]
+
+    if group == "industry":
+        return INDUSTRY_TEXT.get(label(INDUSTRIES, value["industry"]), "Industry unknown")
+    if group == "company size":
+        size = SIZE_TEXT.get(label(SIZE_BANDS, value["size_band"]))
+        return f"{size} employees" if size else "Company size unknown"
+    if group == "region":
+        return f"Based in {REGION_TEXT.get(label(REGIONS, value['region']), 'an unknown region')}"
+    if group == "seniority":
+        return SENIORITY_TEXT.get(label(SENIORITIES, value["seniority"]), "Unknown seniority")
+    if group == "lead source":
+        return f"Came in through {label(CHANNELS, value['channel']).replace('_', ' ')}"
+    if group == "job title and email":
+        hits = [n.split(":", 1)[1] for n in names if n.startswith(("title:", "domain:")) and value[n]]
+        return ", ".join(hits) if hits else "Job title and email domain"
+    if group == "engagement":
+        touched = {n.removeprefix("count:"): int(value[n]) for n in names if n.startswith("count:") and value[n]}
+        if not touched:
+            return "No engagement yet"
+        kind, count = max(touched.items(), key=lambda item: item[1])
+        one, many = EVENT_TEXT[kind]
+        return one if count == 1 else many.format(n=count)
+    if group == "sales follow-up":
+        if value["rejected_by_sales"]:
+            return "Rejected by sales"
+        if value["accepted_by_sales"]:
+            return "Accepted by sales"
+        return "Marketing qualified" if value["reached_mql"] else "Not yet qualified"
+    return f"Lead for {int(value['lead_age_days'])} days"

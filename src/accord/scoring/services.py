@@ -1,0 +1,372 @@
+"""Writes for scoring: publish rules, rescore contacts, train and activate predictive models.
+
+Contact.score changes here and nowhere else. A rescore computes every contact's score in
+numpy from columnar reads, updates the scores that changed with one UPDATE per score value,
+and appends a LeadScore row, with its explanation, only for contacts whose score changed:
+a history row per contact per nightly run would grow the table by the whole contact base
+every day without telling anyone anything new.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accord.capture.models import Contact
+from accord.core.models import Job
+from accord.core.permissions import Action, require
+from accord.core.services import ProgressReporter, create_job
+from accord.scoring import predictive, selectors
+from accord.scoring.domain import Events, LeadColumns, explanation_json, score_rules
+from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.rules import RulesDocument, parse_rules
+
+DEFAULT_RULES = Path(__file__).with_name("default_rules.yaml")
+NO_MODEL = "predictive model unavailable: no model has been trained yet"
+NEVER = np.iinfo(np.int64).max
+Progress = Callable[[int, int, str], None]
+
+
+def _quiet(done: int, total: int, message: str) -> None:
+    return None
+
+
+# -- rules --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def publish_rule_set(*, source: str, by=None) -> ScoringRuleSet:
+    """Validate a rules document, store it as the next version and make it the active one.
+
+    Raises core.yamldoc.InvalidDocument (with lines) and stores nothing when it is invalid.
+    """
+    if by is not None:
+        require(by, Action.EDIT_SCORING)
+    document = parse_rules(source)
+    latest = ScoringRuleSet.objects.select_for_update().aggregate(top=Max("version"))["top"] or 0
+    ScoringRuleSet.objects.filter(is_active=True).update(is_active=False)
+    return ScoringRuleSet.objects.create(
+        version=latest + 1, source=source, parsed=document.model_dump(mode="json"),
+        created_by=by, is_active=True,
+    )
+
+
+@transaction.atomic
+def activate_rule_set(*, version: int, by=None) -> ScoringRuleSet:
+    if by is not None:
+        require(by, Action.EDIT_SCORING)
+    chosen = ScoringRuleSet.objects.select_for_update().get(version=version)
+    ScoringRuleSet.objects.filter(is_active=True).exclude(pk=chosen.pk).update(is_active=False)
+    chosen.is_active = True
+    chosen.save(update_fields=["is_active"])
+    return chosen
+
+
+def active_rules() -> tuple[RulesDocument, int | None]:
+    """Return the active rules, publishing the shipped defaults the first time none exist."""
+    active = selectors.active_rule_set()
+    if active is None:
+        active = publish_rule_set(source=DEFAULT_RULES.read_text(encoding="utf-8"))
+    return RulesDocument.model_validate(active.parsed), active.version
+
+
+# -- rescoring ----------------------------------------------------------------------------
+
+
+def _events_for(leads: LeadColumns, contact_ids: list[int] | None, as_of_s: int) -> Events:
+    contact, kind, occurred = selectors.engagement_events(contact_ids=contact_ids)
+    row = np.searchsorted(leads.contact_id, contact)
+    row = np.minimum(row, max(len(leads) - 1, 0))
+    known = (len(leads) > 0) & (leads.contact_id[row] == contact) if len(leads) else np.zeros(0, bool)
+    age = (as_of_s - occurred[known]) / 86_400.0
+    future = age >= 0
+    return Events(row[known][future], kind[known][future], age[future])
+
+
+def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = None,
+            progress: Progress = _quiet, always_record: bool = False) -> dict:
+    """Score contacts (all, or the given ones) with the active rules and model; return counts."""
+    as_of = as_of or timezone.now()
+    as_of_s = int(as_of.timestamp())
+    rules, rule_version = active_rules()
+    progress(0, 4, "Reading contacts")
+    leads, current, created_s = selectors.lead_columns(rules=rules, contact_ids=contact_ids)
+    progress(1, 4, f"Reading the engagement of {len(leads):,} contacts")
+    events = _events_for(leads, contact_ids, as_of_s)
+    progress(2, 4, f"Scoring {len(leads):,} contacts")
+    scores = score_rules(rules, leads, events)
+    changed = np.flatnonzero((scores.total != current) | always_record)
+
+    probability = None
+    model = selectors.active_model()
+    model_note = None
+    if model is not None and model.is_usable and len(changed):
+        probability, model_parts = _predict(model, rules, leads, created_s, changed, as_of_s)
+    else:
+        latest = PredictiveModelVersion.objects.only("unavailable_reason").first()
+        model_note = (latest.unavailable_reason if latest is not None and latest.unavailable_reason
+                      else NO_MODEL)
+        model_parts = None
+
+    progress(3, 4, f"Saving {len(changed):,} changed scores")
+    explanations = explanation_json(scores, leads, rule_version=rule_version, rows=changed)
+    if model_parts is not None or model_note is not None:
+        explanations = _with_model(explanations, model_parts, model_note)
+    with transaction.atomic():
+        _update_scores(leads.contact_id[changed], scores.total[changed])
+        _insert_history(
+            contact_ids=leads.contact_id[changed], total=scores.total[changed],
+            fit=scores.fit[changed], engagement=scores.engagement[changed],
+            probability=probability, model_version=model.version if probability is not None else None,
+            rule_version=rule_version, explanations=explanations, computed_at=as_of,
+        )
+    progress(4, 4, "Done")
+    return {"contacts": len(leads), "changed": len(changed), "rule_version": rule_version,
+            "model_version": model.version if probability is not None else None}
+
+
+def score_contact(*, contact: Contact, as_of: datetime | None = None) -> LeadScore:
+    """Score one contact now and record the score with its explanation, changed or not."""
+    rescore(contact_ids=[contact.pk], as_of=as_of, always_record=True)
+    contact.refresh_from_db(fields=["score"])
+    return selectors.latest_score(contact_id=contact.pk)
+
+
+def _update_scores(contact_ids: np.ndarray, totals: np.ndarray) -> None:
+    """Set Contact.score with one UPDATE per distinct score: at most 101 statements."""
+    table = Contact._meta.db_table
+    with connection.cursor() as cursor:
+        for value in np.unique(totals).tolist():
+            ids = contact_ids[totals == value]
+            text = ",".join(map(str, ids.tolist()))
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {table} SET score = %s WHERE id = ANY(string_to_array(%s, ',')::bigint[])",  # noqa: S608
+                    [value, text],
+                )
+            else:
+                cursor.execute(
+                    f"UPDATE {table} SET score = %s WHERE id IN (SELECT value FROM json_each(%s))",  # noqa: S608
+                    [value, f"[{text}]"],
+                )
+
+
+def _insert_history(*, contact_ids, total, fit, engagement, probability, model_version, rule_version,
+                    explanations: list[str], computed_at: datetime) -> None:
+    if len(contact_ids) == 0:
+        return
+    table = LeadScore._meta.db_table
+    if connection.vendor == "postgresql":
+        when, cast = computed_at, "%s::jsonb"
+    else:
+        when, cast = computed_at.astimezone(UTC).replace(tzinfo=None).isoformat(" "), "%s"
+    sql = (f"INSERT INTO {table} (contact_id, total, fit, engagement, predicted_probability, "  # noqa: S608
+           f"model_version, rule_version, explanation, computed_at) "
+           f"VALUES (%s, %s, %s, %s, %s, %s, %s, {cast}, %s)")
+    probabilities = probability.tolist() if probability is not None else [None] * len(contact_ids)
+    rows = zip(contact_ids.tolist(), total.tolist(), fit.tolist(), engagement.tolist(), probabilities,
+               [model_version] * len(contact_ids), [rule_version] * len(contact_ids), explanations,
+               [when] * len(contact_ids), strict=True)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, list(rows))
+
+
+def _with_model(explanations: list[str], parts: list[str] | None, note: str | None) -> list[str]:
+    if parts is None:
+        tail = f',"predictive":{json.dumps(note, ensure_ascii=False)}}}'
+        return [text[:-1] + tail for text in explanations]
+    return [text[:-1] + ',"predictive":' + part + "}" for text, part in zip(explanations, parts, strict=True)]
+
+
+# -- predictive ---------------------------------------------------------------------------
+
+
+def load_history(*, rules: RulesDocument, contact_ids: list[int] | None = None) -> predictive.History:
+    """Read what features and labels need, for every contact or the given ones."""
+    leads, _, created_s = selectors.lead_columns(rules=rules, contact_ids=contact_ids)
+    channels = selectors.contact_channels(contact_ids=contact_ids)
+    contact, kind, occurred = selectors.engagement_events(contact_ids=contact_ids)
+    row = np.searchsorted(leads.contact_id, contact)
+    n = len(leads)
+    life = selectors.lifecycle_history(contact_ids=contact_ids)
+    stages = list(life["stages"])
+
+    def first_time(pairs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        out = np.full(n, NEVER, dtype=np.int64)
+        chosen = pairs[mask]
+        if len(chosen):
+            where = np.searchsorted(leads.contact_id, chosen[:, 0])
+            np.minimum.at(out, where, chosen[:, 2])
+        return out
+
+    transitions, feedback = life["transitions"], life["feedback"]
+    codes = transitions[:, 1] if len(transitions) else np.zeros(0, np.int64)
+    at_least = {name: np.isin(codes, [stages.index(s) for s in names])
+                for name, names in (("mql", ("mql", "sal", "sql", "opportunity", "customer")),
+                                    ("sal", ("sal", "sql", "opportunity", "customer")),
+                                    ("sql", selectors.SQL_STAGES))}
+    decisions = feedback[:, 1] if len(feedback) else np.zeros(0, np.int64)
+    return predictive.History(
+        leads=leads, created_s=created_s, channel=channels[:, 1], segment=channels[:, 2],
+        event_row=row, event_kind=kind, event_s=occurred,
+        first_mql_s=first_time(transitions, at_least["mql"]),
+        first_sal_s=first_time(transitions, at_least["sal"]),
+        first_sql_s=first_time(transitions, at_least["sql"]),
+        first_accept_s=first_time(feedback, decisions == 0),
+        first_reject_s=first_time(feedback, decisions == 1),
+    )
+
+
+def _predict(model: PredictiveModelVersion, rules: RulesDocument, leads: LeadColumns,
+             created_s: np.ndarray, rows: np.ndarray, as_of_s: int) -> tuple[np.ndarray, list[str]]:
+    trained_rules = RulesDocument.model_validate(model.params["rules"])
+    ids = None if len(rows) == len(leads) else leads.contact_id[rows].tolist()
+    history = load_history(rules=trained_rules, contact_ids=ids)
+    # History rows follow contact id order, as `leads` does, so `rows` map by position.
+    positions = np.searchsorted(history.leads.contact_id, leads.contact_id[rows])
+    X, _ = predictive.features_as_of(history, positions, np.full(len(rows), as_of_s), trained_rules)
+    estimator = predictive.loads(bytes(model.artifact))
+    probability = predictive.predict(estimator, X)
+    groups, deltas = predictive.contributions(estimator, X, np.array(model.params["baseline"], dtype=float),
+                                              model.features)
+    parts = []
+    for i in range(len(rows)):
+        order = np.argsort(-deltas[i])
+        up = [j for j in order[:3] if deltas[i, j] >= 0.005]
+        down = [j for j in order[::-1][:2] if deltas[i, j] <= -0.005]
+
+        def item(j: int, row: int = i) -> dict:
+            points = round(100 * float(deltas[row, j]))
+            sign = "+" if points >= 0 else "\u2212"
+            text = predictive.describe_group(groups[j], X[row], model.features)
+            return {"factor": groups[j], "points": points, "text": f"{text} ({sign}{abs(points)} pts)"}
+
+        parts.append(json.dumps({
+            "model_version": model.version, "probability": round(float(probability[i]), 4),
+            "up": [item(j) for j in up], "down": [item(j) for j in down],
+        }, ensure_ascii=False))
+    return probability, parts
+
+
+def train_model(*, by=None, as_of: datetime | None = None, config: predictive.Config | None = None,
+                progress: Progress = _quiet, activate: bool = True) -> PredictiveModelVersion:
+    """Train a model on the history, store its card and, when it is usable, make it active.
+
+    With too little history the stored version carries the reason instead of a model,
+    and rule scores stay in charge.
+    """
+    if by is not None:
+        require(by, Action.EDIT_SCORING)
+    config = config or predictive.Config()
+    as_of = as_of or timezone.now()
+    rules, _ = active_rules()
+    progress(0, 4, "Reading the history")
+    history = load_history(rules=rules)
+    progress(1, 4, "Computing features as of each snapshot")
+    data = predictive.training_set(history, rules, config, as_of_s=int(as_of.timestamp()))
+    progress(2, 4, f"Training on {len(data.y):,} snapshots")
+    params = {"rules": rules.model_dump(mode="json"), "horizon_days": config.horizon_days,
+              "snapshot_ages_days": list(config.snapshot_ages_days),
+              "rejection_weight": config.rejection_weight, "method": config.method,
+              "outcome": "reached SQL, opportunity or customer"}
+    try:
+        trained = predictive.train(data, config)
+    except predictive.NotEnoughHistory as reason:
+        trained, unavailable = None, str(reason)
+    else:
+        unavailable = ""
+    progress(3, 4, "Saving the model card")
+
+    def moment(seconds: int | None) -> datetime | None:
+        return datetime.fromtimestamp(seconds, UTC) if seconds is not None else None
+
+    card = trained.card if trained else {}
+    if trained is not None:
+        params["baseline"] = [None if v != v else float(v) for v in trained.baseline.tolist()]
+    with transaction.atomic():
+        latest = PredictiveModelVersion.objects.select_for_update().aggregate(top=Max("version"))["top"] or 0
+        if activate and trained is not None:
+            PredictiveModelVersion.objects.filter(is_active=True).update(is_active=False)
+        version = PredictiveModelVersion.objects.create(
+            version=latest + 1, trained_at=timezone.now(), trained_by=by,
+            outcome=params["outcome"], horizon_days=config.horizon_days,
+            train_start=moment(card.get("train_start")), train_end=moment(card.get("train_end")),
+            eval_start=moment(card.get("eval_start")), eval_end=moment(card.get("eval_end")),
+            train_size=card.get("train_size", len(data.y)), eval_size=card.get("eval_size", 0),
+            positive_rate=card.get("positive_rate", float(data.y.mean()) if len(data.y) else None),
+            roc_auc=card.get("roc_auc"), pr_auc=card.get("pr_auc"), brier=card.get("brier"),
+            rules_roc_auc=card.get("rules_roc_auc"), rules_pr_auc=card.get("rules_pr_auc"),
+            lift_by_decile=card.get("lift_by_decile", []),
+            rules_lift_by_decile=card.get("rules_lift_by_decile", []),
+            calibration=card.get("calibration", {}), features=data.names, params=params,
+            artifact=predictive.dumps(trained.model) if trained else None,
+            unavailable_reason=unavailable[:500], is_active=bool(activate and trained is not None),
+        )
+    progress(4, 4, unavailable or f"Model v{version.version}: ROC AUC {version.roc_auc}")
+    return version
+
+
+@transaction.atomic
+def activate_model(*, version: int, by=None) -> PredictiveModelVersion:
+    """Make a stored model version the active one (a rollback is activating an older one)."""
+    if by is not None:
+        require(by, Action.EDIT_SCORING)
+    chosen = PredictiveModelVersion.objects.select_for_update().defer("artifact").get(version=version)
+    if chosen.unavailable_reason or not PredictiveModelVersion.objects.filter(
+        pk=chosen.pk, artifact__isnull=False
+    ).exists():
+        raise ValueError(f"model v{version} cannot be activated: {chosen.unavailable_reason or 'no model'}")
+    PredictiveModelVersion.objects.filter(is_active=True).exclude(pk=chosen.pk).update(is_active=False)
+    PredictiveModelVersion.objects.filter(pk=chosen.pk).update(is_active=True)
+    chosen.is_active = True
+    return chosen
+
+
+# -- background jobs ----------------------------------------------------------------------
+
+
+def _reporter(progress: ProgressReporter) -> Progress:
+    def report(done: int, total: int, message: str) -> None:
+        progress.update(done=done, total=total, message=message, force=done in (0, total))
+    return report
+
+
+def start_training(*, user) -> Job:
+    """Queue a training run; the job reports progress and the new model's version."""
+    require(user, Action.EDIT_SCORING)
+    from accord.scoring.tasks import train_predictive_model
+
+    with transaction.atomic():
+        job = create_job(kind="scoring.train", title="Train the predictive lead score", created_by=user)
+        transaction.on_commit(partial(train_predictive_model.enqueue, job_id=job.pk))
+    return job
+
+
+def start_rescore(*, user) -> Job:
+    """Queue a rescore of every contact with the active rules and model."""
+    require(user, Action.EDIT_SCORING)
+    from accord.scoring.tasks import rescore_contacts
+
+    with transaction.atomic():
+        job = create_job(kind="scoring.rescore", title="Rescore every contact", created_by=user)
+        transaction.on_commit(partial(rescore_contacts.enqueue, job_id=job.pk))
+    return job
+
+
+def run_training_job(job: Job, progress: ProgressReporter) -> dict:
+    version = train_model(by=job.created_by, progress=_reporter(progress))
+    return {"version": version.version, "active": version.is_active, "roc_auc": version.roc_auc,
+            "unavailable": version.unavailable_reason}
+
+
+def run_rescore_job(job: Job, progress: ProgressReporter) -> dict:
+    return rescore(progress=_reporter(progress))
+

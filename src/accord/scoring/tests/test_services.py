@@ -1,0 +1,214 @@
+"""Publishing rules, rescoring, training jobs and model versions, through the services."""
+
+import argparse
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accord.accounts.tests.factories import UserFactory
+from accord.capture.models import Touchpoint
+from accord.capture.tests.factories import AccountFactory, ContactFactory, TouchpointFactory
+from accord.core.errors import PermissionDenied
+from accord.core.models import Job
+from accord.core.permissions import Role
+from accord.core.yamldoc import InvalidDocument
+from accord.scoring import cli, selectors, services
+from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.tests.factories import ActivityFactory, PredictiveModelVersionFactory
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+SIMPLE = """
+fit:
+  seniority: {vp: 20}
+  email_domains:
+    - {domains: [rival.example], points: -60, label: Competitor email domain}
+engagement:
+  half_life_days: 7
+  touchpoints:
+    webinar_attend: {points: 12}
+  activities:
+    meeting: {points: 10}
+"""
+
+
+def test_publishing_rules_stores_a_new_active_version():
+    first = services.publish_rule_set(source=SIMPLE)
+    second = services.publish_rule_set(source=SIMPLE.replace("vp: 20", "vp: 25"))
+
+    assert (first.version, second.version) == (1, 2)
+    assert list(ScoringRuleSet.objects.filter(is_active=True).values_list("version", flat=True)) == [2]
+    assert second.parsed["fit"]["seniority"] == {"vp": 25}
+
+
+def test_an_invalid_document_is_refused_and_nothing_changes():
+    services.publish_rule_set(source=SIMPLE)
+
+    with pytest.raises(InvalidDocument, match=r"line 3: fit\.seniority"):
+        services.publish_rule_set(source="fit:\n  seniority:\n    king: 5\n")
+
+    assert list(ScoringRuleSet.objects.values_list("version", "is_active")) == [(1, True)]
+
+
+def test_an_older_rule_version_can_be_activated_again():
+    services.publish_rule_set(source=SIMPLE)
+    services.publish_rule_set(source=SIMPLE)
+
+    services.activate_rule_set(version=1)
+
+    assert selectors.active_rule_set().version == 1
+
+
+def test_a_sales_rep_may_not_publish_rules():
+    with pytest.raises(PermissionDenied):
+        services.publish_rule_set(source=SIMPLE, by=UserFactory(role=Role.SALES_REP))
+    assert not ScoringRuleSet.objects.exists()
+
+
+def test_the_default_rules_are_published_when_none_exist():
+    rules, version = services.active_rules()
+
+    assert version == 1
+    assert ScoringRuleSet.objects.get().source.startswith("# Accord's default lead-scoring rules")
+    assert rules.fit.seniority["vp"] == 12
+
+
+def test_a_rescore_updates_contact_scores_and_records_changed_ones_with_explanations():
+    services.publish_rule_set(source=SIMPLE)
+    vp = ContactFactory(seniority="vp")
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - dt.timedelta(days=7))
+    nobody = ContactFactory()
+
+    result = services.rescore(as_of=NOW)
+
+    vp.refresh_from_db()
+    nobody.refresh_from_db()
+    assert (vp.score, nobody.score) == (26, 0)
+    assert result == {"contacts": 2, "changed": 1, "rule_version": 1, "model_version": None}
+    score = LeadScore.objects.get()
+    assert (score.contact_id, score.total, score.fit, score.engagement, score.rule_version) == (vp.pk, 26, 20, 6, 1)
+    assert [item["text"] for item in score.explanation["up"]] == ["VP (+20)", "Attended a webinar 7 days ago (+6)"]
+    assert score.explanation["predictive"] == "predictive model unavailable: no model has been trained yet"
+
+
+def test_a_rescore_with_nothing_changed_writes_nothing():
+    services.publish_rule_set(source=SIMPLE)
+    ContactFactory(seniority="vp")
+    services.rescore(as_of=NOW)
+
+    result = services.rescore(as_of=NOW)
+
+    assert result["changed"] == 0
+    assert LeadScore.objects.count() == 1
+
+
+def test_negative_signals_lower_the_score_and_say_why():
+    services.publish_rule_set(source=SIMPLE)
+    rival = ContactFactory(seniority="vp", email="spy@sales.rival.example")
+    ActivityFactory(contact=rival, occurred_at=NOW)
+
+    score = services.score_contact(contact=rival, as_of=NOW)
+
+    assert (score.fit, score.engagement, score.total, rival.score) == (-40, 10, 0, 0)
+    assert score.explanation["down"] == [
+        {"factor": "domain:0", "points": -60, "text": "Competitor email domain (−60)"}]
+
+
+def test_touchpoints_in_the_future_of_the_scoring_instant_do_not_count():
+    services.publish_rule_set(source=SIMPLE)
+    contact = ContactFactory()
+    TouchpointFactory(contact=contact, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW + dt.timedelta(days=1))
+
+    assert services.score_contact(contact=contact, as_of=NOW).engagement == 0
+
+
+def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
+    services.publish_rule_set(source=SIMPLE)
+    account = AccountFactory()
+    for contact in ContactFactory.create_batch(2, account=account, seniority="vp"):
+        TouchpointFactory(contact=contact, occurred_at=NOW)
+    with CaptureQueriesContext(connection) as few:
+        services.rescore(as_of=NOW)
+    ContactFactory.create_batch(30, account=account, seniority="vp")
+    for contact in ContactFactory.create_batch(10):
+        TouchpointFactory(contact=contact, occurred_at=NOW)
+
+    with CaptureQueriesContext(connection) as many:
+        services.rescore(as_of=NOW)
+
+    # Reads: the active rules; distinct titles and email domains, matched into two temporary
+    # tables (create, empty, fill); contacts, touchpoints and activities (a MIN/MAX and one
+    # range each); the active model and the latest model card. Writes: one UPDATE per
+    # distinct score (one here) and one INSERT batch, inside a savepoint.
+    assert len(few) == len(many) == 18
+
+
+def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django_capture_on_commit_callbacks):
+    marketer = UserFactory(role=Role.MARKETING)
+    ContactFactory.create_batch(5)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        job = services.start_training(user=marketer)
+
+    job.refresh_from_db()
+    assert len(callbacks) == 1
+    assert job.status == Job.Status.SUCCEEDED
+    assert job.result["active"] is False
+    assert job.result["unavailable"].startswith("predictive model unavailable: 0 labelled leads")
+    version = PredictiveModelVersion.objects.get()
+    assert (version.is_active, version.artifact) == (False, None)
+    contact = ContactFactory()
+    explanation = services.score_contact(contact=contact).explanation
+    assert explanation["predictive"] == version.unavailable_reason
+
+
+def test_a_rep_may_not_start_training():
+    with pytest.raises(PermissionDenied):
+        services.start_training(user=UserFactory(role=Role.SALES_REP))
+    assert not Job.objects.exists()
+
+
+def test_an_older_model_version_can_be_activated_again():
+    PredictiveModelVersionFactory(version=1)
+    PredictiveModelVersionFactory(version=2, is_active=True)
+
+    services.activate_model(version=1)
+
+    assert list(PredictiveModelVersion.objects.filter(is_active=True).values_list("version", flat=True)) == [1]
+
+
+def test_a_version_without_a_model_cannot_be_activated():
+    PredictiveModelVersionFactory(version=1, is_active=True)
+    PredictiveModelVersionFactory(version=2, artifact=None, unavailable_reason="predictive model unavailable: x")
+
+    with pytest.raises(ValueError, match="cannot be activated"):
+        services.activate_model(version=2)
+
+    assert selectors.active_model().version == 1
+
+
+def test_two_model_versions_compare_metric_by_metric():
+    PredictiveModelVersionFactory(version=1, roc_auc=0.71)
+    PredictiveModelVersionFactory(version=2, roc_auc=0.83, is_active=True)
+
+    rows = {name: (a, b) for name, a, b in selectors.model_comparison(first=1, second=2)}
+
+    assert rows["roc auc"] == ("0.7100", "0.8300")
+    assert rows["top-decile lift"] == ("4.00", "4.00")
+    assert rows["is active"] == ("False", "True")
+
+
+def test_every_score_subcommand_answers_help(capsys):
+    parser = argparse.ArgumentParser(prog="accord")
+    cli.add_parser(parser.add_subparsers())
+    for argv in (["score"], ["score", "rules"], ["score", "rules", "apply"], ["score", "rules", "show"],
+                 ["score", "rescore"], ["score", "model"], ["score", "model", "train"],
+                 ["score", "model", "list"], ["score", "model", "show"], ["score", "model", "compare"],
+                 ["score", "model", "activate"]):
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args([*argv, "--help"])
+        assert exit_.value.code == 0
+    assert "accord score model activate" in capsys.readouterr().out
