@@ -6,7 +6,19 @@ queries over the whole table; changelists skip the unfiltered total count.
 
 from django.contrib import admin
 
-from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
+from accord.capture.models import (
+    Account,
+    Campaign,
+    CaptureSource,
+    Consent,
+    Contact,
+    ContactMerge,
+    CostEntry,
+    IdempotencyRecord,
+    IdentityLink,
+    RateLimitCounter,
+    Touchpoint,
+)
 
 
 @admin.register(Account)
@@ -66,4 +78,65 @@ class TouchpointAdmin(admin.ModelAdmin):
     list_select_related = ("contact", "campaign")
     search_fields = ("external_id", "anonymous_id", "utm_campaign")
     raw_id_fields = ("contact", "campaign")
+    show_full_result_count = False
+
+
+@admin.register(CaptureSource)
+class CaptureSourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "is_active", "default_campaign", "rate_limit_per_minute", "created_at"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    raw_id_fields = ["default_campaign", "created_by"]
+    list_select_related = ["default_campaign"]
+    # Keys are rotated on the sources page, which records who did it.
+    readonly_fields = ["public_key", "created_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit and bookkeeping rows: written by services only, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    list_display = ["contact", "source", "granted", "at"]
+    list_filter = ["granted"]
+    raw_id_fields = ["contact", "source"]
+    list_select_related = ["contact", "source"]
+    show_full_result_count = False
+
+
+@admin.register(IdentityLink)
+class IdentityLinkAdmin(ReadOnlyAdmin):
+    list_display = ["anonymous_id", "contact", "first_seen_at", "linked_at"]
+    search_fields = ["anonymous_id"]
+    raw_id_fields = ["contact"]
+    list_select_related = ["contact"]
+    show_full_result_count = False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["key", "user", "status", "created_at"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    show_full_result_count = False
+
+
+@admin.register(ContactMerge)
+class ContactMergeAdmin(ReadOnlyAdmin):
+    list_display = ["survivor", "duplicate_id", "duplicate_email", "rule", "by", "at"]
+    list_filter = ["rule"]
+    raw_id_fields = ["survivor", "by"]
+    list_select_related = ["survivor", "by"]
+
+
+@admin.register(RateLimitCounter)
+class RateLimitCounterAdmin(ReadOnlyAdmin):
+    list_display = ["bucket", "window_start", "count"]
     show_full_result_count = False

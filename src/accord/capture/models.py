@@ -7,6 +7,8 @@ lifecycle.services changes them, recording each change.
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -331,7 +333,175 @@ class Touchpoint(models.Model):
             models.Index(
                 fields=["anonymous_id"], name="touch_anonymous", condition=~models.Q(anonymous_id="")
             ),
+            # What stitching looks for: anonymous touches not yet attached to anyone.
+            models.Index(
+                fields=["anonymous_id"],
+                name="touch_anonymous_orphan",
+                condition=models.Q(contact__isnull=True) & ~models.Q(anonymous_id=""),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+# Forms, webhooks and the event API ------------------------------------------------------
+
+
+def new_public_key() -> str:
+    """Return a fresh random key for a capture source's public URL."""
+    return secrets.token_urlsafe(24)
+
+
+class CaptureSource(models.Model):
+    """A form, webhook or integration that posts people and touches to the public endpoint."""
+
+    class Kind(models.TextChoices):
+        WEB_FORM = "web_form", "Web form"
+        WEBHOOK = "webhook", "Webhook"
+        API = "api", "API"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WEB_FORM)
+    # Not a secret: it sits in every page that embeds the form. It names the source,
+    # and rotating it retires copies of the snippet that spread where they should not.
+    public_key = models.CharField(max_length=64, unique=True, default=new_public_key)
+    default_campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="capture_sources"
+    )
+    # One origin (scheme://host[:port]) per line; empty allows posts from anywhere but
+    # redirects nowhere.
+    allowed_origins = models.TextField(blank=True)
+    consent_text = models.TextField(blank=True)
+    # Posts per minute this source accepts from all visitors together, and from one IP.
+    rate_limit_per_minute = models.PositiveIntegerField(default=600)
+    ip_rate_limit_per_minute = models.PositiveIntegerField(default=20)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="capture_sources",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origins(self) -> list[str]:
+        return [line.strip().rstrip("/").lower() for line in self.allowed_origins.splitlines() if line.strip()]
+
+
+class Consent(models.Model):
+    """What a person agreed to (or declined), when, and through which source."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    source = models.ForeignKey(
+        CaptureSource, null=True, blank=True, on_delete=models.SET_NULL, related_name="consents"
+    )
+    text = models.TextField()
+    granted = models.BooleanField()
+    at = models.DateTimeField()
+    # A keyed hash, not the address: enough to tell repeated posts apart, not to locate anyone.
+    ip_hash = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["contact", "at"], name="consent_contact_time")]
+
+    def __str__(self) -> str:
+        return f"{'Granted' if self.granted else 'Declined'} by {self.contact_id} at {self.at:%Y-%m-%d}"
+
+
+class IdentityLink(models.Model):
+    """An anonymous visitor id known to belong to a contact, from the moment they identified."""
+
+    anonymous_id = models.CharField(max_length=64, unique=True)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identity_links")
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-linked_at", "-id"]
+        indexes = [models.Index(fields=["contact"], name="identity_contact")]
+
+    def __str__(self) -> str:
+        return f"{self.anonymous_id} → {self.contact_id}"
+
+
+class IdempotencyRecord(models.Model):
+    """The answer given to a request sent with an Idempotency-Key, replayed on a retry."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="idempotency_records"
+    )
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    response = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key_unique"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"
+
+
+class ContactMerge(models.Model):
+    """A duplicate contact folded into a survivor, with what the duplicate held."""
+
+    survivor = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="merges")
+    duplicate_id = models.BigIntegerField()
+    duplicate_email = models.CharField(max_length=254, blank=True)
+    snapshot = models.JSONField()
+    # What moved, per related table, so a reviewer sees the merge's reach.
+    moved = models.JSONField(default=dict)
+    rule = models.CharField(max_length=32, default="manual")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contact_merges",
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["duplicate_id"], name="merge_duplicate")]
+
+    def __str__(self) -> str:
+        return f"{self.duplicate_id} into {self.survivor_id}"
+
+
+class RateLimitCounter(models.Model):
+    """Requests counted in one fixed window for one bucket (an IP or a source key).
+
+    A table rather than the cache: gunicorn's worker processes share the database, not
+    memory, and a limit each worker counted alone would be the limit times the workers.
+    """
+
+    bucket = models.CharField(max_length=200)
+    window_start = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "window_start"], name="ratelimit_bucket_window"
+            ),
+        ]
+        indexes = [models.Index(fields=["window_start"], name="ratelimit_window")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket}@{self.window_start}: {self.count}"

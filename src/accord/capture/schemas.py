@@ -6,10 +6,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from ninja import Field, Schema
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from accord.accounts.schemas import InSchema, Moment, ObjectId, UserRef, omittable
-from accord.capture.models import Account, Campaign, Contact, Industry, SizeBand
+from accord.capture.domain import origin_of
+from accord.capture.models import Account, Campaign, Contact, Industry, SizeBand, Touchpoint
 from accord.core.vocabulary import Channel, LifecycleStage, Region, Segment
 
 # Choice fields as Literals, so the OpenAPI document lists the allowed values.
@@ -269,3 +273,93 @@ class CampaignFilters(Schema):
     channel: ChannelValue | None = None
     status: CampaignStatusValue | None = None
     owner_id: ObjectId | None = None
+
+
+# Events ---------------------------------------------------------------------------------
+
+MAX_BATCH = 1000
+TouchKindValue = Literal[tuple(Touchpoint.Kind.values)]
+
+
+def _optional_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+class EventIn(BaseModel):
+    """One touch. Name the person by email, external_id or anonymous_id (at least one)."""
+
+    # A plain pydantic model, not a ninja Schema: ninja's per-object root validator
+    # (for reading ORM objects, which events never are) doubled the cost of a 1,000-event batch.
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(
+        None,
+        max_length=100,
+        description="Your id for this event: an id already stored is counted as a duplicate, not stored again.",
+    )
+    type: TouchKindValue
+    occurred_at: Moment
+    email: str | None = Field(None, max_length=254, description="Trimmed and lower-cased.")
+    external_id: str | None = Field(None, max_length=100, description="The contact's id in your system.")
+    anonymous_id: str | None = Field(
+        None, max_length=64, description="Visitor id from before the person identified themselves."
+    )
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+    utm_source: str = Field("", max_length=100)
+    utm_medium: str = Field("", max_length=100)
+    utm_campaign: str = Field("", max_length=100)
+    utm_term: str = Field("", max_length=100)
+    utm_content: str = Field("", max_length=100)
+    url: str = Field("", max_length=1000, description="An http(s) URL, or blank.")
+    referrer: str = Field("", max_length=1000, description="An http(s) URL, or blank.")
+    campaign: str = Field(
+        "", max_length=100, description="A campaign's utm_campaign code (any case); defaults to utm_campaign."
+    )
+    channel: ChannelValue | None = Field(
+        None, description="Leave out to infer it from utm_medium, utm_source, the campaign and the referrer."
+    )
+
+    _ids = field_validator("id", "external_id", "anonymous_id")(_optional_id)
+
+    @field_validator("email")
+    @classmethod
+    def _normal_email(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        email = value.strip().lower()
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            raise ValueError("Enter a valid email address.") from None
+        return email
+
+    @field_validator("url", "referrer")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not origin_of(value):
+            raise ValueError("Give an http(s) URL.")
+        return value
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> EventIn:
+        if not (self.email or self.external_id or self.anonymous_id):
+            raise ValueError("Give email, external_id or anonymous_id.")
+        return self
+
+
+class EventBatchIn(InSchema):
+    events: list[EventIn] = Field(..., min_length=1, max_length=MAX_BATCH)
+
+
+class EventsOut(Schema):
+    received: int
+    stored: int
+    duplicates: int = Field(description="Events whose id was already stored (or repeated in the batch).")
+    duplicate_indexes: list[int]
+    contacts_created: int
+    stitched: int = Field(description="Earlier anonymous touchpoints now attached to a contact.")
+    contact_ids: list[int | None] = Field(description="Per event, by index: the contact it was attached to.")

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import (
+    Coalesce,
+    Length,
+    Lower,
+    NullIf,
+    Replace,
+    StrIndex,
+    Substr,
+    Trim,
+)
 
-from accord.capture.models import Account, Campaign, Contact, Touchpoint
+from accord.capture.freemail import is_free_mail
+from accord.capture.models import Account, Campaign, CaptureSource, Contact, Touchpoint
 from accord.core.errors import NotFound, ValidationFailed
 from accord.core.permissions import Action, can, owner_scope, sees_everything
 
@@ -166,3 +176,102 @@ def campaign_list(
         campaigns = campaigns.filter(owner_id=owner_id)
     # Campaigns not yet scheduled (no start date) come last; the id keeps pages stable.
     return campaigns.order_by(F("start_date").desc(nulls_last=True), "name", "id")
+
+
+# Capture sources ------------------------------------------------------------------------
+
+
+def capture_sources_visible_to(*, user) -> QuerySet[CaptureSource]:
+    if not can(user, Action.VIEW_CAMPAIGNS):
+        return CaptureSource.objects.none()
+    return CaptureSource.objects.select_related("default_campaign", "created_by")
+
+
+def capture_source_for(*, user, source_id: int) -> CaptureSource:
+    try:
+        return capture_sources_visible_to(user=user).get(pk=source_id)
+    except CaptureSource.DoesNotExist:
+        raise NotFound(f"No capture source {source_id}.") from None
+
+
+def capture_source_by_key(*, public_key: str) -> CaptureSource | None:
+    """Return the source with this public key, active or not, for the public endpoint."""
+    return CaptureSource.objects.select_related("default_campaign").filter(public_key=public_key).first()
+
+
+# Duplicates ------------------------------------------------------------------------------
+
+# Rules that find contacts who are probably one person. A contact's email and external id
+# are unique, so neither can be shared; these compare what people type differently.
+MERGE_RULES = {
+    "name_and_domain": "Same first and last name (ignoring case) at the same company domain",
+    "phone": "Same phone number (digits only, at least 7)",
+}
+
+_DIGITS_ONLY = ("+", " ", "-", "(", ")", ".", "/")
+
+
+def _phone_digits():
+    expression = Trim("phone")
+    for char in _DIGITS_ONLY:
+        expression = Replace(expression, Value(char), Value(""))
+    return expression
+
+
+def _rule_keys(rule: str) -> dict:
+    if rule == "name_and_domain":
+        at = StrIndex("email", Value("@"))
+        email_domain = Substr(Lower("email"), at + 1)
+        return {
+            "k_first": Lower(Trim("first_name")),
+            "k_last": Lower(Trim("last_name")),
+            "k_domain": Coalesce(NullIf(Lower("account__domain"), Value("")), email_domain),
+        }
+    if rule == "phone":
+        return {"k_phone": _phone_digits()}
+    raise ValidationFailed(f"{rule!r} is not a merge rule.", field="rule")
+
+
+def duplicate_candidates(*, user, rule: str, limit: int = 50) -> list[list[Contact]]:
+    """Return groups of visible contacts that the rule says are one person, oldest first."""
+    keys = _rule_keys(rule)
+    contacts = contacts_visible_to(user=user).annotate(**keys)
+    if rule == "name_and_domain":
+        contacts = contacts.exclude(first_name="").exclude(last_name="").filter(k_domain__isnull=False)
+    else:
+        contacts = contacts.exclude(phone="").annotate(k_len=Length("k_phone")).filter(k_len__gte=7)
+    groups = list(
+        contacts.values(*keys)
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .order_by(*keys)[:limit]
+    )
+    if rule == "name_and_domain":
+        # Two namesakes at gmail.com are not one person.
+        groups = [group for group in groups if not is_free_mail(group["k_domain"])]
+    if not groups:
+        return []
+    match = Q()
+    for group in groups:
+        match |= Q(**{key: group[key] for key in keys})
+    members: dict[tuple, list[Contact]] = {}
+    for contact in contacts.filter(match).select_related(*CONTACT_RELATED).order_by("created_at", "id"):
+        members.setdefault(tuple(getattr(contact, key) for key in keys), []).append(contact)
+    return [group for group in members.values() if len(group) > 1]
+
+
+def merge_preview(*, user, survivor_id: int, duplicate_id: int) -> dict:
+    """Return the two contacts and how many touchpoints, activities and deals each holds."""
+    survivor = contact_for(user=user, contact_id=survivor_id)
+    duplicate = contact_for(user=user, contact_id=duplicate_id)
+    if survivor.pk == duplicate.pk:
+        raise ValidationFailed("Choose two different contacts.", field="duplicate")
+    counts = {}
+    for contact in (survivor, duplicate):
+        counts[contact.pk] = {
+            "touchpoints": contact.touchpoints.count(),
+            "activities": contact.activities.count(),
+            "deals": contact.deal_roles.count(),
+            "consents": contact.consents.count(),
+        }
+    return {"survivor": survivor, "duplicate": duplicate, "counts": counts}

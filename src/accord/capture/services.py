@@ -9,6 +9,10 @@ lifecycle.services owns stage changes and records each one.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+import json
 import re
 from collections.abc import Mapping
 from datetime import date
@@ -16,17 +20,35 @@ from decimal import Decimal
 from types import EllipsisType
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.accounts.selectors import default_owner, owner_for_assignment
-from accord.capture.models import Account, Campaign, Contact
-from accord.capture.selectors import account_to_link, campaign_to_link
-from accord.core.errors import Conflict, ValidationFailed
+from accord.capture.domain import UTM_FIELDS, clean_url, origin_of, utm_from_url
+from accord.capture.ingestion import Event, ingest
+from accord.capture.models import (
+    Account,
+    Campaign,
+    CaptureSource,
+    Consent,
+    Contact,
+    ContactMerge,
+    IdempotencyRecord,
+    Touchpoint,
+    new_public_key,
+)
+from accord.capture.selectors import account_to_link, campaign_to_link, duplicate_candidates
+from accord.core.errors import Conflict, NotFound, ValidationFailed
 from accord.core.permissions import Action, require
 from accord.core.vocabulary import LifecycleStage
 
@@ -390,3 +412,371 @@ def _save(instance: models.Model, *, conflict_field: str, fields: list[str] | No
         raise Conflict(
             f"The {conflict_field} is taken by another record.", field=conflict_field
         ) from None
+
+
+# Capture sources --------------------------------------------------------------------------
+
+SOURCE_FIELDS = frozenset(
+    {
+        "name",
+        "kind",
+        "default_campaign_id",
+        "allowed_origins",
+        "consent_text",
+        "rate_limit_per_minute",
+        "ip_rate_limit_per_minute",
+        "is_active",
+    }
+)
+
+
+@transaction.atomic
+def create_capture_source(*, by: User, name: str, **values: Any) -> CaptureSource:
+    """Create a form, webhook or API source with a fresh public key."""
+    require(by, Action.EDIT_CAMPAIGNS)
+    source = CaptureSource(created_by=by)
+    _apply_source(source, by=by, values={"name": name, **values})
+    source.save()
+    return source
+
+
+@transaction.atomic
+def update_capture_source(*, source: CaptureSource, by: User, changes: Mapping[str, Any]) -> CaptureSource:
+    """Change the given fields of a capture source."""
+    require(by, Action.EDIT_CAMPAIGNS)
+    _apply_source(source, by=by, values=changes)
+    source.save(update_fields=_model_fields(changes))
+    return source
+
+
+@transaction.atomic
+def rotate_capture_source_key(*, source: CaptureSource, by: User) -> CaptureSource:
+    """Give the source a new public key; pages embedding the old one stop being accepted."""
+    require(by, Action.EDIT_CAMPAIGNS)
+    source.public_key = new_public_key()
+    source.save(update_fields=["public_key"])
+    return source
+
+
+def _apply_source(source: CaptureSource, *, by: User, values: Mapping[str, Any]) -> None:
+    _refuse_unknown(values, SOURCE_FIELDS)
+    for field, value in values.items():
+        if field == "name":
+            source.name = _required_text(value, field="name")
+        elif field == "kind":
+            if value not in CaptureSource.Kind.values:
+                raise ValidationFailed(f"{value!r} is not a source kind.", field="kind")
+            source.kind = value
+        elif field == "default_campaign_id":
+            source.default_campaign = (
+                None if value is None else campaign_to_link(user=by, campaign_id=value, field=field)
+            )
+        elif field == "allowed_origins":
+            origins = [line.strip() for line in str(value).splitlines() if line.strip()]
+            for origin in origins:
+                if origin_of(origin) != origin.rstrip("/").lower():
+                    raise ValidationFailed(
+                        f"{origin!r} is not an origin such as https://www.example.com.",
+                        field="allowed_origins",
+                    )
+            source.allowed_origins = "\n".join(origin.rstrip("/").lower() for origin in origins)
+        elif field in {"rate_limit_per_minute", "ip_rate_limit_per_minute"}:
+            if not isinstance(value, int) or value < 1:
+                raise ValidationFailed("Give a limit of at least 1 per minute.", field=field)
+            setattr(source, field, value)
+        else:
+            setattr(source, field, value.strip() if isinstance(value, str) else value)
+
+
+# The public form endpoint ---------------------------------------------------------------
+
+FORM_TEXT_FIELDS = {"first_name": 100, "last_name": 100, "phone": 40, "title": 150}
+
+
+def capture_form_submission(
+    *,
+    source: CaptureSource,
+    fields: Mapping[str, str],
+    ip: str = "",
+    user_agent: str = "",
+    page_url: str = "",
+) -> Contact:
+    """Store a form post: the person, their touch, their consent, and their earlier visits.
+
+    `fields` are the posted values; `page_url` is the page the form sat on when the form
+    did not say (the Referer header). Raise ValidationFailed naming the field at fault.
+    """
+    for name, value in fields.items():
+        _refuse_unstorable(name, value)
+    email = _clean_email(fields.get("email") or "")
+    if email is None:
+        raise ValidationFailed("Give an email address.", field="email")
+    url = clean_url(fields.get("page_url") or fields.get("url") or page_url)
+    utm = utm_from_url(url)
+    utm.update({name: fields[name].strip() for name in UTM_FIELDS if fields.get(name, "").strip()})
+    event = Event(
+        kind=Touchpoint.Kind.FORM_SUBMIT,
+        occurred_at=timezone.now(),
+        email=email,
+        anonymous_id=fields.get("anonymous_id", "").strip()[:64],
+        first_name=fields.get("first_name", "").strip()[:100],
+        last_name=fields.get("last_name", "").strip()[:100],
+        phone=fields.get("phone", "").strip()[:40],
+        url=url,
+        referrer=clean_url(fields.get("referrer") or ""),
+        **{name: value[:100] for name, value in utm.items()},
+    )
+    with transaction.atomic():
+        outcome = ingest([event], default_campaign=source.default_campaign, now=event.occurred_at)
+        contact = Contact.objects.get(pk=outcome.contact_ids[0])
+        blanks = [
+            name
+            for name, limit in FORM_TEXT_FIELDS.items()
+            if not getattr(contact, name) and fields.get(name, "").strip()
+        ]
+        for name in blanks:
+            setattr(contact, name, fields[name].strip()[: FORM_TEXT_FIELDS[name]])
+        if blanks:
+            contact.save(update_fields=[*blanks, "updated_at"])
+        if source.consent_text:
+            Consent.objects.create(
+                contact=contact,
+                source=source,
+                text=source.consent_text,
+                granted=fields.get("consent", "").strip().lower() in {"1", "on", "yes", "true"},
+                at=event.occurred_at,
+                ip_hash=hash_ip(ip),
+                user_agent=user_agent[:300],
+            )
+    return contact
+
+
+def hash_ip(ip: str) -> str:
+    """Return a keyed digest of an IP address, or "" for none."""
+    if not ip:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
+
+
+def _refuse_unstorable(name: str, value: str) -> None:
+    # PostgreSQL text cannot hold NUL; a form post must answer 422, never 500.
+    if "\x00" in name or "\x00" in value:
+        raise ValidationFailed("Text may not contain NUL characters.", field=name.replace("\x00", "") or None)
+
+
+# The event API --------------------------------------------------------------------------
+
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+
+
+def ingest_events(
+    *,
+    by: User,
+    events: list[Event],
+    idempotency_key: str | None = None,
+    request_hash: str = "",
+    created_status: int = 200,
+) -> tuple[int, dict[str, Any], bool]:
+    """Store the events in one transaction; return (status, body, replayed).
+
+    With an idempotency key, the first answer is stored beside the data in the same
+    transaction and a retry with the same key and body gets it back without writing; the
+    same key with a different body is refused (Conflict naming the header).
+    """
+    require(by, Action.IMPORT_DATA)
+    for attempt in range(3):
+        try:
+            with transaction.atomic():
+                if idempotency_key:
+                    record = IdempotencyRecord.objects.filter(user=by, key=idempotency_key).first()
+                    if record is not None:
+                        return _replay(record, request_hash=request_hash)
+                now = timezone.now()
+                outcome = ingest(events, now=now)
+                status = created_status if outcome.stored else 200
+                body = {
+                    "received": len(events),
+                    "stored": outcome.stored,
+                    "duplicates": len(outcome.duplicates),
+                    "duplicate_indexes": outcome.duplicates,
+                    "contacts_created": outcome.contacts_created,
+                    "stitched": outcome.stitched,
+                    "contact_ids": outcome.contact_ids,
+                }
+                if idempotency_key:
+                    IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+                    IdempotencyRecord.objects.create(
+                        user=by,
+                        key=idempotency_key,
+                        request_hash=request_hash,
+                        status=status,
+                        response=body,
+                        created_at=now,
+                    )
+                return status, body, False
+        except IntegrityError:
+            # A concurrent request stored the same event id or idempotency key first;
+            # after it committed, the next attempt sees its rows and answers accordingly.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _replay(record: IdempotencyRecord, *, request_hash: str) -> tuple[int, dict[str, Any], bool]:
+    if record.request_hash != request_hash:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request; "
+            "use a new key for a new request.",
+            field="Idempotency-Key",
+        )
+    return record.status, record.response, True
+
+
+def request_digest(*, path: str, body: bytes) -> str:
+    """Return the digest an idempotency record keeps of a request."""
+    return hashlib.sha256(path.encode() + b"\n" + body).hexdigest()
+
+
+# Merging duplicates ---------------------------------------------------------------------
+
+MERGE_FIELDS = (
+    "first_name",
+    "last_name",
+    "phone",
+    "title",
+    "seniority",
+    "account_id",
+    "owner_id",
+    "lead_source",
+    "original_campaign_id",
+    "country",
+    "region",
+    "external_id",
+)
+
+
+@transaction.atomic
+def merge_contacts(
+    *,
+    survivor: Contact,
+    duplicate: Contact,
+    by: User,
+    field_choices: Mapping[str, str] | None = None,
+    rule: str = "manual",
+) -> ContactMerge:
+    """Fold the duplicate into the survivor: every related row moves, then the duplicate goes.
+
+    The survivor's empty fields take the duplicate's values; `field_choices` maps a field
+    (one of MERGE_FIELDS, or "email") to "survivor" or "duplicate" to decide otherwise.
+    The lifecycle stage and score stay the survivor's: lifecycle and scoring own them.
+    """
+    require(by, Action.EDIT_CONTACTS)
+    if survivor.pk == duplicate.pk:
+        raise ValidationFailed("A contact cannot be merged into itself.", field="duplicate")
+    choices = dict(field_choices or {})
+    for name, choice in choices.items():
+        if name not in {*MERGE_FIELDS, "email"}:
+            raise ValidationFailed(f"{name} cannot be chosen in a merge.", field=name)
+        if choice not in {"survivor", "duplicate"}:
+            raise ValidationFailed("Choose survivor or duplicate.", field=name)
+    locked = {c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[survivor.pk, duplicate.pk])}
+    if len(locked) != 2:
+        raise NotFound("One of the contacts no longer exists.")
+    survivor, duplicate = locked[survivor.pk], locked[duplicate.pk]
+    snapshot = json.loads(
+        json.dumps(
+            {field.attname: getattr(duplicate, field.attname) for field in Contact._meta.concrete_fields},
+            cls=DjangoJSONEncoder,
+        )
+    )
+
+    changed = []
+    for name in MERGE_FIELDS:
+        mine, theirs = getattr(survivor, name), getattr(duplicate, name)
+        choice = choices.get(name) or ("duplicate" if _blank(mine) and not _blank(theirs) else "survivor")
+        if choice == "duplicate" and mine != theirs:
+            setattr(survivor, name, theirs)
+            changed.append(name if name == "external_id" else name.removesuffix("_id"))
+    take_email = choices.get("email") == "duplicate" or (not survivor.email and duplicate.email)
+    if take_email and duplicate.email != survivor.email:
+        survivor.email = duplicate.email
+        changed.append("email")
+
+    moved = _move_related(survivor=survivor, duplicate=duplicate)
+    duplicate_id, duplicate_email = duplicate.pk, duplicate.email or ""
+    # The unique email and external id must be free before the survivor takes them.
+    Contact.objects.filter(pk=duplicate_id).delete()
+    if changed:
+        survivor.save(update_fields=[*changed, "updated_at"])
+    return ContactMerge.objects.create(
+        survivor=survivor,
+        duplicate_id=duplicate_id,
+        duplicate_email=duplicate_email,
+        snapshot=snapshot,
+        moved=moved,
+        rule=rule,
+        by=by,
+        at=timezone.now(),
+    )
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == ""
+
+
+def _move_related(*, survivor: Contact, duplicate: Contact) -> dict[str, int]:
+    """Point every row that refers to the duplicate at the survivor; return counts by table.
+
+    Walks the model graph instead of naming lifecycle, deals or collaboration models:
+    capture sits below them and must not import them, and a table added later moves too.
+    A row that would break a unique constraint with the survivor's (both on the same deal)
+    is dropped: the survivor already holds that place.
+    """
+    moved: dict[str, int] = {}
+    for relation in Contact._meta.related_objects:
+        if relation.many_to_many:
+            continue  # A through model is its own relation and is handled as one.
+        model, name = relation.related_model, relation.field.name
+        label = model._meta.label
+        rows = model._base_manager.filter(**{name: duplicate})
+        for together in _unique_sets(model, name):
+            others = [field for field in together if field != name]
+            clash = model._base_manager.filter(**{name: survivor}, **{f: OuterRef(f) for f in others})
+            dropped, _ = rows.filter(Exists(clash)).delete()
+            if dropped:
+                moved[f"{label} (already on survivor)"] = dropped
+        count = rows.update(**{name: survivor})
+        if count:
+            moved[label] = count
+    contact_type = ContentType.objects.get_for_model(Contact)
+    for model in apps.get_models():
+        for field in model._meta.private_fields:
+            if isinstance(field, GenericForeignKey):
+                count = model._base_manager.filter(
+                    **{field.ct_field: contact_type, field.fk_field: duplicate.pk}
+                ).update(**{field.fk_field: survivor.pk})
+                if count:
+                    moved[model._meta.label] = moved.get(model._meta.label, 0) + count
+    return moved
+
+
+def _unique_sets(model: type[models.Model], name: str) -> list[list[str]]:
+    sets = [list(together) for together in model._meta.unique_together if name in together]
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, models.UniqueConstraint) and constraint.fields and name in constraint.fields:
+            sets.append(list(constraint.fields))
+    return sets
+
+
+def merge_by_rule(*, rule: str, by: User, limit: int = 1000) -> list[ContactMerge]:
+    """Merge every group of candidates the rule finds into its oldest contact."""
+    require(by, Action.EDIT_CONTACTS)
+    merges: list[ContactMerge] = []
+    for group in duplicate_candidates(user=by, rule=rule):
+        survivor, *duplicates = sorted(group, key=lambda contact: (contact.created_at, contact.pk))
+        for duplicate in duplicates:
+            if len(merges) >= limit:
+                return merges
+            merges.append(merge_contacts(survivor=survivor, duplicate=duplicate, by=by, rule=rule))
+            survivor.refresh_from_db()
+    return merges

@@ -4,7 +4,12 @@ from accord.capture import views
 
 urlpatterns = [
     path("contacts/", views.contact_list, name="contacts"),
+    path("contacts/duplicates/", views.duplicate_list, name="contact-duplicates"),
+    path("contacts/merge/", views.merge_preview_page, name="contact-merge"),
     path("contacts/<int:contact_id>/", views.contact_detail, name="contact"),
     path("accounts/", views.account_list, name="accounts"),
     path("campaigns/", views.campaign_list, name="campaigns"),
+    path("capture/sources/", views.source_list, name="capture-sources"),
+    path("capture/sources/<int:source_id>/", views.source_detail, name="capture-source"),
+    path("capture/<str:public_key>/", views.capture_submit, name="capture-submit"),
 ]

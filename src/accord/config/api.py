@@ -28,6 +28,7 @@ from ninja.security import HttpBearer, SessionAuth
 from accord.accounts.api import router as accounts_router
 from accord.accounts.selectors import user_for_token
 from accord.capture.api import router as capture_router
+from accord.capture.events_api import router as events_router
 from accord.core.errors import AccordError, ValidationFailed
 from accord.deals.api import router as deals_router
 
@@ -345,4 +346,5 @@ api.add_exception_handler(Exception, on_unexpected)
 
 api.add_router("", accounts_router)
 api.add_router("", capture_router)
+api.add_router("", events_router)
 api.add_router("", deals_router)

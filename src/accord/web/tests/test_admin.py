@@ -13,6 +13,7 @@ pytestmark = pytest.mark.django_db
 
 ADMINISTERED_APPS = (
     "accounts", "core", "capture", "lifecycle", "deals", "planning", "sla", "notifications", "collaboration",
+    "scoring",
 )
 ACCORD_MODELS = [
     model for label in ADMINISTERED_APPS for model in apps.get_app_config(label).get_models()

@@ -1,0 +1,213 @@
+"""The event API: single and batch ingestion, idempotency, duplicates, and its query cost."""
+
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accord.accounts.tests.factories import UserFactory
+from accord.accounts.tests.test_api_client import api_as, errors_of
+from accord.capture.models import Contact, IdempotencyRecord, Touchpoint
+from accord.capture.tests.factories import CampaignFactory, ContactFactory, TouchpointFactory
+from accord.core.permissions import Role
+from accord.core.vocabulary import Channel
+
+pytestmark = pytest.mark.django_db
+
+AT = "2026-03-01T09:30:00Z"
+
+
+def event(**fields) -> dict:
+    return {"type": "page_view", "occurred_at": AT, **fields}
+
+
+def marketer_api():
+    return api_as(UserFactory(role=Role.MARKETING))
+
+
+def test_one_event_is_stored_with_a_new_contact():
+    response = marketer_api().post(
+        "/events",
+        event(id="e-1", email=" Ada@Example.org", first_name="Ada", utm_medium="email", campaign=""),
+    )
+
+    assert response.status_code == 201
+    contact = Contact.objects.get()
+    assert response.json() == {
+        "received": 1,
+        "stored": 1,
+        "duplicates": 0,
+        "duplicate_indexes": [],
+        "contacts_created": 1,
+        "stitched": 0,
+        "contact_ids": [contact.pk],
+    }
+    touch = Touchpoint.objects.get()
+    assert (touch.external_id, touch.contact_id, touch.channel, touch.kind) == (
+        "e-1", contact.pk, Channel.EMAIL, "page_view"
+    )
+    assert (contact.email, contact.first_name) == ("ada@example.org", "Ada")
+
+
+def test_a_batch_is_stored_matching_contacts_and_campaigns():
+    known = ContactFactory(email="ada@example.org")
+    by_external = ContactFactory(email=None, external_id="crm-7")
+    campaign = CampaignFactory(utm_campaign="Spring", channel=Channel.DISPLAY)
+
+    response = marketer_api().post(
+        "/events/batch",
+        {
+            "events": [
+                event(id="a", email="ADA@example.org", utm_campaign="spring"),
+                event(id="b", external_id="crm-7", channel="partner"),
+                event(id="c", email="new@example.org", campaign="SPRING"),
+                event(id="d", anonymous_id="vid-9"),
+            ]
+        },
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    new = Contact.objects.get(email="new@example.org")
+    assert body["contact_ids"] == [known.pk, by_external.pk, new.pk, None]
+    assert (body["stored"], body["contacts_created"]) == (4, 1)
+    touches = {t.external_id: t for t in Touchpoint.objects.all()}
+    assert (touches["a"].campaign_id, touches["a"].channel) == (campaign.pk, Channel.DISPLAY)
+    assert touches["b"].channel == Channel.PARTNER
+    assert touches["c"].campaign_id == campaign.pk
+    assert (touches["d"].contact_id, touches["d"].anonymous_id) == (None, "vid-9")
+
+
+def test_more_than_1000_events_are_refused_naming_the_limit():
+    events = [event(anonymous_id=f"v{n}") for n in range(1001)]
+
+    response = marketer_api().post("/events/batch", {"events": events})
+
+    assert response.status_code == 422
+    assert ("events", "invalid") in errors_of(response)
+    assert "1000" in response.json()["errors"][0]["message"]
+    assert Touchpoint.objects.count() == 0
+
+
+def test_bad_events_reject_the_whole_batch_naming_each_index_and_field():
+    events = [
+        event(id="ok", email="ok@example.org"),
+        event(email="not-an-email"),
+        event(type="teleport", anonymous_id="v"),
+        event(),
+    ]
+
+    response = marketer_api().post("/events/batch", {"events": events})
+
+    assert response.status_code == 422
+    assert errors_of(response) == [
+        ("events.1.email", "invalid"),
+        ("events.2.type", "invalid"),
+        ("events.3", "invalid"),
+    ]
+    assert (Touchpoint.objects.count(), Contact.objects.count()) == (0, 0)
+
+
+def test_an_event_id_already_stored_is_counted_as_a_duplicate_not_stored_again():
+    TouchpointFactory(external_id="e-1")
+    api = marketer_api()
+
+    response = api.post(
+        "/events/batch",
+        {"events": [event(id="e-1", anonymous_id="v"), event(id="e-2", anonymous_id="v"), event(id="e-2", anonymous_id="v")]},
+    )
+
+    body = response.json()
+    assert (body["stored"], body["duplicates"], body["duplicate_indexes"]) == (1, 2, [0, 2])
+    assert sorted(Touchpoint.objects.values_list("external_id", flat=True)) == ["e-1", "e-2"]
+
+
+def test_a_single_duplicate_answers_200():
+    TouchpointFactory(external_id="e-1")
+
+    response = marketer_api().post("/events", event(id="e-1", anonymous_id="v"))
+
+    assert response.status_code == 200
+    assert response.json()["duplicates"] == 1
+    assert Touchpoint.objects.count() == 1
+
+
+def test_a_retry_with_the_same_idempotency_key_replays_the_answer_and_writes_once():
+    api = marketer_api()
+    api.headers["Idempotency-Key"] = "k-1"
+    body = {"events": [event(email="ada@example.org"), event(email="bob@example.org")]}
+
+    first = api.post("/events/batch", body)
+    second = api.post("/events/batch", body)
+
+    assert first.status_code == second.status_code == 200
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first
+    assert (Touchpoint.objects.count(), Contact.objects.count()) == (2, 2)
+    assert IdempotencyRecord.objects.count() == 1
+
+
+def test_the_same_idempotency_key_with_a_different_body_is_refused():
+    api = marketer_api()
+    api.headers["Idempotency-Key"] = "k-1"
+    api.post("/events", event(email="ada@example.org"))
+
+    response = api.post("/events", event(email="eve@example.org"))
+
+    assert response.status_code == 409
+    assert errors_of(response) == [("Idempotency-Key", "conflict")]
+    assert list(Contact.objects.values_list("email", flat=True)) == ["ada@example.org"]
+
+
+def test_idempotency_keys_belong_to_their_user():
+    first, second = marketer_api(), marketer_api()
+    first.headers["Idempotency-Key"] = second.headers["Idempotency-Key"] = "same"
+
+    first.post("/events", event(email="ada@example.org"))
+    response = second.post("/events", event(email="bob@example.org"))
+
+    assert response.status_code == 201
+    assert Touchpoint.objects.count() == 2
+
+
+def test_a_role_without_import_rights_may_not_send_events():
+    response = api_as(UserFactory(role=Role.SALES_REP)).post("/events", event(email="a@example.org"))
+
+    assert response.status_code == 403
+    assert Touchpoint.objects.count() == 0
+
+
+def test_an_unauthenticated_request_is_refused():
+    from django.test import Client
+
+    response = Client().post("/api/v1/events", json.dumps(event(email="a@example.org")), content_type="application/json")
+
+    assert response.status_code == 401
+    assert Touchpoint.objects.count() == 0
+
+
+def batch_of(n: int, offset: int) -> dict:
+    # Every shape at once: known contacts, new contacts, anonymous visitors being identified.
+    events = []
+    for i in range(n):
+        k = offset + i
+        events.append(event(id=f"e{k}", email=f"p{k}@co{k}.example", anonymous_id=f"vid{k}", utm_campaign=f"c{k % 3}"))
+        events.append(event(id=f"x{k}", anonymous_id=f"vid{k}"))
+    return {"events": events}
+
+
+def test_a_batch_costs_the_same_number_of_queries_whatever_its_size():
+    for n in range(3):
+        CampaignFactory(utm_campaign=f"c{n}")
+    api = marketer_api()
+    api.post("/events/batch", batch_of(1, 0))  # Warm the token and content-type caches.
+
+    with CaptureQueriesContext(connection) as small:
+        assert api.post("/events/batch", batch_of(5, 100)).status_code == 200
+    with CaptureQueriesContext(connection) as large:
+        assert api.post("/events/batch", batch_of(400, 1000)).status_code == 200
+
+    assert len(small) == len(large) <= 20
+    assert Touchpoint.objects.count() == 2 + 10 + 800
