@@ -122,12 +122,14 @@ class Contact(TimeStampedModel):
     account = models.ForeignKey(
         Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
     )
+    # Indexed through contact_owner_stage, whose first column it is: every index costs each insert.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="owned_contacts",
+        db_index=False,
     )
     lifecycle_stage = models.CharField(
         max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD
@@ -160,9 +162,7 @@ class Contact(TimeStampedModel):
         indexes = [
             models.Index(fields=["owner", "lifecycle_stage", "-created_at"], name="contact_owner_stage"),
             models.Index(fields=["lifecycle_stage", "-created_at"], name="contact_stage_recent"),
-            models.Index(fields=["account"], name="contact_account"),
             models.Index(fields=["lead_source", "-created_at"], name="contact_source_recent"),
-            models.Index(fields=["original_campaign"], name="contact_campaign"),
             models.Index(fields=["-score"], name="contact_score"),
             models.Index(Lower("last_name"), Lower("first_name"), name="contact_name_ci"),
         ]
@@ -294,13 +294,24 @@ class Touchpoint(models.Model):
         REFERRAL = "referral", "Referral"
         UNSUBSCRIBE = "unsubscribe", "Unsubscribe"
 
+    # contact and campaign are indexed through touch_contact_time and touch_campaign_time.
     contact = models.ForeignKey(
-        Contact, null=True, blank=True, on_delete=models.CASCADE, related_name="touchpoints"
+        Contact,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="touchpoints",
+        db_index=False,
     )
     # Visitor id from before the person identified themselves; capture stitches it.
     anonymous_id = models.CharField(max_length=64, blank=True)
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="touchpoints"
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="touchpoints",
+        db_index=False,
     )
     channel = models.CharField(max_length=32, choices=Channel.choices)
     kind = models.CharField(max_length=32, choices=Kind.choices)

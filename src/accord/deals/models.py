@@ -130,9 +130,6 @@ class Deal(TimeStampedModel):
             models.Index(fields=["owner", "status", "close_date"], name="deal_owner_status_close"),
             models.Index(fields=["status", "close_date"], name="deal_status_close"),
             models.Index(fields=["status", "closed_at"], name="deal_status_closed"),
-            models.Index(fields=["account"], name="deal_account"),
-            models.Index(fields=["stage"], name="deal_stage"),
-            models.Index(fields=["source_campaign"], name="deal_source_campaign"),
         ]
 
     def __str__(self) -> str:
