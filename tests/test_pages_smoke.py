@@ -27,6 +27,7 @@ def pages_for(client) -> list[str]:
     urls += [
         reverse("contact", args=[contact.pk]),
         reverse("deal", args=[deal.pk]),
+        reverse("campaign", args=[Campaign.objects.order_by("id").first().pk]),
         f"{reverse('contacts')}?stage=mql&sort=-score",
         f"{reverse('accounts')}?segment=b2b&page=2",
         f"{reverse('campaigns')}?channel=paid_search",

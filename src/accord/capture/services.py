@@ -43,6 +43,7 @@ from accord.capture.models import (
     Consent,
     Contact,
     ContactMerge,
+    CostEntry,
     IdempotencyRecord,
     Touchpoint,
     new_public_key,
@@ -780,3 +781,34 @@ def merge_by_rule(*, rule: str, by: User, limit: int = 1000) -> list[ContactMerg
             merges.append(merge_contacts(survivor=survivor, duplicate=duplicate, by=by, rule=rule))
             survivor.refresh_from_db()
     return merges
+
+
+@transaction.atomic
+def record_cost(
+    *,
+    campaign: Campaign,
+    by: User,
+    date: date,
+    amount: Decimal,
+    currency: str | None = None,
+    impressions: int | None = None,
+    clicks: int | None = None,
+    note: str = "",
+) -> CostEntry:
+    """Record money a campaign spent on a day (or a month, dated to its first day), entered by hand."""
+    require(by, Action.EDIT_CAMPAIGNS)
+    if amount is None or amount < 0:
+        raise ValidationFailed("A cost cannot be negative.", field="amount")
+    for field, value in (("impressions", impressions), ("clicks", clicks)):
+        if value is not None and value < 0:
+            raise ValidationFailed(f"{field.capitalize()} cannot be negative.", field=field)
+    return CostEntry.objects.create(
+        campaign=campaign,
+        date=date,
+        amount=amount,
+        currency=(currency or campaign.currency or settings.ACCORD_CURRENCY).upper(),
+        impressions=impressions,
+        clicks=clicks,
+        source=CostEntry.Source.MANUAL,
+        note=note.strip()[:200],
+    )

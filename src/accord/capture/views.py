@@ -13,8 +13,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models import CheckConstraint, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -39,7 +40,7 @@ from accord.capture.selectors import (
     duplicate_candidates,
     merge_preview,
 )
-from accord.core.errors import NotFound, ValidationFailed
+from accord.core.errors import AccordError, NotFound, ValidationFailed
 from accord.core.permissions import Action, Role, can, owner_scope
 from accord.core.vocabulary import Channel, LifecycleStage, Region, Segment
 
@@ -222,7 +223,7 @@ def campaign_list(request):
         queryset=campaigns,
         template="capture/campaigns/list.html",
         results_template="capture/campaigns/_results.html",
-        context={"form": form},
+        context={"form": form, "can_edit": can(request.user, Action.EDIT_CAMPAIGNS)},
     )
 
 
@@ -599,3 +600,119 @@ def merge_preview_page(request):
             "may_merge": can(request.user, Action.EDIT_CONTACTS),
         },
     )
+
+
+# Campaign pages ------------------------------------------------------------------------
+
+
+class CampaignForm(forms.ModelForm):
+    """Input for a campaign; the service decides (permissions, uniqueness, owner)."""
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name", "channel", "kind", "status", "segment", "start_date", "end_date", "budget",
+            "currency", "utm_source", "utm_medium", "utm_campaign", "description",
+        ]
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def validate_unique(self):
+        # The service checks uniqueness case-insensitively and names the field.
+        pass
+
+    def validate_constraints(self):
+        # Check constraints (the end after the start) are judged here; unique ones by the service.
+        exclude = self._get_validation_exclusions()
+        for constraint in self.instance._meta.constraints:
+            if isinstance(constraint, CheckConstraint):
+                try:
+                    constraint.validate(type(self.instance), self.instance, exclude=exclude)
+                except DjangoValidationError as error:
+                    self._update_errors(error)
+
+
+class CostForm(forms.Form):
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
+    impressions = forms.IntegerField(min_value=0, required=False)
+    clicks = forms.IntegerField(min_value=0, required=False)
+    note = forms.CharField(max_length=200, required=False)
+
+
+def _save_campaign(request, form: CampaignForm, campaign: Campaign | None):
+    """Call the campaign service with the form's values; put a refusal on the field it names."""
+    values = dict(form.cleaned_data)
+    try:
+        if campaign is None:
+            return services.create_campaign(by=request.user, **values)
+        return services.update_campaign(campaign=campaign, by=request.user, changes=values)
+    except AccordError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+    return None
+
+
+@login_required
+def campaign_create(request):
+    if not can(request.user, Action.EDIT_CAMPAIGNS):
+        raise PermissionDenied
+    form = CampaignForm(request.POST or None, initial={"status": Campaign.Status.PLANNED})
+    if request.method == "POST" and form.is_valid():
+        campaign = _save_campaign(request, form, None)
+        if campaign is not None:
+            messages.success(request, f"Created the campaign “{campaign.name}”.")
+            return redirect("campaign", campaign_id=campaign.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "capture/campaigns/form.html", {"form": form, "campaign": None}, status=status)
+
+
+@login_required
+def campaign_edit(request, campaign_id: int):
+    if not can(request.user, Action.EDIT_CAMPAIGNS):
+        raise PermissionDenied
+    campaign = get_object_or_404(campaigns_visible_to(user=request.user), pk=campaign_id)
+    form = CampaignForm(request.POST or None, instance=campaign)
+    if request.method == "POST" and form.is_valid():
+        # The ModelForm wrote the values onto the instance; reload so the service sees the stored row.
+        campaign.refresh_from_db()
+        saved = _save_campaign(request, form, campaign)
+        if saved is not None:
+            messages.success(request, f"Saved the campaign “{saved.name}”.")
+            return redirect("campaign", campaign_id=saved.pk)
+    status = 422 if request.method == "POST" else 200
+    return render(request, "capture/campaigns/form.html", {"form": form, "campaign": campaign}, status=status)
+
+
+@login_required
+def campaign_detail(request, campaign_id: int):
+    campaign = get_object_or_404(
+        campaigns_visible_to(user=request.user).select_related("owner"), pk=campaign_id
+    )
+    cost_form = CostForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if not can(request.user, Action.EDIT_CAMPAIGNS):
+            raise PermissionDenied
+        if cost_form.is_valid():
+            try:
+                services.record_cost(campaign=campaign, by=request.user, **cost_form.cleaned_data)
+            except ValidationFailed as error:
+                cost_form.add_error(error.field if error.field in cost_form.fields else None, error.message)
+            else:
+                messages.success(request, "Recorded the cost.")
+                return redirect("campaign", campaign_id=campaign.pk)
+        status = 422
+    costs = campaign.costs.order_by("-date", "-id")
+    totals = costs.aggregate(spent=Sum("amount"), impressions=Sum("impressions"), clicks=Sum("clicks"))
+    context = {
+        "campaign": campaign,
+        "costs": costs[:100],
+        "cost_count": costs.count(),
+        "totals": totals,
+        "cost_form": cost_form,
+        "can_edit": can(request.user, Action.EDIT_CAMPAIGNS),
+    }
+    return render(request, "capture/campaigns/detail.html", context, status=status)
