@@ -53,7 +53,8 @@ class ProgressReporter:
         now = time.monotonic()
         if force or now - self._last_write >= self.min_interval:
             self._last_write = now
-            # Outside any caller transaction: watchers must see progress while work runs.
+            # Jobs run outside any request transaction, so this commits at once and watchers
+            # see progress while the work goes on.
             with transaction.atomic():
                 Job.objects.filter(pk=self.job.pk).update(
                     progress_done=self.job.progress_done,
