@@ -55,6 +55,13 @@ def detect_encoding(sample: bytes, *, whole_file: bool = True) -> Encoding:
     for bom, codec, reason in _BOMS:
         if sample.startswith(bom):
             return Encoding(codec, reason)
+    # Without a UTF-16/32 byte-order mark, a NUL byte means a spreadsheet, archive or
+    # program was uploaded: refuse it plainly rather than read its bytes as column names.
+    if b"\x00" in sample:
+        raise ImportRefused(
+            "The file is not a text CSV file (it holds binary data). Save it as CSV, "
+            "for instance with Excel's File › Save As › CSV UTF-8, and try again."
+        )
     try:
         codecs.getincrementaldecoder("utf-8")().decode(sample, final=whole_file)
     except UnicodeDecodeError:

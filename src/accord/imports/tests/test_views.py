@@ -87,3 +87,19 @@ def test_someone_elses_error_report_is_not_found(
 
     assert client.get(f"/jobs/{job.pk}/files/errors/").status_code == 404
     assert client.get(f"/jobs/{job.pk}/").status_code == 404
+
+
+def test_a_spreadsheet_or_program_uploaded_as_csv_is_refused_as_not_text(
+    client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(UserFactory(role=Role.MARKETING))
+    workbook = SimpleUploadedFile("leads.xlsx", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", "application/octet-stream")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/imports/", {"kind": "contacts", "file": workbook})
+
+    job = Job.objects.get()
+    assert job.status == "failed"
+    assert "not a text CSV file" in job.error
+    assert Contact.objects.count() == 0
