@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from accord.core.errors import AccordError
 from accord.core.models import Job
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,12 @@ def run_job(*, job_id: int, work: Callable[[Job, ProgressReporter], dict[str, An
     start_job(job=job)
     try:
         result = work(job, ProgressReporter(job))
+    except AccordError as error:
+        # Refused input (a file with no email column, say): the person needs the reason,
+        # not a class name, and the operators need no traceback.
+        logger.info("job %s (%s) refused: %s", job.pk, job.kind, error.message)
+        fail_job(job=job, error=error.message)
+        return job
     except Exception as error:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         fail_job(job=job, error=f"{type(error).__name__}: {error}")

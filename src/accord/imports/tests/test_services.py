@@ -55,7 +55,7 @@ def test_a_refused_file_fails_the_job_with_the_reason(django_capture_on_commit_c
 
     job.refresh_from_db()
     assert job.status == Job.Status.FAILED
-    assert job.error.startswith("ImportRefused: The file has no column for email")
+    assert job.error.startswith("The file has no column for email")
 
 
 def test_a_sales_rep_may_not_start_an_import(django_capture_on_commit_callbacks, csv_file):
