@@ -45,22 +45,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=30, help="duration of (b)")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-capture-"))
-    os.environ["ACCORD_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("ACCORD_SECRET_KEY", "bench-" + uuid.uuid4().hex)
-    if args.database_url:
-        os.environ["ACCORD_DATABASE_URL"] = args.database_url
-    else:
-        os.environ.pop("ACCORD_DATABASE_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "accord.config.settings"
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    token, key = _seed()
+    data_dir = setup_django(args.database_url, prefix="accord-bench-capture-")
+    token, key = seed()
     database = "PostgreSQL" if args.database_url else f"SQLite ({data_dir})"
     print(f"database: {database}; gunicorn sync workers: {args.workers}; port {args.port}")
 
@@ -75,7 +61,27 @@ def main() -> int:
     return 0
 
 
-def _seed() -> tuple[str, str]:
+def setup_django(database_url: str, *, prefix: str) -> Path:
+    """Point Accord at a fresh data dir (and PostgreSQL when given), set Django up, migrate."""
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ["ACCORD_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("ACCORD_SECRET_KEY", "bench-" + uuid.uuid4().hex)
+    if database_url:
+        os.environ["ACCORD_DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("ACCORD_DATABASE_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "accord.config.settings"
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return data_dir
+
+
+def seed() -> tuple[str, str]:
     from accord.accounts.models import User
     from accord.accounts.services import issue_api_token
     from accord.capture.models import Campaign, CaptureSource
