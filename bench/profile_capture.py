@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import pstats
 import sys
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -31,10 +29,12 @@ def main() -> int:
     parser.add_argument("--posts", type=int, default=2000, help="form posts to time")
     parser.add_argument("--batches", type=int, default=10, help="event batches of 1,000 to time")
     parser.add_argument("--top", type=int, default=25, help="functions to list from the profile")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, …")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from bench.bench_capture import seed, setup_django
+    from bench.loadgen import batch_body, form_body
 
     setup_django(args.database_url, prefix="accord-profile-capture-")
     from accord.config.wsgi import application
@@ -43,32 +43,24 @@ def main() -> int:
     run = uuid.uuid4().hex[:8]
 
     def post_form(n: int) -> int:
-        body = urllib.parse.urlencode(
-            {"email": f"s{run}-{n % 5000}@co{n % 300}.example", "first_name": "Bench",
-             "utm_campaign": "bench-c1", "utm_medium": "cpc", "anonymous_id": f"{run}-{n}"}
-        ).encode()
-        return _call(application, "POST", f"/capture/{key}/", body,
+        return _call(application, "POST", f"/capture/{key}/", form_body(run, n, people=5000),
                      content_type="application/x-www-form-urlencoded", accept="application/json")
 
     def post_batch(b: int) -> int:
-        events = [
-            {"id": f"{run}-b{b}-{i}", "type": "page_view", "occurred_at": "2026-03-01T09:30:00Z",
-             "email": f"p{(b * 1000 + i) % 20000}@co{i % 997}.example", "utm_source": "google",
-             "utm_medium": "cpc", "utm_campaign": f"bench-c{i % 5}", "url": f"https://www.example.com/page/{i % 50}"}
-            for i in range(1000)
-        ]
-        return _call(application, "POST", "/api/v1/events/batch", json.dumps({"events": events}).encode(),
+        return _call(application, "POST", "/api/v1/events/batch", batch_body(run, b, contacts=20000),
                      content_type="application/json", authorization=f"Bearer {token}")
 
     for n in range(50):  # warm: first-use imports, compiled templates, cached statements
         _expect(post_form(-n - 1), 201)
     _expect(post_batch(-1), 200)
-    _measure("form post", post_form, args.posts, expected=201, top=args.top)
-    _measure("event batch of 1,000", post_batch, args.batches, expected=200, top=args.top)
+    if args.posts:
+        _measure("form post", post_form, args.posts, expected=201, top=args.top, sort=args.sort)
+    if args.batches:
+        _measure("event batch of 1,000", post_batch, args.batches, expected=200, top=args.top, sort=args.sort)
     return 0
 
 
-def _measure(label: str, call, count: int, *, expected: int, top: int) -> None:
+def _measure(label: str, call, count: int, *, expected: int, top: int, sort: str = "cumulative") -> None:
     from django.db import connection
 
     queries: list[str] = []
@@ -92,7 +84,7 @@ def _measure(label: str, call, count: int, *, expected: int, top: int) -> None:
     for sql in queries:
         print(f"    {sql[:150]}")
     out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(top)
+    pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
     print(out.getvalue())
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
 from django.db import connection, models
 from django.db.models import Case, Min, Value, When
@@ -47,7 +48,14 @@ class Event:
     channel: str = ""
     event_id: str = ""
     # Set while the batch is stored: the campaign matched by code, or the source's default.
-    campaign: Campaign | None = None
+    campaign: Campaign | CampaignRef | None = None
+
+
+class CampaignRef(NamedTuple):
+    """What storing a touch needs of its campaign (a model instance costs more to build)."""
+
+    pk: int
+    channel: str
 
 
 @dataclass(slots=True)
@@ -73,29 +81,14 @@ def ingest(events: list[Event], *, default_campaign: Campaign | None = None,
         event.campaign = campaigns.get(code) or default_campaign
     contacts = _contacts(batch, outcome)
     links = _links(batch, contacts, outcome, now=now)
+    ops = connection.ops
+    created = ops.adapt_datetimefield_value(now)
     touchpoints = []
     for index, event in fresh:
         contact_id = _contact_of(event, contacts) or links.get(event.anonymous_id)
         outcome.contact_ids[index] = contact_id
-        touchpoints.append(
-            Touchpoint(
-                contact_id=contact_id,
-                anonymous_id=event.anonymous_id,
-                campaign=event.campaign,
-                channel=_channel(event),
-                kind=event.kind,
-                occurred_at=event.occurred_at,
-                utm_source=event.utm_source,
-                utm_medium=event.utm_medium,
-                utm_campaign=event.utm_campaign or event.campaign_code,
-                utm_term=event.utm_term,
-                utm_content=event.utm_content,
-                url=event.url,
-                referrer=event.referrer,
-                external_id=event.event_id,
-            )
-        )
-    _insert_touchpoints(touchpoints, now=now)
+        touchpoints.append(_touch_row(event, contact_id=contact_id, channel=_channel(event), created=created))
+    _insert_touchpoints(touchpoints)
     outcome.stored = len(touchpoints)
     return outcome
 
@@ -135,84 +128,85 @@ def ingest_identified(
                 "title": title[:150],
                 "original_campaign_id": event.campaign.pk if event.campaign else None,
             },
-            fill=("first_name", "last_name", "phone", "title"),
             domain="" if is_free_mail(domain) else domain,
             now=now,
         )
         if event.anonymous_id:
             _link_and_stitch(cursor, anonymous_id=event.anonymous_id, contact_id=contact_id,
                              seen_at=event.occurred_at, now=now)
-    touch = Touchpoint(
-        contact_id=contact_id, anonymous_id=event.anonymous_id, campaign=event.campaign, channel=channel,
-        kind=event.kind, occurred_at=event.occurred_at, utm_source=event.utm_source,
-        utm_medium=event.utm_medium, utm_campaign=event.utm_campaign or event.campaign_code,
-        utm_term=event.utm_term, utm_content=event.utm_content, url=event.url, referrer=event.referrer,
-        external_id=event.event_id,
-    )
-    _insert_touchpoints([touch], now=now)
+    _insert_touchpoints([
+        _touch_row(event, contact_id=contact_id, channel=channel,
+                   created=connection.ops.adapt_datetimefield_value(now))
+    ])
     return contact_id
 
 
 def insert_row(model: type[models.Model], values: Mapping[str, Any], *, now: dt.datetime) -> None:
     """Insert one row of a plain model with one prepared statement; unnamed fields take their defaults."""
-    columns, params = _row(model, values, now=now)
-    placeholders = ", ".join(["%s"] * len(columns))
+    sql, fields = _insert(model, connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-            params,
-        )
+        cursor.execute(sql, _params(fields, values, now=now))
 
 
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
+# The statements below are built once per process and database: quoting names and joining
+# columns on every request cost more CPU than running the statements.
 
 
-def _row(model: type[models.Model], values: Mapping[str, Any], *, now: dt.datetime) -> tuple[list[str], list]:
+@cache
+def _insert(model: type[models.Model], vendor: str) -> tuple[str, tuple[models.Field, ...]]:
     # Every concrete column, so a field added later with a default is filled as save() would.
-    columns, params = [], []
-    for column in model._meta.concrete_fields:
-        if column.primary_key:
-            continue
+    fields = tuple(column for column in model._meta.concrete_fields if not column.primary_key)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(column.column) for column in fields)
+    placeholders = ", ".join("%s" for _ in fields)
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})", fields  # noqa: S608
+
+
+def _params(fields: tuple[models.Field, ...], values: Mapping[str, Any], *, now: dt.datetime) -> list:
+    params = []
+    for column in fields:
         if column.attname in values:
             value = values[column.attname]
         elif getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False):
             value = now
         else:
             value = column.get_default()
-        columns.append(_q(column.column))
         params.append(column.get_db_prep_save(value, connection))
-    return columns, params
+    return params
 
 
-def _campaign_by_code(cursor, event: Event) -> Campaign | None:
+@cache
+def _campaign_sql(vendor: str) -> str:
+    table = connection.ops.quote_name(Campaign._meta.db_table)
+    # Spelled like the functional unique index (LOWER, non-empty), so it is used.
+    return f"SELECT id, channel FROM {table} WHERE LOWER(utm_campaign) = %s AND NOT (utm_campaign = '')"  # noqa: S608
+
+
+def _campaign_by_code(cursor, event: Event) -> CampaignRef | None:
     code = (event.campaign_code or event.utm_campaign).lower()
     if not code:
         return None
-    table = _q(Campaign._meta.db_table)
-    # Spelled like the functional unique index (LOWER, non-empty), so it is used.
-    cursor.execute(
-        f"SELECT id, channel FROM {table} WHERE LOWER(utm_campaign) = %s AND NOT (utm_campaign = '')",  # noqa: S608
-        [code],
-    )
+    cursor.execute(_campaign_sql(connection.vendor), [code])
     row = cursor.fetchone()
-    return Campaign(id=row[0], channel=row[1], utm_campaign=code) if row else None
+    return CampaignRef(*row) if row else None
 
 
-def _upsert_contact(cursor, *, values: Mapping[str, Any], fill: tuple[str, ...], domain: str,
-                    now: dt.datetime) -> int:
-    table = _q(Contact._meta.db_table)
-    columns, params = _row(Contact, values, now=now)
-    placeholders = ["%s"] * len(columns)
-    if domain:
-        # A new contact joins the account with their email's domain; an existing one keeps theirs.
-        at = columns.index(_q("account_id"))
-        placeholders[at] = (
-            f"(SELECT id FROM {_q(Account._meta.db_table)} "  # noqa: S608
-            "WHERE LOWER(domain) = %s AND NOT (domain = ''))"
-        )
-        params[at] = domain
-    filled = [_q(name) for name in fill]
+FILLED_BY_FORMS = ("first_name", "last_name", "phone", "title")
+
+
+@cache
+def _contact_sql(vendor: str) -> tuple[str, str, tuple[models.Field, ...], int]:
+    quote = connection.ops.quote_name
+    insert, fields = _insert(Contact, vendor)
+    table = quote(Contact._meta.db_table)
+    # A new contact joins the account with their email's domain; an existing one keeps theirs.
+    at = [column.attname for column in fields].index("account_id")
+    placeholders = ["%s"] * len(fields)
+    placeholders[at] = (
+        f"(SELECT id FROM {quote(Account._meta.db_table)} WHERE LOWER(domain) = %s AND NOT (domain = ''))"  # noqa: S608
+    )
+    head = insert.rsplit(" VALUES ", 1)[0]
+    filled = [quote(name) for name in FILLED_BY_FORMS]
     sets = ", ".join(
         f"{column} = CASE WHEN {table}.{column} = '' THEN excluded.{column} ELSE {table}.{column} END"
         for column in filled
@@ -221,41 +215,54 @@ def _upsert_contact(cursor, *, values: Mapping[str, Any], fill: tuple[str, ...],
     # The target is the unique index on LOWER(email). The update runs only when a blank field
     # gets a value, so a returning visitor costs no row write (and no dead row on PostgreSQL);
     # then RETURNING is empty and the id is read.
-    cursor.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(placeholders)}) "  # noqa: S608
-        f"ON CONFLICT (LOWER(email)) DO UPDATE SET {sets}, updated_at = excluded.updated_at "
-        f"WHERE {blanks} RETURNING id",
-        params,
+    upsert = (
+        f"{head} VALUES ({', '.join(placeholders)}) ON CONFLICT (LOWER(email)) DO UPDATE SET {sets}, "
+        f"updated_at = excluded.updated_at WHERE {blanks} RETURNING id"
     )
+    return upsert, f"SELECT id FROM {table} WHERE LOWER(email) = %s", fields, at  # noqa: S608
+
+
+def _upsert_contact(cursor, *, values: Mapping[str, Any], domain: str, now: dt.datetime) -> int:
+    upsert, select, fields, domain_at = _contact_sql(connection.vendor)
+    params = _params(fields, values, now=now)
+    params[domain_at] = domain  # the account subquery's parameter; "" matches no account
+    cursor.execute(upsert, params)
     row = cursor.fetchone()
     if row is None:
-        cursor.execute(f"SELECT id FROM {table} WHERE LOWER(email) = %s", [values["email"]])  # noqa: S608
+        cursor.execute(select, [values["email"]])
         row = cursor.fetchone()
     return row[0]
+
+
+@cache
+def _link_sql(vendor: str) -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    links, touches = quote(IdentityLink._meta.db_table), quote(Touchpoint._meta.db_table)
+    # The first identification wins (ON CONFLICT DO NOTHING). First seen: the earliest
+    # anonymous touch with this id, or this one. The WHERE repeats the partial index's condition.
+    link = (
+        f"INSERT INTO {links} (anonymous_id, contact_id, first_seen_at, linked_at) "  # noqa: S608
+        "SELECT %s, %s, CASE WHEN MIN(occurred_at) < %s THEN MIN(occurred_at) ELSE %s END, %s "
+        f"FROM {touches} WHERE anonymous_id = %s AND NOT (anonymous_id = '') AND contact_id IS NULL "
+        "ON CONFLICT (anonymous_id) DO NOTHING RETURNING id"
+    )
+    stitch = (
+        f"UPDATE {touches} SET contact_id = %s "  # noqa: S608
+        "WHERE anonymous_id = %s AND NOT (anonymous_id = '') AND contact_id IS NULL"
+    )
+    return link, stitch
 
 
 def _link_and_stitch(cursor, *, anonymous_id: str, contact_id: int, seen_at: dt.datetime,
                      now: dt.datetime) -> int:
     """Link a visitor id not yet linked to the contact and attach its anonymous touches."""
+    link, stitch = _link_sql(connection.vendor)
     ops = connection.ops
-    links, touches = _q(IdentityLink._meta.db_table), _q(Touchpoint._meta.db_table)
     seen, linked = ops.adapt_datetimefield_value(seen_at), ops.adapt_datetimefield_value(now)
-    # The first identification wins (ON CONFLICT DO NOTHING). First seen: the earliest
-    # anonymous touch with this id, or this one. The WHERE repeats the partial index's condition.
-    cursor.execute(
-        f"INSERT INTO {links} (anonymous_id, contact_id, first_seen_at, linked_at) "  # noqa: S608
-        "SELECT %s, %s, CASE WHEN MIN(occurred_at) < %s THEN MIN(occurred_at) ELSE %s END, %s "
-        f"FROM {touches} WHERE anonymous_id = %s AND NOT (anonymous_id = '') AND contact_id IS NULL "
-        "ON CONFLICT (anonymous_id) DO NOTHING RETURNING id",
-        [anonymous_id, contact_id, seen, seen, linked, anonymous_id],
-    )
+    cursor.execute(link, [anonymous_id, contact_id, seen, seen, linked, anonymous_id])
     if cursor.fetchone() is None:
         return 0
-    cursor.execute(
-        f"UPDATE {touches} SET contact_id = %s "  # noqa: S608
-        "WHERE anonymous_id = %s AND NOT (anonymous_id = '') AND contact_id IS NULL",
-        [contact_id, anonymous_id],
-    )
+    cursor.execute(stitch, [contact_id, anonymous_id])
     return cursor.rowcount
 
 
@@ -268,28 +275,33 @@ _TOUCH_COLUMNS = (
 )
 
 
-def _insert_touchpoints(touchpoints: list[Touchpoint], *, now: dt.datetime) -> None:
-    """Insert the rows with one prepared statement run for every row (executemany).
+def _touch_row(event: Event, *, contact_id: int | None, channel: str, created: Any) -> tuple:
+    """Return a touchpoint's values in _TOUCH_COLUMNS order, adapted for the database."""
+    return (
+        contact_id, event.anonymous_id, event.campaign.pk if event.campaign else None, channel, event.kind,
+        connection.ops.adapt_datetimefield_value(event.occurred_at), event.utm_source, event.utm_medium,
+        event.utm_campaign or event.campaign_code, event.utm_term, event.utm_content, event.url,
+        event.referrer, event.event_id, created,
+    )
 
-    Django's bulk_create spent two thirds of a 1,000-event batch building the SQL in Python;
-    the rows here are plain values already validated, so the driver takes them directly.
-    """
+
+@cache
+def _touch_insert(vendor: str) -> str:
     ops = connection.ops
-    table = ops.quote_name(Touchpoint._meta.db_table)
     columns = ", ".join(ops.quote_name(column) for column in _TOUCH_COLUMNS)
     placeholders = ", ".join(["%s"] * len(_TOUCH_COLUMNS))
-    created = ops.adapt_datetimefield_value(now)
-    rows = [
-        (
-            touch.contact_id, touch.anonymous_id, touch.campaign_id, touch.channel, touch.kind,
-            ops.adapt_datetimefield_value(touch.occurred_at), touch.utm_source, touch.utm_medium,
-            touch.utm_campaign, touch.utm_term, touch.utm_content, touch.url, touch.referrer,
-            touch.external_id, created,
-        )
-        for touch in touchpoints
-    ]
+    return f"INSERT INTO {ops.quote_name(Touchpoint._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+
+
+def _insert_touchpoints(rows: list[tuple]) -> None:
+    """Insert the rows with one prepared statement run for every row (executemany).
+
+    Django's bulk_create spent two thirds of a 1,000-event batch building the SQL and model
+    instances in Python; the rows here are plain values already validated, so the driver
+    takes them directly.
+    """
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
+        cursor.executemany(_touch_insert(connection.vendor), rows)
 
 
 def _drop_duplicates(events: list[Event], outcome: Outcome) -> list[tuple[int, Event]]:
@@ -316,15 +328,15 @@ def _drop_duplicates(events: list[Event], outcome: Outcome) -> list[tuple[int, E
     return fresh
 
 
-def _campaigns(events: list[Event]) -> dict[str, Campaign]:
+def _campaigns(events: list[Event]) -> dict[str, CampaignRef]:
     codes = {(event.campaign_code or event.utm_campaign).lower() for event in events}
     codes.discard("")
     if not codes:
         return {}
     found = Campaign.objects.exclude(utm_campaign="").alias(code=Lower("utm_campaign")).filter(code__in=codes)
     return {
-        campaign.utm_campaign.lower(): campaign
-        for campaign in found.order_by().only("id", "channel", "utm_campaign")
+        code.lower(): CampaignRef(pk, channel)
+        for pk, channel, code in found.order_by().values_list("id", "channel", "utm_campaign")
     }
 
 
@@ -394,7 +406,7 @@ def _contacts(events: list[Event], outcome: Outcome) -> _Known:
                 last_name=event.last_name[:100],
                 phone=event.phone[:40],
                 lead_source=_channel(event),
-                original_campaign=event.campaign,
+                original_campaign_id=event.campaign.pk if event.campaign else None,
             ),
         )
     if not new:

@@ -15,6 +15,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import EllipsisType
@@ -498,6 +499,15 @@ def _apply_source(source: CaptureSource, *, by: User, values: Mapping[str, Any])
 
 # The public form endpoint ---------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class FormSubmission:
+    """A form post checked and normalised, ready to store."""
+
+    event: Event
+    title: str
+    consent_granted: bool
+
+
 def capture_form_submission(
     *,
     source: CaptureSource,
@@ -510,8 +520,17 @@ def capture_form_submission(
 
     Return the contact's id. `fields` are the posted values; `page_url` is the page the form
     sat on when the form did not say (the Referer header). Raise ValidationFailed naming the
-    field at fault, before anything is written, so a caller's enclosing transaction (the
-    endpoint's rate-limit count) still commits.
+    field at fault, before anything is written.
+    """
+    submission = check_form_submission(fields=fields, page_url=page_url)
+    return store_form_submission(source=source, submission=submission, ip=ip, user_agent=user_agent)
+
+
+def check_form_submission(*, fields: Mapping[str, str], page_url: str = "") -> FormSubmission:
+    """Check and normalise posted form fields without touching the database.
+
+    Raise ValidationFailed naming the field at fault. Apart from storing, so the endpoint
+    does this work before it takes the database's write lock.
     """
     for name, value in fields.items():
         _refuse_unstorable(name, value)
@@ -533,14 +552,23 @@ def capture_form_submission(
         referrer=clean_url(fields.get("referrer") or ""),
         **{name: value[:100] for name, value in utm.items()},
     )
+    return FormSubmission(
+        event=event,
+        title=fields.get("title", "").strip()[:150],
+        consent_granted=fields.get("consent", "").strip().lower() in {"1", "on", "yes", "true"},
+    )
+
+
+def store_form_submission(
+    *, source: CaptureSource, submission: FormSubmission, ip: str = "", user_agent: str = ""
+) -> int:
+    """Store a checked form post and return the contact's id; see capture_form_submission."""
+    event = submission.event
     # savepoint=False: inside the endpoint's transaction this adds no SAVEPOINT round trips;
     # any error here fails the whole request anyway.
     with transaction.atomic(savepoint=False):
         contact_id = ingest_identified(
-            event,
-            default_campaign=source.default_campaign,
-            title=fields.get("title", "").strip(),
-            now=event.occurred_at,
+            event, default_campaign=source.default_campaign, title=submission.title, now=event.occurred_at
         )
         if source.consent_text:
             insert_row(
@@ -549,7 +577,7 @@ def capture_form_submission(
                     "contact_id": contact_id,
                     "source_id": source.pk,
                     "text": source.consent_text,
-                    "granted": fields.get("consent", "").strip().lower() in {"1", "on", "yes", "true"},
+                    "granted": submission.consent_granted,
                     "at": event.occurred_at,
                     "ip_hash": hash_ip(ip),
                     "user_agent": user_agent[:300],

@@ -312,46 +312,49 @@ def capture_submit(request, public_key: str):
         # Read off the socket before the transaction: a slow client must not hold SQLite's
         # write lock. _posted_fields answers a body too large.
         request.body  # noqa: B018
-    # One transaction for the count and the data: one commit (one fsync on SQLite) per post.
-    # Every refusal below returns normally, so its count commits too.
+    answer, submission = _check(request, source=source, origin=origin)
+    # One transaction for the count and the data: one commit (one fsync on SQLite) a post.
+    # Everything else was decided above, so the write lock is held for the statements only;
+    # a refused post commits its count.
     with transaction.atomic():
         retry = ratelimit.hit(
             {f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute, f"key:{source.pk}": source.rate_limit_per_minute}
         )
-        respond = None if retry is not None else _capture(request, source=source, ip=ip, origin=origin)
-    if respond is None:
+        if retry is None and submission is not None:
+            contact_id = services.store_form_submission(
+                source=source, submission=submission, ip=ip, user_agent=request.headers.get("User-Agent", "")
+            )
+            answer = partial(answer, contact_id=contact_id)
+    if retry is not None:
         return _refuse(
             request, 429, "throttled", "Too many submissions; try again later.", source=source, retry_after=retry
         )
-    return respond()
+    return answer()
 
 
-def _capture(request, *, source, ip: str, origin: str) -> Callable[[], HttpResponse]:
-    """Check and store the post; return what renders the answer once the transaction commits."""
+def _check(request, *, source, origin: str) -> tuple[Callable[..., HttpResponse], services.FormSubmission | None]:
+    """Decide a post's answer without the database: (what renders it, what to store or None).
+
+    The answer to a post to store takes its contact_id once stored.
+    """
     if not source.is_active:
-        return partial(_refuse, request, 403, "forbidden", "This form no longer takes submissions.", source=source)
+        return partial(_refuse, request, 403, "forbidden", "This form no longer takes submissions.", source=source), None
     if origin and source.origins and origin not in source.origins:
-        return partial(_refuse, request, 403, "forbidden", "This form may not be posted from this site.", source=source)
+        return partial(_refuse, request, 403, "forbidden", "This form may not be posted from this site.", source=source), None
     try:
         fields = _posted_fields(request)
     except _BadBody as error:
-        return partial(_error, error.status, error.code, str(error))
+        return partial(_error, error.status, error.code, str(error)), None
     as_json = request.content_type == "application/json" or _wants_json(request)
     success = partial(_success, request, source=source, fields=fields, as_json=as_json, origin=origin)
     if fields.get(HONEYPOT_FIELD, "").strip():
         # A bot filled the field people never see: answer as if stored, so it learns nothing.
-        return partial(success, contact_id=None)
+        return partial(success, contact_id=None), None
     try:
-        contact_id = services.capture_form_submission(
-            source=source,
-            fields=fields,
-            ip=ip,
-            user_agent=request.headers.get("User-Agent", ""),
-            page_url=request.headers.get("Referer", ""),
-        )
+        submission = services.check_form_submission(fields=fields, page_url=request.headers.get("Referer", ""))
     except ValidationFailed as error:
-        return partial(_invalid, request, error, source=source, fields=fields, as_json=as_json, origin=origin)
-    return partial(success, contact_id=contact_id)
+        return partial(_invalid, request, error, source=source, fields=fields, as_json=as_json, origin=origin), None
+    return success, submission
 
 
 def _invalid(request, error: ValidationFailed, *, source, fields, as_json: bool, origin: str):
