@@ -79,7 +79,7 @@ def ingest(events: list[Event], *, default_campaign: Campaign | None = None,
     for event in batch:
         code = (event.campaign_code or event.utm_campaign).lower()
         event.campaign = campaigns.get(code) or default_campaign
-    contacts = _contacts(batch, outcome)
+    contacts = _contacts(batch, outcome, now=now)
     links = _links(batch, contacts, outcome, now=now)
     ops = connection.ops
     created = ops.adapt_datetimefield_value(now)
@@ -143,9 +143,44 @@ def ingest_identified(
 
 def insert_row(model: type[models.Model], values: Mapping[str, Any], *, now: dt.datetime) -> None:
     """Insert one row of a plain model with one prepared statement; unnamed fields take their defaults."""
+    insert_rows(model, [values], now=now)
+
+
+def insert_rows(
+    model: type[models.Model], rows: list[Mapping[str, Any]], *, now: dt.datetime, ignore_conflicts: bool = False
+) -> None:
+    """Insert rows naming the same fields with one prepared statement run for each (executemany).
+
+    Unnamed fields take their defaults, auto_now fields `now`. With ignore_conflicts a row
+    that breaks a unique constraint is skipped. What bulk_create does, without building a
+    model instance and compiling every value of every row.
+    """
+    if not rows:
+        return
     sql, fields = _insert(model, connection.vendor)
+    if ignore_conflicts:
+        sql += " ON CONFLICT DO NOTHING"
+    named = rows[0].keys()
+    template = _params(fields, {}, now=now)
+    slots = [(at, column) for at, column in enumerate(fields) if column.attname in named]
+    # A callable default (a fresh key, say) is called for each row, as save() would.
+    fresh = [
+        (at, column)
+        for at, column in enumerate(fields)
+        if column.attname not in named and column.has_default() and callable(column.default)
+    ]
+    params = []
+    for values in rows:
+        row = list(template)
+        for at, column in fresh:
+            row[at] = column.get_db_prep_save(column.get_default(), connection)
+        for at, column in slots:
+            value = values[column.attname]
+            # Text, numbers and NULL go to both drivers as they are; adapt the rest.
+            row[at] = value if value is None or type(value) in (str, int) else column.get_db_prep_save(value, connection)
+        params.append(row)
     with connection.cursor() as cursor:
-        cursor.execute(sql, _params(fields, values, now=now))
+        cursor.executemany(sql, params)
 
 
 # The statements below are built once per process and database: quoting names and joining
@@ -381,13 +416,13 @@ def _lookup(known: _Known, *, emails: set[str], external_ids: set[str]) -> None:
             known.by_external_id[external_id] = pk
 
 
-def _contacts(events: list[Event], outcome: Outcome) -> _Known:
+def _contacts(events: list[Event], outcome: Outcome, *, now: dt.datetime) -> _Known:
     known = _Known()
     emails = {event.email for event in events if event.email}
     external_ids = {event.contact_external_id for event in events if event.contact_external_id}
     _lookup(known, emails=emails, external_ids=external_ids)
 
-    new: dict[str, tuple[Event, Contact]] = {}
+    new: dict[str, tuple[Event, dict[str, Any]]] = {}
     for event in events:
         if _contact_of(event, known) is not None:
             continue
@@ -399,39 +434,40 @@ def _contacts(events: list[Event], outcome: Outcome) -> _Known:
             continue
         new[key] = (
             event,
-            Contact(
-                email=event.email,
-                external_id=event.contact_external_id,
-                first_name=event.first_name[:100],
-                last_name=event.last_name[:100],
-                phone=event.phone[:40],
-                lead_source=_channel(event),
-                original_campaign_id=event.campaign.pk if event.campaign else None,
-            ),
+            {
+                "email": event.email,
+                "external_id": event.contact_external_id,
+                "first_name": event.first_name[:100],
+                "last_name": event.last_name[:100],
+                "phone": event.phone[:40],
+                "lead_source": _channel(event),
+                "original_campaign_id": event.campaign.pk if event.campaign else None,
+                "account_id": None,
+            },
         )
     if not new:
         return known
     accounts = _accounts_by_domain({event.email.rpartition("@")[2] for event, _ in new.values() if event.email})
-    for event, contact in new.values():
+    for event, values in new.values():
         if event.email:
-            contact.account_id = accounts.get(event.email.rpartition("@")[2])
+            values["account_id"] = accounts.get(event.email.rpartition("@")[2])
     # A concurrent batch may create the same person first; its row wins and is read back.
-    Contact.objects.bulk_create([contact for _, contact in new.values()], ignore_conflicts=True)
+    insert_rows(Contact, [values for _, values in new.values()], now=now, ignore_conflicts=True)
     _lookup(
         known,
         emails={event.email for event, _ in new.values() if event.email},
         external_ids={event.contact_external_id for event, _ in new.values() if event.contact_external_id},
     )
     # Counted as new to this batch: a concurrent batch that created the same person in
-    # the same instant is not told apart (ignore_conflicts returns no ids).
+    # the same instant is not told apart (ON CONFLICT DO NOTHING reports no ids).
     outcome.contacts_created = sum(1 for event, _ in new.values() if _contact_of(event, known))
     return known
 
 
-def _fill_blanks(contact: Contact, event: Event) -> None:
+def _fill_blanks(values: dict[str, Any], event: Event) -> None:
     for name in ("first_name", "last_name", "phone"):
-        if not getattr(contact, name) and getattr(event, name):
-            setattr(contact, name, getattr(event, name))
+        if not values[name] and getattr(event, name):
+            values[name] = getattr(event, name)
 
 
 def _accounts_by_domain(domains: set[str]) -> dict[str, int]:
