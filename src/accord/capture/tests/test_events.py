@@ -211,3 +211,22 @@ def test_a_batch_costs_the_same_number_of_queries_whatever_its_size():
 
     assert len(small) == len(large) <= 20
     assert Touchpoint.objects.count() == 2 + 10 + 800
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        b'"utm_source": "a\\u0000b"}]}',
+        '{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        '"utm_source": "\ud800"}]}'.encode("utf-8", "surrogatepass"),
+        '{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        '"utm_source": "a\\u0000b"}]}'.encode("utf-16"),
+    ],
+    ids=["escaped NUL", "raw lone surrogate", "UTF-16 body"],
+)
+def test_text_no_database_can_hold_is_refused_however_the_body_spells_it(raw):
+    response = marketer_api().post("/events/batch", raw=raw)
+
+    assert errors_of(response) == [("events.0.utm_source", "invalid")]
+    assert Touchpoint.objects.count() == 0
