@@ -11,7 +11,7 @@ UPDATE, and the touchpoints go in with one bulk INSERT. The caller holds the tra
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
@@ -81,13 +81,15 @@ def ingest(events: list[Event], *, default_campaign: Campaign | None = None,
         event.campaign = campaigns.get(code) or default_campaign
     contacts = _contacts(batch, outcome, now=now)
     links = _links(batch, contacts, outcome, now=now)
-    ops = connection.ops
-    created = ops.adapt_datetimefield_value(now)
+    moment = _moment_adapter()
+    created = moment(now)
     touchpoints = []
     for index, event in fresh:
         contact_id = _contact_of(event, contacts) or links.get(event.anonymous_id)
         outcome.contact_ids[index] = contact_id
-        touchpoints.append(_touch_row(event, contact_id=contact_id, channel=_channel(event), created=created))
+        touchpoints.append(
+            _touch_row(event, contact_id=contact_id, channel=_channel(event), created=created, moment=moment)
+        )
     _insert_touchpoints(touchpoints)
     outcome.stored = len(touchpoints)
     return outcome
@@ -136,7 +138,8 @@ def ingest_identified(
                              seen_at=event.occurred_at, now=now)
     _insert_touchpoints([
         _touch_row(event, contact_id=contact_id, channel=channel,
-                   created=connection.ops.adapt_datetimefield_value(now))
+                   created=connection.ops.adapt_datetimefield_value(now),
+                   moment=connection.ops.adapt_datetimefield_value)
     ])
     return contact_id
 
@@ -310,11 +313,26 @@ _TOUCH_COLUMNS = (
 )
 
 
-def _touch_row(event: Event, *, contact_id: int | None, channel: str, created: Any) -> tuple:
+def _moment_adapter() -> Callable[[dt.datetime], Any]:
+    """Return what turns an aware datetime into the database's value, fast for SQLite.
+
+    Django's SQLite backend stores an aware datetime as the naive text of it in the
+    connection's time zone; its general adapter, with its checks, was a fifth of the Python
+    work of a 1,000-event batch. Other databases take the datetime as it is.
+    """
+    if connection.vendor != "sqlite":
+        return connection.ops.adapt_datetimefield_value
+    zone = connection.timezone
+    return lambda value: str(value if value.tzinfo is None else value.astimezone(zone).replace(tzinfo=None))
+
+
+def _touch_row(
+    event: Event, *, contact_id: int | None, channel: str, created: Any, moment: Callable[[dt.datetime], Any]
+) -> tuple:
     """Return a touchpoint's values in _TOUCH_COLUMNS order, adapted for the database."""
     return (
         contact_id, event.anonymous_id, event.campaign.pk if event.campaign else None, channel, event.kind,
-        connection.ops.adapt_datetimefield_value(event.occurred_at), event.utm_source, event.utm_medium,
+        moment(event.occurred_at), event.utm_source, event.utm_medium,
         event.utm_campaign or event.campaign_code, event.utm_term, event.utm_content, event.url,
         event.referrer, event.event_id, created,
     )
