@@ -17,6 +17,10 @@ from datetime import date
 
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = 8000
+# Two sync workers a core: a worker waits on the disk (an fsync per commit) and on SQLite's
+# single writer for part of each request, and the other keeps the core busy meanwhile;
+# more only add processes queueing for the same write lock.
+WEB_WORKERS = 2 * (os.cpu_count() or 1)
 
 
 def _setup_django() -> None:
@@ -237,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default=DEMO_HOST)
     serve.add_argument("--port", type=int, default=DEMO_PORT)
-    serve.add_argument("--workers", type=int, default=3, help="web server processes")
+    serve.add_argument("--workers", type=int, default=WEB_WORKERS, help="web server processes (default: 2 a core)")
     serve.add_argument("--with-worker", action="store_true", help="also run a background worker")
     serve.set_defaults(handler=cmd_serve)
 

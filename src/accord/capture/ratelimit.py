@@ -15,9 +15,18 @@ from accord.capture.models import RateLimitCounter
 
 WINDOW_SECONDS = 60
 
+# The last window this process swept old counters for: one DELETE a minute per worker,
+# not one per new visitor (every new IP opens a bucket).
+_swept_window = -1
+
 
 def hit(limits: dict[str, int], *, now: float | None = None) -> int | None:
-    """Count one request in each bucket; return seconds to wait if any bucket is over its limit."""
+    """Count one request in each bucket; return seconds to wait if any bucket is over its limit.
+
+    Inside a transaction the count commits with it (the public form endpoint counts and
+    stores in one commit, and commits the count when it refuses); alone it commits at once.
+    """
+    global _swept_window
     if not limits:
         return None
     now = time.time() if now is None else now
@@ -33,13 +42,13 @@ def hit(limits: dict[str, int], *, now: float | None = None) -> int | None:
         f"ON CONFLICT (bucket, window_start) DO UPDATE SET count = {table}.count + 1 "
         "RETURNING bucket, count"
     )
-    # Its own transaction: a refused or failed request still counts.
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(sql, params)
         counts = dict(cursor.fetchall())
-        if any(count == 1 for count in counts.values()):
-            # A bucket opened a new window: drop windows that can no longer matter.
-            RateLimitCounter.objects.filter(window_start__lt=window).delete()
+        if window != _swept_window:
+            # Windows before this one can no longer refuse anything.
+            cursor.execute(f"DELETE FROM {table} WHERE window_start < %s", [window])  # noqa: S608
+            _swept_window = window
     if any(counts[bucket] > limit for bucket, limit in limits.items()):
         return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
     return None

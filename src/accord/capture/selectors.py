@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import (
@@ -194,9 +195,39 @@ def capture_source_for(*, user, source_id: int) -> CaptureSource:
         raise NotFound(f"No capture source {source_id}.") from None
 
 
+# How long a worker process trusts the source it read for a key. The public endpoint reads
+# the source on every post, and the query cost more than the rest of the post; a change
+# (deactivation, new limits, a rotated key) reaches every worker within this time, and
+# the process that made it at once.
+SOURCE_CACHE_SECONDS = 10.0
+_sources_by_key: dict[str, tuple[float, CaptureSource]] = {}
+
+
 def capture_source_by_key(*, public_key: str) -> CaptureSource | None:
-    """Return the source with this public key, active or not, for the public endpoint."""
-    return CaptureSource.objects.select_related("default_campaign").filter(public_key=public_key).first()
+    """Return the source with this public key, active or not, for the public endpoint.
+
+    Unknown keys are not remembered: a source created a moment ago in another process is
+    found at once (and guessing keys is throttled by the endpoint).
+    """
+    now = time.monotonic()
+    cached = _sources_by_key.get(public_key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    source = CaptureSource.objects.select_related("default_campaign").filter(public_key=public_key).first()
+    if source is None:
+        _sources_by_key.pop(public_key, None)
+    else:
+        if len(_sources_by_key) > 10_000:
+            _sources_by_key.clear()
+        _sources_by_key[public_key] = (now + SOURCE_CACHE_SECONDS, source)
+    return source
+
+
+def forget_capture_source(*, source_id: int) -> None:
+    """Drop this process's cached copy of a source, after it changed."""
+    for key, (_, source) in list(_sources_by_key.items()):
+        if source.pk == source_id:
+            del _sources_by_key[key]
 
 
 # Duplicates ------------------------------------------------------------------------------

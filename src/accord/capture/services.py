@@ -15,6 +15,7 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from types import EllipsisType
@@ -35,7 +36,7 @@ from django.utils import timezone
 from accord.accounts.models import User
 from accord.accounts.selectors import default_owner, owner_for_assignment
 from accord.capture.domain import UTM_FIELDS, clean_url, origin_of, utm_from_url
-from accord.capture.ingestion import Event, ingest
+from accord.capture.ingestion import Event, ingest, ingest_identified, insert_row
 from accord.capture.models import (
     Account,
     Campaign,
@@ -48,7 +49,12 @@ from accord.capture.models import (
     Touchpoint,
     new_public_key,
 )
-from accord.capture.selectors import account_to_link, campaign_to_link, duplicate_candidates
+from accord.capture.selectors import (
+    account_to_link,
+    campaign_to_link,
+    duplicate_candidates,
+    forget_capture_source,
+)
 from accord.core.errors import Conflict, NotFound, ValidationFailed
 from accord.core.permissions import Action, require
 from accord.core.vocabulary import LifecycleStage
@@ -447,6 +453,7 @@ def update_capture_source(*, source: CaptureSource, by: User, changes: Mapping[s
     require(by, Action.EDIT_CAMPAIGNS)
     _apply_source(source, by=by, values=changes)
     source.save(update_fields=_model_fields(changes))
+    forget_capture_source(source_id=source.pk)
     return source
 
 
@@ -456,6 +463,7 @@ def rotate_capture_source_key(*, source: CaptureSource, by: User) -> CaptureSour
     require(by, Action.EDIT_CAMPAIGNS)
     source.public_key = new_public_key()
     source.save(update_fields=["public_key"])
+    forget_capture_source(source_id=source.pk)
     return source
 
 
@@ -491,7 +499,13 @@ def _apply_source(source: CaptureSource, *, by: User, values: Mapping[str, Any])
 
 # The public form endpoint ---------------------------------------------------------------
 
-FORM_TEXT_FIELDS = {"first_name": 100, "last_name": 100, "phone": 40, "title": 150}
+@dataclass(frozen=True, slots=True)
+class FormSubmission:
+    """A form post checked and normalised, ready to store."""
+
+    event: Event
+    title: str
+    consent_granted: bool
 
 
 def capture_form_submission(
@@ -501,11 +515,22 @@ def capture_form_submission(
     ip: str = "",
     user_agent: str = "",
     page_url: str = "",
-) -> Contact:
+) -> int:
     """Store a form post: the person, their touch, their consent, and their earlier visits.
 
-    `fields` are the posted values; `page_url` is the page the form sat on when the form
-    did not say (the Referer header). Raise ValidationFailed naming the field at fault.
+    Return the contact's id. `fields` are the posted values; `page_url` is the page the form
+    sat on when the form did not say (the Referer header). Raise ValidationFailed naming the
+    field at fault, before anything is written.
+    """
+    submission = check_form_submission(fields=fields, page_url=page_url)
+    return store_form_submission(source=source, submission=submission, ip=ip, user_agent=user_agent)
+
+
+def check_form_submission(*, fields: Mapping[str, str], page_url: str = "") -> FormSubmission:
+    """Check and normalise posted form fields without touching the database.
+
+    Raise ValidationFailed naming the field at fault. Apart from storing, so the endpoint
+    does this work before it takes the database's write lock.
     """
     for name, value in fields.items():
         _refuse_unstorable(name, value)
@@ -527,29 +552,39 @@ def capture_form_submission(
         referrer=clean_url(fields.get("referrer") or ""),
         **{name: value[:100] for name, value in utm.items()},
     )
-    with transaction.atomic():
-        outcome = ingest([event], default_campaign=source.default_campaign, now=event.occurred_at)
-        contact = Contact.objects.get(pk=outcome.contact_ids[0])
-        blanks = [
-            name
-            for name, limit in FORM_TEXT_FIELDS.items()
-            if not getattr(contact, name) and fields.get(name, "").strip()
-        ]
-        for name in blanks:
-            setattr(contact, name, fields[name].strip()[: FORM_TEXT_FIELDS[name]])
-        if blanks:
-            contact.save(update_fields=[*blanks, "updated_at"])
+    return FormSubmission(
+        event=event,
+        title=fields.get("title", "").strip()[:150],
+        consent_granted=fields.get("consent", "").strip().lower() in {"1", "on", "yes", "true"},
+    )
+
+
+def store_form_submission(
+    *, source: CaptureSource, submission: FormSubmission, ip: str = "", user_agent: str = ""
+) -> int:
+    """Store a checked form post and return the contact's id; see capture_form_submission."""
+    event = submission.event
+    # savepoint=False: inside the endpoint's transaction this adds no SAVEPOINT round trips;
+    # any error here fails the whole request anyway.
+    with transaction.atomic(savepoint=False):
+        contact_id = ingest_identified(
+            event, default_campaign=source.default_campaign, title=submission.title, now=event.occurred_at
+        )
         if source.consent_text:
-            Consent.objects.create(
-                contact=contact,
-                source=source,
-                text=source.consent_text,
-                granted=fields.get("consent", "").strip().lower() in {"1", "on", "yes", "true"},
-                at=event.occurred_at,
-                ip_hash=hash_ip(ip),
-                user_agent=user_agent[:300],
+            insert_row(
+                Consent,
+                {
+                    "contact_id": contact_id,
+                    "source_id": source.pk,
+                    "text": source.consent_text,
+                    "granted": submission.consent_granted,
+                    "at": event.occurred_at,
+                    "ip_hash": hash_ip(ip),
+                    "user_agent": user_agent[:300],
+                },
+                now=event.occurred_at,
             )
-    return contact
+    return contact_id
 
 
 def hash_ip(ip: str) -> str:

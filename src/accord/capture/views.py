@@ -7,7 +7,10 @@ the capture-source pages with the embeddable snippet, and the duplicate/merge pa
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
+from functools import partial
 
 from django import forms
 from django.contrib import messages
@@ -15,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import CheckConstraint, DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -303,48 +307,67 @@ def capture_submit(request, public_key: str):
         if retry is not None:
             return _refuse(request, 429, "throttled", "Too many requests; try again later.", retry_after=retry)
         return _error(404, "not_found", "No form with this key.")
-    retry = ratelimit.hit(
-        {f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute, f"key:{source.pk}": source.rate_limit_per_minute}
-    )
+    origin = request.headers.get("Origin", "").lower()
+    with contextlib.suppress(RequestDataTooBig):
+        # Read off the socket before the transaction: a slow client must not hold SQLite's
+        # write lock. _posted_fields answers a body too large.
+        request.body  # noqa: B018
+    answer, submission = _check(request, source=source, origin=origin)
+    # One transaction for the count and the data: one commit (one fsync on SQLite) a post.
+    # Everything else was decided above, so the write lock is held for the statements only;
+    # a refused post commits its count.
+    with transaction.atomic():
+        retry = ratelimit.hit(
+            {f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute, f"key:{source.pk}": source.rate_limit_per_minute}
+        )
+        if retry is None and submission is not None:
+            contact_id = services.store_form_submission(
+                source=source, submission=submission, ip=ip, user_agent=request.headers.get("User-Agent", "")
+            )
+            answer = partial(answer, contact_id=contact_id)
     if retry is not None:
         return _refuse(
             request, 429, "throttled", "Too many submissions; try again later.", source=source, retry_after=retry
         )
-    if not source.is_active:
-        return _refuse(request, 403, "forbidden", "This form no longer takes submissions.", source=source)
-    origin = request.headers.get("Origin", "").lower()
-    if origin and source.origins and origin not in source.origins:
-        return _refuse(request, 403, "forbidden", "This form may not be posted from this site.", source=source)
+    return answer()
 
+
+def _check(request, *, source, origin: str) -> tuple[Callable[..., HttpResponse], services.FormSubmission | None]:
+    """Decide a post's answer without the database: (what renders it, what to store or None).
+
+    The answer to a post to store takes its contact_id once stored.
+    """
+    if not source.is_active:
+        return partial(_refuse, request, 403, "forbidden", "This form no longer takes submissions.", source=source), None
+    if origin and source.origins and origin not in source.origins:
+        return partial(_refuse, request, 403, "forbidden", "This form may not be posted from this site.", source=source), None
     try:
         fields = _posted_fields(request)
     except _BadBody as error:
-        return _error(error.status, error.code, str(error))
+        return partial(_error, error.status, error.code, str(error)), None
     as_json = request.content_type == "application/json" or _wants_json(request)
-
+    success = partial(_success, request, source=source, fields=fields, as_json=as_json, origin=origin)
     if fields.get(HONEYPOT_FIELD, "").strip():
         # A bot filled the field people never see: answer as if stored, so it learns nothing.
-        return _success(request, source=source, fields=fields, contact_id=None, as_json=as_json, origin=origin)
+        return partial(success, contact_id=None), None
     try:
-        contact = services.capture_form_submission(
-            source=source,
-            fields=fields,
-            ip=ip,
-            user_agent=request.headers.get("User-Agent", ""),
-            page_url=request.headers.get("Referer", ""),
-        )
+        submission = services.check_form_submission(fields=fields, page_url=request.headers.get("Referer", ""))
     except ValidationFailed as error:
-        if as_json:
-            response = _error(422, "invalid", error.message, field=error.field)
-            _cors(response, origin=origin, source=source)
-            return response
-        return render(
-            request,
-            "capture/public/form.html",
-            {"source": source, "error": error, "values": fields, "honeypot": HONEYPOT_FIELD},
-            status=422,
-        )
-    return _success(request, source=source, fields=fields, contact_id=contact.pk, as_json=as_json, origin=origin)
+        return partial(_invalid, request, error, source=source, fields=fields, as_json=as_json, origin=origin), None
+    return success, submission
+
+
+def _invalid(request, error: ValidationFailed, *, source, fields, as_json: bool, origin: str):
+    if as_json:
+        response = _error(422, "invalid", error.message, field=error.field)
+        _cors(response, origin=origin, source=source)
+        return response
+    return render(
+        request,
+        "capture/public/form.html",
+        {"source": source, "error": error, "values": fields, "honeypot": HONEYPOT_FIELD},
+        status=422,
+    )
 
 
 def _success(request, *, source, fields, contact_id, as_json: bool, origin: str):

@@ -1,6 +1,8 @@
 """The event API: single and batch ingestion, idempotency, duplicates, and its query cost."""
 
+import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -8,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accord.accounts.tests.factories import UserFactory
 from accord.accounts.tests.test_api_client import api_as, errors_of
+from accord.capture.ingestion import _moment_adapter
 from accord.capture.models import Contact, IdempotencyRecord, Touchpoint
 from accord.capture.tests.factories import CampaignFactory, ContactFactory, TouchpointFactory
 from accord.core.permissions import Role
@@ -211,3 +214,36 @@ def test_a_batch_costs_the_same_number_of_queries_whatever_its_size():
 
     assert len(small) == len(large) <= 20
     assert Touchpoint.objects.count() == 2 + 10 + 800
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        b'"utm_source": "a\\u0000b"}]}',
+        '{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        '"utm_source": "\ud800"}]}'.encode("utf-8", "surrogatepass"),
+        '{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        '"utm_source": "a\\u0000b"}]}'.encode("utf-16"),
+    ],
+    ids=["escaped NUL", "raw lone surrogate", "UTF-16 body"],
+)
+def test_text_no_database_can_hold_is_refused_however_the_body_spells_it(raw):
+    response = marketer_api().post("/events/batch", raw=raw)
+
+    assert errors_of(response) == [("events.0.utm_source", "invalid")]
+    assert Touchpoint.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 1, 9, 30, 0, 123, tzinfo=ZoneInfo("Europe/Paris")),
+        dt.datetime(2026, 10, 25, 1, 59, 59, 999999, tzinfo=ZoneInfo("America/New_York")),
+    ],
+)
+def test_batch_timestamps_are_stored_exactly_as_django_stores_them(moment):
+    adapt = _moment_adapter()
+
+    assert adapt(moment) == connection.ops.adapt_datetimefield_value(moment)

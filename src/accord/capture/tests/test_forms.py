@@ -1,12 +1,16 @@
 """The public capture endpoint: what a form post or a JSON post from another site stores."""
 
+import datetime as dt
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accord.capture.models import Consent, Contact, RateLimitCounter, Touchpoint
+from accord.accounts.tests.factories import UserFactory
+from accord.capture import ratelimit, services
+from accord.capture.models import Consent, Contact, IdentityLink, RateLimitCounter, Touchpoint
 from accord.capture.tests.factories import (
     AccountFactory,
     CampaignFactory,
@@ -15,6 +19,7 @@ from accord.capture.tests.factories import (
     TouchpointFactory,
 )
 from accord.capture.views import HONEYPOT_FIELD, MAX_BODY_BYTES
+from accord.core.permissions import Role
 from accord.core.vocabulary import Channel
 
 pytestmark = pytest.mark.django_db
@@ -320,3 +325,80 @@ def test_get_is_not_allowed():
     response = Client().get(url_of(source))
 
     assert response.status_code == 405
+
+
+def test_a_returning_visitor_fills_a_blank_title_and_keeps_the_first_visitor_link():
+    contact = ContactFactory(email="ada@example.org", title="")
+    source = CaptureSourceFactory()
+    post_json(source, {"email": "ada@example.org", "anonymous_id": "vid-1"})
+    other = ContactFactory(email="grace@example.org")
+
+    post_json(source, {"email": "ada@example.org", "title": "Analyst", "anonymous_id": "vid-1"})
+    post_json(source, {"email": "grace@example.org", "anonymous_id": "vid-1"})
+
+    contact.refresh_from_db()
+    assert contact.title == "Analyst"
+    assert IdentityLink.objects.get().contact_id == contact.pk
+    assert sorted(Touchpoint.objects.values_list("contact_id", flat=True)) == sorted(
+        [contact.pk, contact.pk, other.pk]
+    )
+
+
+def test_the_first_seen_time_of_a_new_visitor_link_is_its_earliest_anonymous_touch():
+    earliest = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    TouchpointFactory(contact=None, anonymous_id="vid-1", occurred_at=earliest + dt.timedelta(days=3))
+    TouchpointFactory(contact=None, anonymous_id="vid-1", occurred_at=earliest)
+    source = CaptureSourceFactory()
+
+    post_json(source, {"email": "ada@example.org", "anonymous_id": "vid-1"})
+
+    link = IdentityLink.objects.get()
+    assert link.first_seen_at == earliest
+    assert Touchpoint.objects.filter(contact=link.contact).count() == 3
+
+
+def test_a_form_post_writes_in_one_transaction_of_seven_statements(django_assert_num_queries, monkeypatch):
+    # Given a source already read once (the endpoint keeps it for a few seconds), and a
+    # clock that stays in one rate-limit window (a new one adds a sweep of old counters)
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
+    campaign = CampaignFactory(utm_campaign="spring")
+    account = AccountFactory(domain="example.org")
+    source = CaptureSourceFactory(consent_text="Email me.")
+    post_json(source, {"email": "first@example.org"})
+
+    # Savepoint; rate-limit upsert; campaign by code; contact upsert; visitor link;
+    # stitching UPDATE; touchpoint; consent; release.
+    with django_assert_num_queries(9):
+        response = post_json(
+            source, {"email": "ada@example.org", "utm_campaign": "Spring", "anonymous_id": "vid-9", "consent": "on"}
+        )
+
+    assert response.status_code == 201
+    contact = Contact.objects.get(pk=response.json()["contact_id"])
+    assert (contact.account_id, contact.original_campaign_id) == (account.pk, campaign.pk)
+    assert Touchpoint.objects.get(contact=contact).campaign_id == campaign.pk
+    assert Consent.objects.get(contact=contact).granted is True
+
+
+def test_a_refused_post_still_counts_against_the_rate_limit():
+    source = CaptureSourceFactory(ip_rate_limit_per_minute=2)
+
+    invalid = post_json(source, {"email": "not an email"})
+    honeypot = post_json(source, {"email": "bot@spam.example", HONEYPOT_FIELD: "x"})
+    third = post_json(source, {"email": "ada@example.org"})
+
+    assert (invalid.status_code, honeypot.status_code, third.status_code) == (422, 201, 429)
+    assert RateLimitCounter.objects.get(bucket=f"ip:{source.pk}:203.0.113.7").count == 3
+    assert stored() == (0, 0, 0)
+
+
+def test_deactivating_a_source_refuses_posts_at_once_though_workers_keep_sources_a_while():
+    source = CaptureSourceFactory()
+    marketer = UserFactory(role=Role.MARKETING)
+    assert post_json(source, {"email": "ada@example.org"}).status_code == 201
+
+    services.update_capture_source(source=source, by=marketer, changes={"is_active": False})
+    refused = post_json(source, {"email": "grace@example.org"})
+
+    assert refused.status_code == 403
+    assert not Contact.objects.filter(email="grace@example.org").exists()

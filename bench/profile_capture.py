@@ -1,0 +1,120 @@
+"""Profile one public form post and one event batch through the WSGI app, in process.
+
+Calls `accord.config.wsgi.application` directly with WSGI environ dicts, so each request
+pays what it pays under gunicorn (middleware, opening and closing the database connection,
+the view, the commit) without the network or a load generator in the way.
+
+    .venv/bin/python bench/profile_capture.py                    # fresh SQLite data dir
+    .venv/bin/python bench/profile_capture.py --database-url "$ACCORD_PG_URL"
+
+Prints CPU and wall time per request, queries per request, and the top functions by
+cumulative time (cProfile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import sys
+import time
+import uuid
+from pathlib import Path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL; a fresh SQLite file if left out")
+    parser.add_argument("--posts", type=int, default=2000, help="form posts to time")
+    parser.add_argument("--batches", type=int, default=10, help="event batches of 1,000 to time")
+    parser.add_argument("--top", type=int, default=25, help="functions to list from the profile")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, …")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bench.bench_capture import seed, setup_django
+    from bench.loadgen import batch_body, form_body
+
+    setup_django(args.database_url, prefix="accord-profile-capture-")
+    from accord.config.wsgi import application
+
+    token, key = seed()
+    run = uuid.uuid4().hex[:8]
+
+    def post_form(n: int) -> int:
+        return _call(application, "POST", f"/capture/{key}/", form_body(run, n, people=5000),
+                     content_type="application/x-www-form-urlencoded", accept="application/json")
+
+    def post_batch(b: int) -> int:
+        return _call(application, "POST", "/api/v1/events/batch", batch_body(run, b, contacts=20000),
+                     content_type="application/json", authorization=f"Bearer {token}")
+
+    for n in range(50):  # warm: first-use imports, compiled templates, cached statements
+        _expect(post_form(-n - 1), 201)
+    _expect(post_batch(-1), 200)
+    if args.posts:
+        _measure("form post", post_form, args.posts, expected=201, top=args.top, sort=args.sort)
+    if args.batches:
+        _measure("event batch of 1,000", post_batch, args.batches, expected=200, top=args.top, sort=args.sort)
+    return 0
+
+
+def _measure(label: str, call, count: int, *, expected: int, top: int, sort: str = "cumulative") -> None:
+    from django.db import connection
+
+    queries: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    # A wrapper, not CaptureQueriesContext: request_started clears connection.queries.
+    with connection.execute_wrapper(record):
+        _expect(call(10**6), expected)
+    profile = cProfile.Profile()
+    wall, cpu = time.perf_counter(), time.process_time()
+    profile.enable()
+    for n in range(count):
+        _expect(call(n), expected)
+    profile.disable()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{label}: {count:,} requests; {wall / count * 1000:.2f} ms wall, {cpu / count * 1000:.2f} ms CPU "
+          f"per request (under cProfile); {len(queries)} queries per request:")
+    for sql in queries:
+        print(f"    {sql[:150]}")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
+    print(out.getvalue())
+
+
+def _call(application, method: str, path: str, body: bytes, *, content_type: str, accept: str = "",
+          authorization: str = "") -> int:
+    environ = {
+        "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)), "HTTP_HOST": "127.0.0.1",
+        "wsgi.input": io.BytesIO(body), "wsgi.url_scheme": "http", "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False, "wsgi.multiprocess": True, "wsgi.run_once": False,
+    }
+    if accept:
+        environ["HTTP_ACCEPT"] = accept
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
+    status: list[str] = []
+    result = application(environ, lambda s, headers, exc_info=None: status.append(s))
+    try:
+        b"".join(result)
+    finally:
+        if hasattr(result, "close"):
+            result.close()  # sends request_finished, which closes the connection as gunicorn does
+    return int(status[0].split()[0])
+
+
+def _expect(status: int, expected: int) -> None:
+    if status != expected:
+        raise SystemExit(f"expected {expected}, got {status}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
