@@ -120,6 +120,22 @@ def events_as_of(*, row: np.ndarray, kind: np.ndarray, occurred_s: np.ndarray,
     return Events(row[keep], kind[keep], age_s[keep] / 86_400.0)
 
 
+def events_for(contact_id: np.ndarray, raw: tuple[np.ndarray, np.ndarray, np.ndarray], as_of_s: int) -> Events:
+    """Turn (contact id, kind, epoch s) events into rows of the sorted `contact_id`, aged from `as_of_s`.
+
+    Events of unknown contacts and events after the instant are dropped; times arrive rounded
+    up to the minute, so an event in the scoring minute still counts, as happening now.
+    """
+    contact, kind, occurred = raw
+    if len(contact_id) == 0:
+        return Events.empty()
+    row = np.minimum(np.searchsorted(contact_id, contact), len(contact_id) - 1)
+    known = contact_id[row] == contact
+    age_s = as_of_s - occurred[known]
+    now = age_s > -60
+    return Events(row[known][now], kind[known][now], np.maximum(age_s[now], 0) / 86_400.0)
+
+
 @dataclass
 class Factor:
     """One column of the contribution matrix: a rule, and how to say what it rewarded."""

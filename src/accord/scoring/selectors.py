@@ -7,15 +7,28 @@ readers ask the database to join each chunk of rows into one comma-separated str
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from django.db import connection
+from django.utils import timezone
 
+from accord.capture.selectors import contacts_visible_to
 from accord.scoring import predictive
-from accord.scoring.domain import EVENT_KINDS, LeadColumns, group_min, title_flags
+from accord.scoring.domain import (
+    EVENT_KINDS,
+    LeadColumns,
+    events_for,
+    explain_rows,
+    explanation_json,
+    group_min,
+    title_flags,
+)
 from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
 from accord.scoring.rules import (
     CHANNELS,
@@ -24,10 +37,12 @@ from accord.scoring.rules import (
     SENIORITIES,
     SIZE_BANDS,
     RulesDocument,
+    parse_rules,
 )
 
 CHUNK_ROWS = 250_000
 SQL_STAGES = ("sql", "opportunity", "customer")
+DEFAULT_RULES = Path(__file__).with_name("default_rules.yaml")
 
 
 def active_rule_set() -> ScoringRuleSet | None:
@@ -410,4 +425,153 @@ def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = No
         first_sql_s=first_time(transitions, at_least["sql"]),
         first_accept_s=first_time(feedback, decisions == 0),
         first_reject_s=first_time(feedback, decisions == 1),
+    )
+
+
+# -- explanations -------------------------------------------------------------------------
+
+NO_MODEL = "predictive model unavailable: no model has been trained yet"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """Whether a predictive model is in charge of probabilities, and if not, why."""
+
+    version: int | None
+    reason: str | None  # None when a model is in charge
+
+    @property
+    def in_charge(self) -> bool:
+        return self.reason is None
+
+
+def model_status() -> ModelStatus:
+    """Say which model predicts, or why rule scores stand alone (too little history, none trained)."""
+    versions = list(PredictiveModelVersion.objects.defer("artifact").order_by("-is_active", "-version")[:1])
+    if versions and versions[0].is_active:
+        return ModelStatus(versions[0].version, None)
+    if versions and versions[0].unavailable_reason:
+        return ModelStatus(None, versions[0].unavailable_reason)
+    if versions:
+        return ModelStatus(None, "predictive model unavailable: no model version is active")
+    return ModelStatus(None, NO_MODEL)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One reason a score is what it is, in a rep's words."""
+
+    code: str  # rule factor ("seniority", "domain:0", "webinar_attend") or model feature group
+    text: str  # the words alone: "VP", "Attended a webinar 3 days ago"
+    label: str  # the words with the contribution: "VP (+12)", "Came in through webinar (+6 pts)"
+    points: int  # rule points, or percentage points of probability for a model factor
+    probability_delta: float | None = None  # model factors: the probability's change, e.g. 0.062
+
+
+@dataclass(frozen=True)
+class ScoreExplanation:
+    """A contact's latest score, where it comes from, and why, ready for a page or a packet."""
+
+    contact_id: int
+    score: int  # the rule score, 0..100, as on Contact.score (routing and MQL use it)
+    fit: int
+    engagement: int
+    source: str  # "model v3" or "rules v2": what the factors below explain
+    source_kind: str  # "model" or "rules"
+    rule_version: int | None
+    model_version: int | None
+    probability: float | None  # chance of reaching SQL within the model's horizon
+    computed_at: datetime | None  # None: never scored, worded as of now
+    summary: str  # who the person is: "VP at a 51–200 software company"
+    up: tuple[Factor, ...]  # what pushes the source's score up, strongest first
+    down: tuple[Factor, ...]  # what pulls it down, strongest first
+    rule_up: tuple[Factor, ...]  # the rule score's own factors, whatever the source
+    rule_down: tuple[Factor, ...]
+    fallback: str | None  # why no model probability: "predictive model unavailable: only 37 …"
+
+
+def _factor(item: dict) -> Factor:
+    label = item["text"]
+    text = label.rsplit(" (", 1)[0] if label.endswith(")") else label
+    return Factor(item["factor"], text, label, int(item["points"]), item.get("delta"))
+
+
+def _rule_words(*, contact_id: int, rule_version: int | None, as_of: datetime) -> dict | None:
+    """Word a contact's rule score as of an instant, with the rules version it was made by."""
+    chosen = (ScoringRuleSet.objects.filter(version=rule_version).first() if rule_version is not None
+              else active_rule_set())
+    rules = RulesDocument.model_validate(chosen.parsed) if chosen else parse_rules(
+        DEFAULT_RULES.read_text(encoding="utf-8"))
+    version = chosen.version if chosen else None
+    leads, _ = lead_columns(rules=rules, contact_ids=[contact_id])
+    if len(leads) == 0:
+        return None
+    events = events_for(leads.contact_id, engagement_events(contact_ids=[contact_id]), int(as_of.timestamp()))
+    scores, subset = explain_rows(rules, leads, events, np.array([0]))
+    words = json.loads(explanation_json(scores, subset, rule_version=version)[0])
+    return {**words, "total": int(scores.total[0]), "fit": int(scores.fit[0]),
+            "engagement": int(scores.engagement[0]), "rule_version": version}
+
+
+def _model_words(*, contact_id: int, version: int, as_of: datetime) -> dict | None:
+    """Predict and word a contact's probability with a stored model version, as of an instant."""
+    model = PredictiveModelVersion.objects.filter(version=version, artifact__isnull=False).first()
+    if model is None or model.unavailable_reason:
+        return None
+    rules = RulesDocument.model_validate(model.params["rules"])
+    history = load_history(rules=rules, contact_ids=[contact_id])
+    if len(history.leads) == 0:
+        return None
+    X, _ = predictive.features_as_of(history, np.array([0]), np.array([int(as_of.timestamp())]), rules)
+    estimator = predictive.loads(bytes(model.artifact))
+    probability = predictive.predict(estimator, X)
+    return predictive.explain(estimator, X, probability, baseline=np.array(model.params["baseline"], dtype=float),
+                              names=model.features)[0]
+
+
+def score_explanation(*, contact_id: int, visible_to=None) -> ScoreExplanation:
+    """Explain a contact's latest score: its number, its source, its probability and its factors.
+
+    The stored explanation is used when the score has one; a score from a bulk rescore
+    (numbers only) or a contact never scored is worded now, with the same rules and model
+    versions and as of the score's own instant. With `visible_to`, a contact outside the
+    viewer's records raises Contact.DoesNotExist, as if it did not exist.
+    """
+    if visible_to is not None:
+        contacts_visible_to(user=visible_to).only("pk").get(pk=contact_id)
+    latest = latest_score(contact_id=contact_id)
+    as_of = latest.computed_at if latest is not None else timezone.now()
+    stored = latest.explanation if latest is not None else {}
+    rules_part = stored if "up" in stored else _rule_words(
+        contact_id=contact_id, rule_version=latest.rule_version if latest else None, as_of=as_of) or {}
+    status = model_status()
+    model_version = latest.model_version if latest is not None else status.version
+    model_part = None
+    if model_version is not None and (latest is None or latest.predicted_probability is not None):
+        kept = stored.get("predictive")
+        model_part = kept if isinstance(kept, dict) and "up" in kept else _model_words(
+            contact_id=contact_id, version=model_version, as_of=as_of)
+    rule_up = tuple(_factor(item) for item in rules_part.get("up", []))
+    rule_down = tuple(_factor(item) for item in rules_part.get("down", []))
+    rule_version = latest.rule_version if latest is not None else rules_part.get("rule_version")
+    if model_part is not None:
+        source, kind = f"model v{model_version}", "model"
+        up = tuple(_factor(item) for item in model_part["up"])
+        down = tuple(_factor(item) for item in model_part["down"])
+        probability = latest.predicted_probability if latest is not None else model_part["probability"]
+        fallback = None
+    else:
+        source, kind, up, down = f"rules v{rule_version}", "rules", rule_up, rule_down
+        probability, model_version = None, None
+        kept = stored.get("predictive")
+        fallback = kept if isinstance(kept, str) else (status.reason or NO_MODEL)
+    return ScoreExplanation(
+        contact_id=contact_id,
+        score=latest.total if latest is not None else rules_part.get("total", 0),
+        fit=latest.fit if latest is not None else rules_part.get("fit", 0),
+        engagement=latest.engagement if latest is not None else rules_part.get("engagement", 0),
+        source=source, source_kind=kind, rule_version=rule_version, model_version=model_version,
+        probability=probability, computed_at=latest.computed_at if latest is not None else None,
+        summary=rules_part.get("summary", ""), up=up, down=down, rule_up=rule_up, rule_down=rule_down,
+        fallback=fallback,
     )

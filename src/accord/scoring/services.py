@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 from django.db import connection, transaction
@@ -25,12 +24,18 @@ from accord.core.models import Job
 from accord.core.permissions import Action, require
 from accord.core.services import ProgressReporter, create_job
 from accord.scoring import predictive, selectors
-from accord.scoring.domain import Events, LeadColumns, explain_rows, explanation_json, score_rules
+from accord.scoring.domain import (
+    LeadColumns,
+    events_for,
+    explain_rows,
+    explanation_json,
+    score_rules,
+)
 from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
 from accord.scoring.rules import RulesDocument, parse_rules
 
-DEFAULT_RULES = Path(__file__).with_name("default_rules.yaml")
-NO_MODEL = "predictive model unavailable: no model has been trained yet"
+DEFAULT_RULES = selectors.DEFAULT_RULES
+NO_MODEL = selectors.NO_MODEL
 Progress = Callable[[int, int, str], None]
 
 
@@ -86,18 +91,6 @@ def active_rules() -> tuple[RulesDocument, int | None]:
 EXPLAIN_EAGERLY_UP_TO = 20_000
 
 
-def _events_for(leads: LeadColumns, raw: tuple[np.ndarray, np.ndarray, np.ndarray], as_of_s: int) -> Events:
-    contact, kind, occurred = raw
-    if len(leads) == 0:
-        return Events.empty()
-    row = np.minimum(np.searchsorted(leads.contact_id, contact), len(leads) - 1)
-    known = leads.contact_id[row] == contact
-    age_s = as_of_s - occurred[known]
-    # Event times arrive rounded up to the minute: one in the scoring minute still counts, as now.
-    now = age_s > -60
-    return Events(row[known][now], kind[known][now], np.maximum(age_s[now], 0) / 86_400.0)
-
-
 def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = None,
             progress: Progress = _quiet, always_record: bool = False) -> dict:
     """Score contacts (all, or the given ones) with the active rules and model; return counts."""
@@ -108,7 +101,7 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
     leads, current = selectors.lead_columns(rules=rules, contact_ids=contact_ids)
     progress(1, 4, f"Reading the engagement of {len(leads):,} contacts")
     raw_events = selectors.engagement_events(contact_ids=contact_ids)
-    events = _events_for(leads, raw_events, as_of_s)
+    events = events_for(leads.contact_id, raw_events, as_of_s)
     progress(2, 4, f"Scoring {len(leads):,} contacts")
     scores = score_rules(rules, leads, events, explain=False)
     changed = np.flatnonzero((scores.total != current) | always_record)
