@@ -14,21 +14,9 @@ from accord.scoring.models import LeadScore
 from accord.scoring.rules import parse_rules
 from accord.scoring.tests.factories import PredictiveModelVersionFactory
 from accord.scoring.tests.test_predictive import START, synthetic_history
+from accord.scoring.tests.test_services import NOW, SIMPLE
 
 pytestmark = pytest.mark.django_db
-
-NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
-SIMPLE = """
-fit:
-  seniority: {vp: 20}
-  email_domains:
-    - {domains: [rival.example], points: -60, label: Competitor email domain}
-engagement:
-  half_life_days: 7
-  touchpoints:
-    webinar_attend: {points: 12}
-"""
-
 
 def words(factors):
     return [(factor.code, factor.text, factor.label, factor.points) for factor in factors]
@@ -38,6 +26,14 @@ def a_vp_who_attended_a_webinar(email="vp@buyer.example"):
     vp = ContactFactory(seniority="vp", email=email)
     TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - dt.timedelta(days=7))
     return vp
+
+
+def rescore_again_in_bulk(monkeypatch):
+    """Forget every score and rescore as a bulk run would: numbers stored, words left to the reader."""
+    LeadScore.objects.all().delete()
+    Contact.objects.update(score=0)
+    monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
+    services.rescore(as_of=NOW)
 
 
 def test_a_scored_contact_is_explained_by_its_rules_in_a_reps_words():
@@ -66,10 +62,7 @@ def test_a_score_from_a_bulk_rescore_is_worded_on_read_exactly_as_it_would_have_
     vp = a_vp_who_attended_a_webinar()
     services.rescore(as_of=NOW)
     stored = selectors.score_explanation(contact_id=vp.pk)
-    LeadScore.objects.all().delete()
-    Contact.objects.update(score=0)
-    monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
-    services.rescore(as_of=NOW)
+    rescore_again_in_bulk(monkeypatch)
     assert LeadScore.objects.get().explanation == {}
 
     worded = selectors.score_explanation(contact_id=vp.pk)
@@ -134,10 +127,7 @@ def test_model_reasons_worded_on_read_match_the_ones_a_small_rescore_stores(trai
     vp = a_vp_who_attended_a_webinar()
     services.rescore(as_of=NOW)
     stored = selectors.score_explanation(contact_id=vp.pk)
-    LeadScore.objects.all().delete()
-    Contact.objects.update(score=0)
-    monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
-    services.rescore(as_of=NOW)
+    rescore_again_in_bulk(monkeypatch)
 
     worded = selectors.score_explanation(contact_id=vp.pk)
 
