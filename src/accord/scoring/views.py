@@ -46,8 +46,13 @@ def _numbered(source: str, errors: list) -> list[dict]:
     for error in errors:
         if error.line:
             by_line.setdefault(error.line, []).append(f"{error.path + ': ' if error.path else ''}{error.message}")
-    return [{"number": n, "text": text, "errors": by_line.get(n, [])}
+    return [{"number": n, "text": _shown(text), "errors": by_line.get(n, [])}
             for n, text in enumerate(source.splitlines() or [""], start=1)]
+
+
+def _shown(line: str) -> str:
+    # YAML's meaning is in its indentation, and HTML collapses spaces: keep them as no-break spaces.
+    return line.replace(" ", "\u00a0")
 
 
 def _publish(request, form: RulesForm, active: ScoringRuleSet | None) -> ScoringRuleSet | None:
@@ -119,7 +124,7 @@ def rules_diff(request):
         if line.startswith(("---", "+++")):
             continue
         kind = "hunk" if line.startswith("@@") else {"+": "add", "-": "remove"}.get(line[:1], "same")
-        diff.append({"kind": kind, "text": line if kind == "hunk" else line[1:]})
+        diff.append({"kind": kind, "text": line if kind == "hunk" else _shown(line[1:])})
     return render(request, "scoring/rules_diff.html", {"first": first, "second": second, "diff": diff,
                                                        "versions": selectors.rule_sets()[:LISTED_VERSIONS]})
 

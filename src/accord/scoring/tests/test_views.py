@@ -116,7 +116,8 @@ def test_the_diff_shows_the_lines_removed_and_added_between_two_versions(client,
 
     assert response.status_code == 200
     assert [(line["kind"], line["text"]) for line in response.context["diff"] if line["kind"] != "hunk"] == [
-        ("same", "fit:"), ("remove", "  seniority: {vp: 20}"), ("add", "  seniority: {vp: 25}")]
+        ("same", "fit:"), ("remove", "\u00a0\u00a0seniority:\u00a0{vp:\u00a020}"),
+        ("add", "\u00a0\u00a0seniority:\u00a0{vp:\u00a025}")]
 
 
 def test_an_unknown_version_in_the_diff_is_a_404_not_an_error(client, marketer):
