@@ -91,6 +91,9 @@ class LeadColumns:
         return len(self.contact_id)
 
 
+LEAD_FIELDS = ("contact_id", "industry", "size_band", "region", "seniority", "title_flags", "domain_flags")
+
+
 @dataclass
 class Events:
     """Engagement events: the contact row each belongs to, its kind code, and its age in days."""
@@ -115,6 +118,22 @@ def events_as_of(*, row: np.ndarray, kind: np.ndarray, occurred_s: np.ndarray,
     age_s = reference - occurred_s
     keep = age_s >= 0
     return Events(row[keep], kind[keep], age_s[keep] / 86_400.0)
+
+
+def events_for(contact_id: np.ndarray, raw: tuple[np.ndarray, np.ndarray, np.ndarray], as_of_s: int) -> Events:
+    """Turn (contact id, kind, epoch s) events into rows of the sorted `contact_id`, aged from `as_of_s`.
+
+    Events of unknown contacts and events after the instant are dropped; times arrive rounded
+    up to the minute, so an event in the scoring minute still counts, as happening now.
+    """
+    contact, kind, occurred = raw
+    if len(contact_id) == 0:
+        return Events.empty()
+    row = np.minimum(np.searchsorted(contact_id, contact), len(contact_id) - 1)
+    known = contact_id[row] == contact
+    age_s = as_of_s - occurred[known]
+    now = age_s > -60
+    return Events(row[known][now], kind[known][now], np.maximum(age_s[now], 0) / 86_400.0)
 
 
 @dataclass
@@ -163,6 +182,21 @@ def domain_flags(domain: str, domain_rules: list[list[str]]) -> int:
                if any(domain == d or domain.endswith("." + d) for d in domains))
 
 
+def group_min(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Return the smallest value of each group 0..size−1, inf for an empty group.
+
+    The first of each group once sorted by (group, value): np.minimum.at is unbuffered and
+    ten times slower on millions of events.
+    """
+    out = np.full(size, np.inf)
+    if len(group):
+        order = np.lexsort((values, group))
+        sorted_groups = group[order]
+        first = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
+        out[sorted_groups[first]] = values[order][first]
+    return out
+
+
 def decay(age_days: np.ndarray, half_life_days: float) -> np.ndarray:
     """Weight an event by its age: 1 today, ½ one half-life ago, ¼ two half-lives ago."""
     return np.exp2(-np.asarray(age_days, dtype=np.float64) / half_life_days)
@@ -177,13 +211,21 @@ def _signed(points: int) -> str:
     return f"+{points}" if points >= 0 else f"{MINUS}{-points}"
 
 
-def score_rules(rules: RulesDocument, leads: LeadColumns, events: Events) -> RuleScores:
-    """Score every row: fit and engagement each clipped to their caps, the total to 0..total_cap."""
+def score_rules(rules: RulesDocument, leads: LeadColumns, events: Events, *,
+                explain: bool = True) -> RuleScores:
+    """Score every row: fit and engagement each clipped to their caps, the total to 0..total_cap.
+
+    With `explain=False` only the totals are computed: the per-factor matrices an explanation
+    needs cost more memory traffic than the scoring itself at a million rows, so a rescore
+    scores everyone without them and explains only the rows whose score changed
+    (`explain_rows`).
+    """
     n = len(leads)
     fit = rules.fit
     columns: list[np.ndarray] = []
     details: list[np.ndarray] = []
     factors: list[Factor] = []
+    fit_raw = np.zeros(n)
     for code, points, values, vocabulary, texts in (
         ("industry", fit.industry, leads.industry, INDUSTRIES, INDUSTRY_TEXT),
         ("size_band", fit.size_band, leads.size_band, SIZE_BANDS,
@@ -191,49 +233,66 @@ def score_rules(rules: RulesDocument, leads: LeadColumns, events: Events) -> Rul
         ("region", fit.region, leads.region, REGIONS, {k: f"Based in {v}" for k, v in REGION_TEXT.items()}),
         ("seniority", fit.seniority, leads.seniority, SENIORITIES, SENIORITY_TEXT),
     ):
-        columns.append(_lookup(points, vocabulary)[values])
-        details.append(np.asarray(values, dtype=np.int64))
-        factors.append(Factor(code, "fit", tuple(texts.get(v, v) for v in vocabulary)))
+        column = _lookup(points, vocabulary)[values]
+        fit_raw += column
+        if explain:
+            columns.append(column)
+            details.append(np.asarray(values, dtype=np.int64))
+            factors.append(Factor(code, "fit", tuple(texts.get(v, v) for v in vocabulary)))
     for prefix, rule_list, flags in (("title", fit.title_keywords, leads.title_flags),
                                      ("domain", fit.email_domains, leads.domain_flags)):
         for j, rule in enumerate(rule_list):
-            hit = (np.asarray(flags, dtype=np.int64) >> j) & 1
-            columns.append(hit * float(rule.points))
-            details.append(np.zeros(n, np.int64))
-            factors.append(Factor(f"{prefix}:{j}", "fit", (rule.label,)))
+            column = ((np.asarray(flags, dtype=np.int64) >> j) & 1) * float(rule.points)
+            fit_raw += column
+            if explain:
+                columns.append(column)
+                details.append(np.zeros(n, np.int64))
+                factors.append(Factor(f"{prefix}:{j}", "fit", (rule.label,)))
 
     engagement = rules.engagement
     k = len(EVENT_KINDS)
-    flat = events.row * k + events.kind
     weights = decay(events.age_days, engagement.half_life_days)
-    decayed = np.bincount(flat, weights=weights, minlength=n * k).reshape(n, k)
-    counts = np.bincount(flat, minlength=n * k).reshape(n, k)
-    last_age = np.full(n * k, np.inf)
-    np.minimum.at(last_age, flat, events.age_days)
-    last_age = last_age.reshape(n, k)
     kind_points = {**engagement.touchpoints,
                    **{f"activity:{name}": rule for name, rule in engagement.activities.items()}}
+    eng_raw = np.zeros(n)
+    if explain:
+        flat = events.row * k + events.kind
+        counts = np.bincount(flat, minlength=n * k).reshape(n, k)
+        last_age = group_min(flat, events.age_days, n * k).reshape(n, k)
+    else:
+        last_age = np.zeros((n, 0))
     for index, kind in enumerate(EVENT_KINDS):
         rule = kind_points.get(kind)
         if rule is None:
             continue
-        contribution = decayed[:, index] * rule.points
+        mine = events.kind == index
+        contribution = np.bincount(events.row[mine], weights=weights[mine], minlength=n) * rule.points
         if rule.max is not None:
             contribution = np.clip(contribution, -rule.max, rule.max)
-        columns.append(contribution)
-        details.append(counts[:, index])
-        factors.append(Factor(kind, "engagement"))
+        eng_raw += contribution
+        if explain:
+            columns.append(contribution)
+            details.append(counts[:, index])
+            factors.append(Factor(kind, "engagement"))
 
     contributions = np.column_stack(columns) if columns else np.zeros((n, 0))
     detail = np.column_stack(details) if details else np.zeros((n, 0), np.int64)
-    is_fit = np.array([f.category == "fit" for f in factors], dtype=bool)
-    fit_raw = contributions[:, is_fit].sum(axis=1) if is_fit.any() else np.zeros(n)
-    eng_raw = contributions[:, ~is_fit].sum(axis=1) if (~is_fit).any() else np.zeros(n)
     fit_score = np.clip(np.rint(fit_raw), fit.floor, fit.cap).astype(np.int64)
     eng_score = np.clip(np.rint(eng_raw), engagement.floor, engagement.cap).astype(np.int64)
     # Fit and engagement are shown beside the total, so the total is their clipped sum.
     total = np.clip(fit_score + eng_score, 0, rules.total_cap).astype(np.int64)
     return RuleScores(total, fit_score, eng_score, contributions, detail, last_age, factors)
+
+
+def explain_rows(rules: RulesDocument, leads: LeadColumns, events: Events,
+                 rows: np.ndarray) -> tuple[RuleScores, LeadColumns]:
+    """Score the chosen rows again with every factor kept, for their explanations."""
+    position = np.full(len(leads), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    mine = position[events.row] >= 0
+    subset = LeadColumns(*(getattr(leads, name)[rows] for name in LEAD_FIELDS))
+    chosen = Events(position[events.row[mine]], events.kind[mine], events.age_days[mine])
+    return score_rules(rules, subset, chosen), subset
 
 
 # -- explanations -------------------------------------------------------------------------

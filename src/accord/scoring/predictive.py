@@ -27,6 +27,7 @@ from accord.scoring.domain import (
     SIZE_TEXT,
     LeadColumns,
     events_as_of,
+    group_min,
     score_rules,
 )
 from accord.scoring.rules import (
@@ -125,11 +126,10 @@ def features_as_of(history: History, rows: np.ndarray, snapshot_s: np.ndarray,
     out_row = order[np.repeat(left, repeat) + offsets]
     events = events_as_of(row=out_row, kind=history.event_kind[event_index],
                           occurred_s=history.event_s[event_index], as_of_s=snapshot_s)
-    scores = score_rules(rules, sub, events)
+    scores = score_rules(rules, sub, events, explain=False)
     k = len(EVENT_KINDS)
     counts = np.bincount(events.row * k + events.kind, minlength=n * k).reshape(n, k)
-    last = np.full(n, np.inf)
-    np.minimum.at(last, events.row, events.age_days)
+    last = group_min(events.row, events.age_days, n)
 
     def categorical(values: np.ndarray) -> np.ndarray:
         return np.where(values >= 0, values, np.nan)
@@ -227,8 +227,8 @@ def _train(data: Dataset, config: Config) -> Trained:
     positives = len(np.unique(data.lead[data.y == 1]))
     if labelled < MIN_LABELLED or positives < MIN_POSITIVES:
         raise NotEnoughHistory(
-            f"predictive model unavailable: {labelled:,} labelled leads and {positives:,} that "
-            f"converted; at least {MIN_LABELLED} and {MIN_POSITIVES} are needed"
+            f"predictive model unavailable: only {labelled:,} labelled leads and {positives:,} that "
+            f"converted; the model needs at least {MIN_LABELLED} and {MIN_POSITIVES}"
         )
     horizon = config.horizon_days * DAY
     eval_start = np.quantile(data.snapshot_s, 1 - config.eval_fraction)
@@ -342,9 +342,36 @@ def contributions(model: CalibratedClassifierCV, X: np.ndarray, baseline: np.nda
     return list(groups), deltas
 
 
-def describe_group(group: str, row: np.ndarray, names: list[str]) -> str:
-    """Word one feature group's values for a rep, e.g. 'Lead source: webinar'."""
-    value = dict(zip(names, row.tolist(), strict=True))
+def explain(model: CalibratedClassifierCV, X: np.ndarray, probability: np.ndarray, *, baseline: np.ndarray,
+            names: list[str], threshold: float = 0.005) -> list[dict]:
+    """Word each row's strongest pushes up (three) and down (two), with probability points.
+
+    Returns one {"probability", "up", "down"} per row; each factor is {"factor", "points",
+    "delta", "text"}, points being percentage points of probability.
+    """
+    groups, deltas = contributions(model, X, baseline, names)
+    out = []
+    for i in range(len(X)):
+        order = np.argsort(-deltas[i], kind="stable")
+        value = dict(zip(names, X[i].tolist(), strict=True))
+
+        def item(j: int, row: int = i, value: dict = value) -> dict:
+            points = round(100 * float(deltas[row, j]))
+            sign = "+" if points >= 0 else "\u2212"
+            text = describe_group(groups[j], value, names)
+            return {"factor": groups[j], "points": points, "delta": round(float(deltas[row, j]), 4),
+                    "text": f"{text} ({sign}{abs(points)} pts)"}
+
+        out.append({
+            "probability": round(float(probability[i]), 4),
+            "up": [item(j) for j in order[:3] if deltas[i, j] >= threshold],
+            "down": [item(j) for j in order[::-1][:2] if deltas[i, j] <= -threshold],
+        })
+    return out
+
+
+def describe_group(group: str, value: dict[str, float], names: list[str]) -> str:
+    """Word one feature group's values (feature name → value) for a rep, e.g. 'Came in through webinar'."""
 
     def label(vocabulary: tuple[str, ...], code: float) -> str:
         return "unknown" if code != code or code < 0 else vocabulary[int(code)]

@@ -7,13 +7,28 @@ readers ask the database to join each chunk of rows into one comma-separated str
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from django.db import connection
+from django.utils import timezone
 
-from accord.scoring.domain import EVENT_KINDS, LeadColumns, domain_flags, title_flags
+from accord.capture.selectors import contacts_visible_to
+from accord.scoring import predictive
+from accord.scoring.domain import (
+    EVENT_KINDS,
+    LeadColumns,
+    events_for,
+    explain_rows,
+    explanation_json,
+    group_min,
+    title_flags,
+)
 from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
 from accord.scoring.rules import (
     CHANNELS,
@@ -22,10 +37,12 @@ from accord.scoring.rules import (
     SENIORITIES,
     SIZE_BANDS,
     RulesDocument,
+    parse_rules,
 )
 
 CHUNK_ROWS = 250_000
 SQL_STAGES = ("sql", "opportunity", "customer")
+DEFAULT_RULES = Path(__file__).with_name("default_rules.yaml")
 
 
 def active_rule_set() -> ScoringRuleSet | None:
@@ -82,47 +99,14 @@ def _code(column: str, vocabulary: Sequence[str], params: list) -> str:
     return f"(CASE {column} {' '.join(whens)} ELSE -1 END)"
 
 
-def _email_domain() -> str:
-    if _vendor() == "pg":
-        return "LOWER(SUBSTRING(c.email FROM POSITION('@' IN c.email) + 1))"
-    return "LOWER(SUBSTR(c.email, INSTR(c.email, '@') + 1))"
-
-
-def _flag_table(name: str, values: dict[str, int]) -> None:
-    """Fill a temporary (value, flags) table with the values that match at least one rule.
-
-    Rules are matched once per distinct title or email domain, in Python, and the contact
-    query joins this small table, instead of testing every rule against every contact in SQL.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} (value TEXT PRIMARY KEY, flags BIGINT)")
-        cursor.execute(f"DELETE FROM {name}")  # noqa: S608 - a constant table name
-        flagged = [(value, flags) for value, flags in values.items() if flags]
-        if flagged:
-            cursor.executemany(f"INSERT INTO {name} (value, flags) VALUES (%s, %s)", flagged)  # noqa: S608
-
-
-def _prepare_flags(rules: RulesDocument, where: str) -> None:
-    keyword_rules = [r.keywords for r in rules.fit.title_keywords]
-    domain_rules = [r.domains for r in rules.fit.email_domains]
-    condition = f" WHERE {where}" if where else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT c.title FROM capture_contact c{condition}")  # noqa: S608
-        titles = {row[0]: title_flags(row[0], keyword_rules) for row in cursor.fetchall() if row[0]}
-        cursor.execute(f"SELECT DISTINCT {_email_domain()} FROM capture_contact c "  # noqa: S608
-                       f"WHERE c.email IS NOT NULL{' AND ' + where if where else ''}")
-        domains = {row[0]: domain_flags(row[0], domain_rules) for row in cursor.fetchall() if row[0]}
-    _flag_table("scoring_title_flags", titles)
-    _flag_table("scoring_domain_flags", domains)
-
-
 def _packed(select: list[str], source: str, params: list, *, key: str, where: str = "",
-            chunk: int | None = CHUNK_ROWS) -> Iterator[np.ndarray]:
+            chunk: int | None = CHUNK_ROWS, bounds: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Yield chunks of rows as int64 arrays (rows × columns), by ranges of the `key` column.
 
     `chunk=None` reads everything in one range. Ranges of the primary key, not ORDER BY … LIMIT pages: the database then only walks
     the table, which made reading events four times faster on SQLite. Expressions must
-    not be NULL (CASE … ELSE −1, COALESCE).
+    not be NULL (CASE … ELSE −1, COALESCE). `bounds` (lowest, highest key) saves the
+    MIN/MAX query when the caller knows them.
     """
     width = len(select)
     if _vendor() == "pg":
@@ -133,8 +117,10 @@ def _packed(select: list[str], source: str, params: list, *, key: str, where: st
         aggregate = f"group_concat({row}, ',')"
     extra = f" AND ({where})" if where else ""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MIN({key}), MAX({key}) FROM {source} WHERE 1 = 1{extra}")  # noqa: S608
-        low, high = cursor.fetchone()
+        if bounds is None:
+            cursor.execute(f"SELECT MIN({key}), MAX({key}) FROM {source} WHERE 1 = 1{extra}")  # noqa: S608
+            bounds = cursor.fetchone()
+        low, high = bounds
         if low is None:
             return
         sql = f"SELECT {aggregate} FROM {source} WHERE {key} >= %s AND {key} < %s{extra}"  # noqa: S608
@@ -147,57 +133,177 @@ def _packed(select: list[str], source: str, params: list, *, key: str, where: st
                 yield np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
 
 
+# Packed event layout, low bits first: minutes since 2000-01-01 rounded up (25 bits, to 2063),
+# the kind code (5 bits), the contact id (33 bits). One integer per row is what makes the read
+# fast: building a comma-separated row of three values cost SQLite three times as much.
+EPOCH_2000 = 946_684_800
+MINUTE_BITS, KIND_BITS = 25, 5
+# Packed contact layout: score (10 bits), seniority, region, size band, industry codes + 1
+# (4 bits each), then the contact id.
+CODE_BITS = 4
+
+
+def _bigint(column: str) -> str:
+    return f"CAST({column} AS BIGINT)"
+
+
+def _clamp(expression: str, low: int, high: int) -> str:
+    if _vendor() == "pg":
+        return f"LEAST(GREATEST({expression}, {low}), {high})"
+    return f"MIN(MAX({expression}, {low}), {high})"
+
+
+def _ids_condition(column: str, contact_ids: Sequence[int] | None) -> str:
+    if contact_ids is None:
+        return ""
+    ids = [int(i) for i in contact_ids] or [-1]
+    return f"{column} IN ({', '.join(str(i) for i in ids)})"
+
+
+def _values(expression: str, source: str, params: list, *, key: str, where: str = "",
+            chunk: int | None = CHUNK_ROWS, bounds: tuple[int, int] | None = None) -> np.ndarray:
+    parts = [part[:, 0] for part in _packed([expression], source, params, key=key, where=where, chunk=chunk,
+                                            bounds=bounds)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def _title_flag_table(rules: RulesDocument, where: str) -> bool:
+    """Fill a temporary (title, flags) table with the distinct titles that match a keyword rule.
+
+    Titles repeat ("Director of Marketing"), so they are matched once each, vectorised, and
+    the contact query joins the small table of those that matched. Return whether any did.
+    """
+    keyword_rules = [r.keywords for r in rules.fit.title_keywords]
+    if not keyword_rules:
+        return False
+    with connection.cursor() as cursor:
+        condition = f" AND {where}" if where else ""
+        cursor.execute(f"SELECT DISTINCT c.title FROM capture_contact c WHERE c.title <> ''{condition}")  # noqa: S608
+        titles = [row[0] for row in cursor.fetchall()]
+        flagged = [(title, flags) for title in titles if (flags := title_flags(title, keyword_rules))]
+        cursor.execute("CREATE TEMPORARY TABLE IF NOT EXISTS scoring_title_flags "
+                       "(value TEXT PRIMARY KEY, flags BIGINT)")
+        cursor.execute("DELETE FROM scoring_title_flags")
+        if flagged:
+            cursor.executemany("INSERT INTO scoring_title_flags (value, flags) VALUES (%s, %s)", flagged)
+    return bool(flagged)
+
+
+def _domain_flags_expression(rules: RulesDocument) -> tuple[str, str]:
+    """Return (flags expression, any-match condition) testing each email-domain rule with LIKE.
+
+    One pass of suffix patterns over the emails, instead of extracting every address's domain
+    and joining a table of matched domains, which took SQLite twice as long. The patterns are
+    written into the SQL: the rules schema allows only letters, digits, dots and hyphens in a
+    domain, so no quote or LIKE wildcard can reach it, and the range reader's parameters stay
+    in order.
+    """
+    like = "ILIKE" if _vendor() == "pg" else "LIKE"
+    terms, any_match = [], []
+    for j, rule in enumerate(rules.fit.email_domains):
+        tests = []
+        for domain_name in rule.domains:
+            if not re.fullmatch(r"[a-z0-9.-]+", domain_name):
+                raise ValueError(f"not a domain: {domain_name!r}")
+            # %% is a literal % once the range parameters are bound.
+            tests += [f"c.email {like} '%%@{domain_name}'", f"c.email {like} '%%.{domain_name}'"]
+        test = " OR ".join(tests)
+        terms.append(f"(CASE WHEN {test} THEN {1 << j} ELSE 0 END)")
+        any_match.append(test)
+    return " + ".join(terms), " OR ".join(any_match)
+
+
+def _flag_pairs(rules: RulesDocument, where: str, bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (contact id, flags) of contacts matching title rules, then of those matching domain rules."""
+    out = []
+    chunk = None if where else CHUNK_ROWS
+    if _title_flag_table(rules, where):
+        out.append(_values(f"({_bigint('c.id')} * 16777216) + tf.flags",
+                           "capture_contact c JOIN scoring_title_flags tf ON tf.value = c.title", [],
+                           key="c.id", where=where, chunk=chunk, bounds=bounds))
+    else:
+        out.append(np.zeros(0, np.int64))
+    if rules.fit.email_domains:
+        flags, any_match = _domain_flags_expression(rules)
+        condition = f"({any_match})" + (f" AND {where}" if where else "")
+        out.append(_values(f"({_bigint('c.id')} * 16777216) + {flags}", "capture_contact c", [],
+                           key="c.id", where=condition, chunk=chunk, bounds=bounds))
+    else:
+        out.append(np.zeros(0, np.int64))
+    return out[0], out[1]
+
+
 def lead_columns(*, rules: RulesDocument, contact_ids: Sequence[int] | None = None,
-                 chunk: int = CHUNK_ROWS) -> tuple[LeadColumns, np.ndarray, np.ndarray]:
-    """Return every contact's scoring columns, its current score and its creation time (epoch s)."""
+                 chunk: int = CHUNK_ROWS) -> tuple[LeadColumns, np.ndarray]:
+    """Return every contact's scoring columns, ordered by contact id, and its current score."""
     params: list = []
-    select = [
-        "c.id",
+    codes = [
         _code("a.industry", INDUSTRIES, params),
         _code("a.size_band", SIZE_BANDS, params),
         _code("COALESCE(NULLIF(c.region, ''), a.region)", REGIONS, params),
         _code("c.seniority", SENIORITIES, params),
-        "COALESCE(tf.flags, 0)",
-        "COALESCE(df.flags, 0)",
-        "c.score",
-        _epoch("c.created_at"),
     ]
-    where = ""
-    if contact_ids is not None:
-        ids = [int(i) for i in contact_ids] or [-1]
-        where = f"c.id IN ({', '.join(str(i) for i in ids)})"
-    _prepare_flags(rules, where)
-    source = ("capture_contact c LEFT JOIN capture_account a ON a.id = c.account_id"
-              " LEFT JOIN scoring_title_flags tf ON tf.value = c.title"
-              f" LEFT JOIN scoring_domain_flags df ON df.value = {_email_domain()}")
-    parts = list(_packed(select, source, params, key="c.id", where=where,
-                         chunk=None if contact_ids is not None else chunk))
-    data = np.concatenate(parts) if parts else np.zeros((0, len(select)), np.int64)
+    packed = f"({_bigint('c.id')} << 26)"
+    for position, code in enumerate(codes):
+        packed += f" | (({code} + 1) << {10 + CODE_BITS * (3 - position)})"
+    packed += f" | {_clamp('c.score', 0, 1023)}"
+    where = _ids_condition("c.id", contact_ids)
+    values = _values(packed, "capture_contact c LEFT JOIN capture_account a ON a.id = c.account_id",
+                     params, key="c.id", where=where, chunk=None if contact_ids is not None else chunk)
+    values.sort()
+    contact_id = values >> 26
+    code = [((values >> (10 + CODE_BITS * (3 - p))) & 15) - 1 for p in range(4)]
+    if len(contact_id) == 0:
+        return LeadColumns(*([np.zeros(0, np.int64)] * 7)), np.zeros(0, np.int64)
+    title_pairs, domain_pairs = _flag_pairs(rules, where, (int(contact_id[0]), int(contact_id[-1])))
+    flags = []
+    for pairs in (title_pairs, domain_pairs):
+        column = np.zeros(len(contact_id), np.int64)
+        rows = np.searchsorted(contact_id, pairs >> 24)
+        column[rows] = pairs & 0xFFFFFF
+        flags.append(column)
+    leads = LeadColumns(contact_id, *code, *flags)
+    return leads, values & 1023
+
+
+def contact_created(*, contact_ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (contact id, creation time in epoch seconds), ordered by contact id."""
+    data = np.concatenate(list(_packed(
+        ["c.id", _epoch("c.created_at")], "capture_contact c", [], key="c.id",
+        where=_ids_condition("c.id", contact_ids), chunk=None if contact_ids is not None else CHUNK_ROWS,
+    )) or [np.zeros((0, 2), np.int64)])
     data = data[np.argsort(data[:, 0], kind="stable")]
-    leads = LeadColumns(*(data[:, i] for i in range(7)))
-    return leads, data[:, 7], data[:, 8]
+    return data[:, 0], data[:, 1]
 
 
 def engagement_events(*, contact_ids: Sequence[int] | None = None,
                       chunk: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return every touchpoint and activity of known contacts as (contact id, kind code, epoch s)."""
+    """Return every touchpoint and activity of known contacts as (contact id, kind code, epoch s).
+
+    Times are rounded up to the minute (the packed layout): an event can only look later
+    than it was, so the as-of guard of training never lets a later event in.
+    """
     out = []
     touch_kinds = [k for k in EVENT_KINDS if not k.startswith("activity:")]
     activity_kinds = [k.removeprefix("activity:") for k in EVENT_KINDS if k.startswith("activity:")]
+    unknown = (1 << KIND_BITS) - 1
     for table, kinds, offset in (("capture_touchpoint", touch_kinds, 0),
                                  ("lifecycle_activity", activity_kinds, len(touch_kinds))):
         params: list = []
-        kind = _code("t.kind", kinds, params)
-        select = ["t.contact_id", f"{kind} + {offset}", _epoch("t.occurred_at")]
+        kind = _code("t.kind", kinds, params).replace("ELSE -1", f"ELSE {unknown - offset}")
+        minutes = _clamp(f"({_epoch('t.occurred_at')} - {EPOCH_2000} + 59) / 60", 0, (1 << MINUTE_BITS) - 1)
+        packed = (f"({_bigint('t.contact_id')} << {MINUTE_BITS + KIND_BITS})"
+                  f" | (({kind} + {offset}) << {MINUTE_BITS}) | {minutes}")
         where = "t.contact_id IS NOT NULL"
         if contact_ids is not None:
-            ids = [int(i) for i in contact_ids] or [-1]
-            where += f" AND t.contact_id IN ({', '.join(str(i) for i in ids)})"
+            where += " AND " + _ids_condition("t.contact_id", contact_ids)
         step = None if contact_ids is not None else chunk * 4
-        for part in _packed(select, f"{table} t", params, key="t.id", where=where, chunk=step):
-            out.append(part[part[:, 1] >= offset])
-    data = np.concatenate(out) if out else np.zeros((0, 3), np.int64)
-    return data[:, 0], data[:, 1], data[:, 2]
+        out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=step))
+    values = np.concatenate(out)
+    kind = (values >> MINUTE_BITS) & unknown
+    values = values[kind != unknown]
+    minute = values & ((1 << MINUTE_BITS) - 1)
+    return values >> (MINUTE_BITS + KIND_BITS), (values >> MINUTE_BITS) & unknown, EPOCH_2000 + minute * 60
 
 
 def lifecycle_history(*, contact_ids: Sequence[int] | None = None) -> dict[str, np.ndarray]:
@@ -260,3 +366,212 @@ def model_comparison(*, first: int, second: int) -> list[tuple[str, str, str]]:
              "pr_auc", "brier", "lift_by_decile", "rules_roc_auc", "rules_lift_by_decile", "is_active")
     labels = {"lift_by_decile": "top-decile lift", "rules_lift_by_decile": "rules top-decile lift"}
     return [(labels.get(n, n.replace("_", " ")), show(a, n), show(b, n)) for n in names]
+
+
+NEVER = np.iinfo(np.int64).max
+
+
+def _align(ids: np.ndarray, values: np.ndarray, target: np.ndarray, missing: int) -> np.ndarray:
+    """Return `values` (keyed by sorted `ids`) for each of `target`'s ids, `missing` where absent.
+
+    Reads made moments apart can disagree by a contact created in between.
+    """
+    if len(ids) == 0:
+        return np.full(len(target), missing, dtype=np.int64)
+    where = np.minimum(np.searchsorted(ids, target), len(ids) - 1)
+    return np.where(ids[where] == target, values[where], missing)
+
+
+def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = None,
+                 leads: LeadColumns | None = None,
+                 events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> predictive.History:
+    """Read what features and labels need, for every contact or the given ones.
+
+    A rescore passes the lead columns and events it has already read, for the same contacts,
+    so a million contacts are not read twice.
+    """
+    if leads is None:
+        leads, _ = lead_columns(rules=rules, contact_ids=contact_ids)
+    created_ids, created_s = contact_created(contact_ids=contact_ids)
+    channels = contact_channels(contact_ids=contact_ids)
+    contact, kind, occurred = events if events is not None else engagement_events(contact_ids=contact_ids)
+    row = np.searchsorted(leads.contact_id, contact)
+    n = len(leads)
+    life = lifecycle_history(contact_ids=contact_ids)
+    stages = list(life["stages"])
+
+    def first_time(pairs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        chosen = pairs[mask]
+        earliest = group_min(np.searchsorted(leads.contact_id, chosen[:, 0]), chosen[:, 2].astype(float), n)
+        out = np.full(n, NEVER, dtype=np.int64)
+        seen = np.isfinite(earliest)
+        out[seen] = earliest[seen].astype(np.int64)
+        return out
+
+    transitions, feedback = life["transitions"], life["feedback"]
+    codes = transitions[:, 1]
+    at_least = {name: np.isin(codes, [stages.index(s) for s in names])
+                for name, names in (("mql", ("mql", "sal", "sql", "opportunity", "customer")),
+                                    ("sal", ("sal", "sql", "opportunity", "customer")),
+                                    ("sql", SQL_STAGES))}
+    decisions = feedback[:, 1]
+    return predictive.History(
+        leads=leads, created_s=_align(created_ids, created_s, leads.contact_id, 0),
+        channel=_align(channels[:, 0], channels[:, 1], leads.contact_id, -1),
+        segment=_align(channels[:, 0], channels[:, 2], leads.contact_id, -1),
+        event_row=row, event_kind=kind, event_s=occurred,
+        first_mql_s=first_time(transitions, at_least["mql"]),
+        first_sal_s=first_time(transitions, at_least["sal"]),
+        first_sql_s=first_time(transitions, at_least["sql"]),
+        first_accept_s=first_time(feedback, decisions == 0),
+        first_reject_s=first_time(feedback, decisions == 1),
+    )
+
+
+# -- explanations -------------------------------------------------------------------------
+
+NO_MODEL = "predictive model unavailable: no model has been trained yet"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """Whether a predictive model is in charge of probabilities, and if not, why."""
+
+    version: int | None
+    reason: str | None  # None when a model is in charge
+
+    @property
+    def in_charge(self) -> bool:
+        return self.reason is None
+
+
+def model_status() -> ModelStatus:
+    """Say which model predicts, or why rule scores stand alone (too little history, none trained)."""
+    versions = list(PredictiveModelVersion.objects.defer("artifact").order_by("-is_active", "-version")[:1])
+    if versions and versions[0].is_active:
+        return ModelStatus(versions[0].version, None)
+    if versions and versions[0].unavailable_reason:
+        return ModelStatus(None, versions[0].unavailable_reason)
+    if versions:
+        return ModelStatus(None, "predictive model unavailable: no model version is active")
+    return ModelStatus(None, NO_MODEL)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One reason a score is what it is, in a rep's words."""
+
+    code: str  # rule factor ("seniority", "domain:0", "webinar_attend") or model feature group
+    text: str  # the words alone: "VP", "Attended a webinar 3 days ago"
+    label: str  # the words with the contribution: "VP (+12)", "Came in through webinar (+6 pts)"
+    points: int  # rule points, or percentage points of probability for a model factor
+    probability_delta: float | None = None  # model factors: the probability's change, e.g. 0.062
+
+
+@dataclass(frozen=True)
+class ScoreExplanation:
+    """A contact's latest score, where it comes from, and why, ready for a page or a packet."""
+
+    contact_id: int
+    score: int  # the rule score, 0..100, as on Contact.score (routing and MQL use it)
+    fit: int
+    engagement: int
+    source: str  # "model v3" or "rules v2": what the factors below explain
+    source_kind: str  # "model" or "rules"
+    rule_version: int | None
+    model_version: int | None
+    probability: float | None  # chance of reaching SQL within the model's horizon
+    computed_at: datetime | None  # None: never scored, worded as of now
+    summary: str  # who the person is: "VP at a 51–200 software company"
+    up: tuple[Factor, ...]  # what pushes the source's score up, strongest first
+    down: tuple[Factor, ...]  # what pulls it down, strongest first
+    rule_up: tuple[Factor, ...]  # the rule score's own factors, whatever the source
+    rule_down: tuple[Factor, ...]
+    fallback: str | None  # why no model probability: "predictive model unavailable: only 37 …"
+
+
+def _factor(item: dict) -> Factor:
+    label = item["text"]
+    text = label.rsplit(" (", 1)[0] if label.endswith(")") else label
+    return Factor(item["factor"], text, label, int(item["points"]), item.get("delta"))
+
+
+def _rule_words(*, contact_id: int, rule_version: int | None, as_of: datetime) -> dict | None:
+    """Word a contact's rule score as of an instant, with the rules version it was made by."""
+    chosen = (ScoringRuleSet.objects.filter(version=rule_version).first() if rule_version is not None
+              else active_rule_set())
+    rules = RulesDocument.model_validate(chosen.parsed) if chosen else parse_rules(
+        DEFAULT_RULES.read_text(encoding="utf-8"))
+    version = chosen.version if chosen else None
+    leads, _ = lead_columns(rules=rules, contact_ids=[contact_id])
+    if len(leads) == 0:
+        return None
+    events = events_for(leads.contact_id, engagement_events(contact_ids=[contact_id]), int(as_of.timestamp()))
+    scores, subset = explain_rows(rules, leads, events, np.array([0]))
+    words = json.loads(explanation_json(scores, subset, rule_version=version)[0])
+    return {**words, "total": int(scores.total[0]), "fit": int(scores.fit[0]),
+            "engagement": int(scores.engagement[0]), "rule_version": version}
+
+
+def _model_words(*, contact_id: int, version: int, as_of: datetime) -> dict | None:
+    """Predict and word a contact's probability with a stored model version, as of an instant."""
+    model = PredictiveModelVersion.objects.filter(version=version, artifact__isnull=False).first()
+    if model is None or model.unavailable_reason:
+        return None
+    rules = RulesDocument.model_validate(model.params["rules"])
+    history = load_history(rules=rules, contact_ids=[contact_id])
+    if len(history.leads) == 0:
+        return None
+    X, _ = predictive.features_as_of(history, np.array([0]), np.array([int(as_of.timestamp())]), rules)
+    estimator = predictive.loads(bytes(model.artifact))
+    probability = predictive.predict(estimator, X)
+    return predictive.explain(estimator, X, probability, baseline=np.array(model.params["baseline"], dtype=float),
+                              names=model.features)[0]
+
+
+def score_explanation(*, contact_id: int, visible_to=None) -> ScoreExplanation:
+    """Explain a contact's latest score: its number, its source, its probability and its factors.
+
+    The stored explanation is used when the score has one; a score from a bulk rescore
+    (numbers only) or a contact never scored is worded now, with the same rules and model
+    versions and as of the score's own instant. With `visible_to`, a contact outside the
+    viewer's records raises Contact.DoesNotExist, as if it did not exist.
+    """
+    if visible_to is not None:
+        contacts_visible_to(user=visible_to).only("pk").get(pk=contact_id)
+    latest = latest_score(contact_id=contact_id)
+    as_of = latest.computed_at if latest is not None else timezone.now()
+    stored = latest.explanation if latest is not None else {}
+    rules_part = stored if "up" in stored else _rule_words(
+        contact_id=contact_id, rule_version=latest.rule_version if latest else None, as_of=as_of) or {}
+    status = model_status()
+    model_version = latest.model_version if latest is not None else status.version
+    model_part = None
+    if model_version is not None and (latest is None or latest.predicted_probability is not None):
+        kept = stored.get("predictive")
+        model_part = kept if isinstance(kept, dict) and "up" in kept else _model_words(
+            contact_id=contact_id, version=model_version, as_of=as_of)
+    rule_up = tuple(_factor(item) for item in rules_part.get("up", []))
+    rule_down = tuple(_factor(item) for item in rules_part.get("down", []))
+    rule_version = latest.rule_version if latest is not None else rules_part.get("rule_version")
+    if model_part is not None:
+        source, kind = f"model v{model_version}", "model"
+        up = tuple(_factor(item) for item in model_part["up"])
+        down = tuple(_factor(item) for item in model_part["down"])
+        probability = latest.predicted_probability if latest is not None else model_part["probability"]
+        fallback = None
+    else:
+        source, kind, up, down = f"rules v{rule_version}", "rules", rule_up, rule_down
+        probability, model_version = None, None
+        kept = stored.get("predictive")
+        fallback = kept if isinstance(kept, str) else (status.reason or NO_MODEL)
+    return ScoreExplanation(
+        contact_id=contact_id,
+        score=latest.total if latest is not None else rules_part.get("total", 0),
+        fit=latest.fit if latest is not None else rules_part.get("fit", 0),
+        engagement=latest.engagement if latest is not None else rules_part.get("engagement", 0),
+        source=source, source_kind=kind, rule_version=rule_version, model_version=model_version,
+        probability=probability, computed_at=latest.computed_at if latest is not None else None,
+        summary=rules_part.get("summary", ""), up=up, down=down, rule_up=rule_up, rule_down=rule_down,
+        fallback=fallback,
+    )

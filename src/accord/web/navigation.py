@@ -23,6 +23,7 @@ ITEMS = (
     NavItem("Forms", "capture-sources", Action.EDIT_CAMPAIGNS),
     NavItem("Duplicates", "contact-duplicates", Action.EDIT_CONTACTS),
     NavItem("Import", "imports", Action.IMPORT_DATA),
+    NavItem("Scoring", "scoring-rules", Action.EDIT_SCORING),
     NavItem("Jobs", "jobs"),
     NavItem("API tokens", "tokens", Action.MANAGE_OWN_TOKENS),
     NavItem("Admin", "admin:index", Action.USE_ADMIN),

@@ -124,4 +124,23 @@ def test_each_feature_group_gets_a_contribution_and_words(rules):
     assert "seniority" in groups and "engagement" in groups
     assert deltas.shape == (5, len(groups))
     attended = int(np.flatnonzero(data.X[:, data.names.index("count:webinar_attend")] == 1)[0])
-    assert predictive.describe_group("engagement", data.X[attended], data.names) == "Attended a webinar"
+    row = dict(zip(data.names, data.X[attended].tolist(), strict=True))
+    assert predictive.describe_group("engagement", row, data.names) == "Attended a webinar"
+
+
+def test_each_explained_row_names_its_strongest_pushes_in_words_with_probability_points(rules):
+    history = synthetic_history()
+    config = predictive.Config(snapshot_ages_days=(1,), max_iter=30)
+    data = predictive.training_set(history, rules, config, as_of_s=START + 600 * DAY)
+    trained = predictive.train(data, config)
+    probability = predictive.predict(trained.model, data.X[:20])
+
+    explained = predictive.explain(trained.model, data.X[:20], probability, baseline=trained.baseline,
+                                   names=data.names)
+
+    assert [row["probability"] for row in explained] == [round(float(p), 4) for p in probability]
+    for row in explained:
+        assert len(row["up"]) <= 3 and len(row["down"]) <= 2
+        assert all(item["points"] >= 0 and item["text"].endswith(f"(+{item['points']} pts)") for item in row["up"])
+        assert all(item["delta"] < 0 for item in row["down"])
+        assert [item["delta"] for item in row["up"]] == sorted((item["delta"] for item in row["up"]), reverse=True)

@@ -94,6 +94,23 @@ def test_a_rescore_updates_contact_scores_and_records_changed_ones_with_explanat
     assert score.explanation["predictive"] == "predictive model unavailable: no model has been trained yet"
 
 
+def test_a_bulk_rescore_stores_the_numbers_of_each_changed_score_and_leaves_wording_to_the_reader(monkeypatch):
+    services.publish_rule_set(source=SIMPLE)
+    vp = ContactFactory(seniority="vp")
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - dt.timedelta(days=7))
+    other_vp = ContactFactory(seniority="vp")
+    ContactFactory(email="a@rival.example")
+    monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 1)
+
+    result = services.rescore(as_of=NOW)
+
+    assert result["changed"] == 2
+    rows = LeadScore.objects.order_by("contact_id").values_list(
+        "contact_id", "total", "fit", "engagement", "rule_version", "predicted_probability", "explanation",
+        "computed_at")
+    assert list(rows) == [(vp.pk, 26, 20, 6, 1, None, {}, NOW), (other_vp.pk, 20, 20, 0, 1, None, {}, NOW)]
+
+
 def test_a_rescore_with_nothing_changed_writes_nothing():
     services.publish_rule_set(source=SIMPLE)
     ContactFactory(seniority="vp")
@@ -139,11 +156,11 @@ def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
     with CaptureQueriesContext(connection) as many:
         services.rescore(as_of=NOW)
 
-    # Reads: the active rules; distinct titles and email domains, matched into two temporary
-    # tables (create, empty, fill); contacts, touchpoints and activities (a MIN/MAX and one
+    # Reads: the active rules; contacts (a MIN/MAX and one range); contacts at a rule's email
+    # domain (one range, the bounds known); touchpoints and activities (a MIN/MAX and one
     # range each); the active model and the latest model card. Writes: one UPDATE per
     # distinct score (one here) and one INSERT batch, inside a savepoint.
-    assert len(few) == len(many) == 18
+    assert len(few) == len(many) == 13
 
 
 def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django_capture_on_commit_callbacks):
@@ -157,7 +174,7 @@ def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django
     assert len(callbacks) == 1
     assert job.status == Job.Status.SUCCEEDED
     assert job.result["active"] is False
-    assert job.result["unavailable"].startswith("predictive model unavailable: 0 labelled leads")
+    assert job.result["unavailable"].startswith("predictive model unavailable: only 0 labelled leads")
     version = PredictiveModelVersion.objects.get()
     assert (version.is_active, version.artifact) == (False, None)
     contact = ContactFactory()

@@ -1,0 +1,150 @@
+"""The score explanation other pages call: stored, worded on read, never scored, with a model, scoped."""
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from accord.accounts.tests.factories import UserFactory
+from accord.capture.models import Contact, Touchpoint
+from accord.capture.tests.factories import ContactFactory, TouchpointFactory
+from accord.core.permissions import Role
+from accord.scoring import predictive, selectors, services
+from accord.scoring.models import LeadScore
+from accord.scoring.rules import parse_rules
+from accord.scoring.tests.factories import PredictiveModelVersionFactory
+from accord.scoring.tests.test_predictive import START, synthetic_history
+from accord.scoring.tests.test_services import NOW, SIMPLE
+
+pytestmark = pytest.mark.django_db
+
+def words(factors):
+    return [(factor.code, factor.text, factor.label, factor.points) for factor in factors]
+
+
+def a_vp_who_attended_a_webinar(email="vp@buyer.example"):
+    vp = ContactFactory(seniority="vp", email=email)
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - dt.timedelta(days=7))
+    return vp
+
+
+def rescore_again_in_bulk(monkeypatch):
+    """Forget every score and rescore as a bulk run would: numbers stored, words left to the reader."""
+    LeadScore.objects.all().delete()
+    Contact.objects.update(score=0)
+    monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
+    services.rescore(as_of=NOW)
+
+
+def test_a_scored_contact_is_explained_by_its_rules_in_a_reps_words():
+    services.publish_rule_set(source=SIMPLE)
+    vp = a_vp_who_attended_a_webinar(email="vp@sales.rival.example")
+    services.score_contact(contact=vp, as_of=NOW)
+
+    explanation = selectors.score_explanation(contact_id=vp.pk)
+
+    assert (explanation.score, explanation.fit, explanation.engagement) == (0, -40, 6)
+    assert (explanation.source, explanation.source_kind, explanation.rule_version) == ("rules v1", "rules", 1)
+    assert (explanation.probability, explanation.model_version, explanation.computed_at) == (None, None, NOW)
+    assert explanation.summary == "VP"
+    assert words(explanation.up) == [
+        ("seniority", "VP", "VP (+20)", 20),
+        ("webinar_attend", "Attended a webinar 7 days ago", "Attended a webinar 7 days ago (+6)", 6),
+    ]
+    assert words(explanation.down) == [
+        ("domain:0", "Competitor email domain", "Competitor email domain (−60)", -60)]
+    assert explanation.rule_up == explanation.up
+    assert explanation.fallback == "predictive model unavailable: no model has been trained yet"
+
+
+def test_a_score_from_a_bulk_rescore_is_worded_on_read_exactly_as_it_would_have_been_stored(monkeypatch):
+    services.publish_rule_set(source=SIMPLE)
+    vp = a_vp_who_attended_a_webinar()
+    services.rescore(as_of=NOW)
+    stored = selectors.score_explanation(contact_id=vp.pk)
+    rescore_again_in_bulk(monkeypatch)
+    assert LeadScore.objects.get().explanation == {}
+
+    worded = selectors.score_explanation(contact_id=vp.pk)
+
+    assert worded == stored
+
+
+def test_a_contact_never_scored_is_worded_as_of_now_without_writing_anything():
+    services.publish_rule_set(source=SIMPLE)
+    contact = ContactFactory(seniority="vp")
+
+    explanation = selectors.score_explanation(contact_id=contact.pk)
+
+    assert (explanation.score, explanation.computed_at, explanation.source) == (20, None, "rules v1")
+    assert words(explanation.up) == [("seniority", "VP", "VP (+20)", 20)]
+    assert not LeadScore.objects.exists()
+
+
+def test_a_rep_cannot_read_the_explanation_of_a_contact_outside_their_book():
+    services.publish_rule_set(source=SIMPLE)
+    rep, other_rep = UserFactory(role=Role.SALES_REP), UserFactory(role=Role.SALES_REP)
+    theirs = ContactFactory(owner=other_rep)
+
+    with pytest.raises(Contact.DoesNotExist):
+        selectors.score_explanation(contact_id=theirs.pk, visible_to=rep)
+
+
+@pytest.fixture
+def trained_model():
+    """A real model, trained on synthetic history with the default rules, stored as version 1."""
+    rules = parse_rules(services.DEFAULT_RULES.read_text(encoding="utf-8"))
+    history = synthetic_history()
+    config = predictive.Config(snapshot_ages_days=(1,), max_iter=30)
+    data = predictive.training_set(history, rules, config, as_of_s=START + 600 * 86_400)
+    trained = predictive.train(data, config)
+    baseline = [None if v != v else float(v) for v in trained.baseline.tolist()]
+    return PredictiveModelVersionFactory(
+        version=1, artifact=predictive.dumps(trained.model), features=data.names, is_active=True,
+        params={"rules": rules.model_dump(mode="json"), "baseline": baseline},
+    )
+
+
+def test_with_a_model_in_charge_the_probability_and_its_reasons_explain_the_score(trained_model):
+    services.active_rules()
+    vp = a_vp_who_attended_a_webinar()
+    services.rescore(as_of=NOW)
+    score = LeadScore.objects.get(contact=vp)
+
+    explanation = selectors.score_explanation(contact_id=vp.pk)
+
+    assert (explanation.source, explanation.source_kind, explanation.model_version) == ("model v1", "model", 1)
+    assert explanation.probability == score.predicted_probability
+    assert 0 < explanation.probability < 1
+    assert explanation.fallback is None
+    assert all(f.label == f"{f.text} (+{f.points} pts)" and f.probability_delta > 0 for f in explanation.up)
+    assert all(f.points <= 0 and f.probability_delta < 0 for f in explanation.down)
+    assert explanation.rule_up[0].label == "VP (+12)"
+
+
+def test_model_reasons_worded_on_read_match_the_ones_a_small_rescore_stores(trained_model, monkeypatch):
+    services.active_rules()
+    vp = a_vp_who_attended_a_webinar()
+    services.rescore(as_of=NOW)
+    stored = selectors.score_explanation(contact_id=vp.pk)
+    rescore_again_in_bulk(monkeypatch)
+
+    worded = selectors.score_explanation(contact_id=vp.pk)
+
+    assert np.isclose(worded.probability, stored.probability)
+    assert (worded.up, worded.down, worded.rule_up) == (stored.up, stored.down, stored.rule_up)
+
+
+def test_too_little_history_is_the_stated_reason_when_no_model_is_in_charge():
+    PredictiveModelVersionFactory(
+        version=1, artifact=None, is_active=False,
+        unavailable_reason="predictive model unavailable: only 37 labelled leads and 3 that converted; "
+                           "the model needs at least 200 and 20")
+    contact = ContactFactory()
+
+    status = selectors.model_status()
+    explanation = selectors.score_explanation(contact_id=contact.pk)
+
+    assert (status.in_charge, status.version) == (False, None)
+    assert explanation.fallback == status.reason
+    assert explanation.fallback.startswith("predictive model unavailable: only 37 labelled leads")
