@@ -17,7 +17,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 60) -> int:
+def wait_for(url: str, timeout: float = 180) -> int:
     deadline = time.monotonic() + timeout
     while True:
         try:
