@@ -21,7 +21,12 @@ from schemathesis.config import SchemathesisConfig
 from accord.accounts.schemas import MAX_ID
 from accord.accounts.services import issue_api_token
 from accord.accounts.tests.factories import TeamFactory, UserFactory
-from accord.capture.tests.factories import AccountFactory, CampaignFactory, ContactFactory
+from accord.capture.tests.factories import (
+    AccountFactory,
+    CampaignFactory,
+    ContactFactory,
+    CostEntryFactory,
+)
 from accord.config.wsgi import application
 from accord.core.permissions import Role
 from accord.deals.tests.factories import DealFactory, PipelineStageFactory
@@ -58,6 +63,7 @@ def seeded(db, in_process_requests):
     rep = UserFactory(role=Role.SALES_REP, team=team)
     account = AccountFactory(owner=rep)
     campaign = CampaignFactory(owner=admin)
+    cost = CostEntryFactory(campaign=campaign)
     contact = ContactFactory(owner=rep, account=account, original_campaign=campaign)
     discovery = PipelineStageFactory(name="Discovery", order=1, probability="0.200")
     PipelineStageFactory(
@@ -73,6 +79,7 @@ def seeded(db, in_process_requests):
             "account_id": account.pk,
             "campaign_id": campaign.pk,
             "contact_id": contact.pk,
+            "cost_id": cost.pk,
             "deal_id": deal.pk,
             "token_id": spare_token.pk,
         },
