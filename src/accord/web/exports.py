@@ -344,4 +344,6 @@ def write_list_export(job: Job, progress: ProgressReporter) -> dict[str, Any]:
                 progress.update(done=done)
     # Rename last, so a download never sees a half-written file.
     partial_path.replace(path)
+    # finish_job stores the job's message with the result.
+    job.message = f"Wrote {done:,} rows"
     return {"rows": done, "file": str(path.relative_to(settings.MEDIA_ROOT))}
