@@ -21,10 +21,16 @@ from schemathesis.config import SchemathesisConfig
 from accord.accounts.schemas import MAX_ID
 from accord.accounts.services import issue_api_token
 from accord.accounts.tests.factories import TeamFactory, UserFactory
-from accord.capture.tests.factories import AccountFactory, CampaignFactory, ContactFactory
+from accord.capture.tests.factories import (
+    AccountFactory,
+    CampaignFactory,
+    ContactFactory,
+    CostEntryFactory,
+)
 from accord.config.wsgi import application
 from accord.core.permissions import Role
 from accord.deals.tests.factories import DealFactory, PipelineStageFactory
+from accord.web.exports import start_list_export
 
 # The coverage phase adds ~2,000 systematic boundary cases (about a minute); it passes, and
 # runs when ACCORD_FUZZ_COVERAGE=1. The default run keeps to random positive and negative cases.
@@ -58,12 +64,14 @@ def seeded(db, in_process_requests):
     rep = UserFactory(role=Role.SALES_REP, team=team)
     account = AccountFactory(owner=rep)
     campaign = CampaignFactory(owner=admin)
+    cost = CostEntryFactory(campaign=campaign)
     contact = ContactFactory(owner=rep, account=account, original_campaign=campaign)
     discovery = PipelineStageFactory(name="Discovery", order=1, probability="0.200")
     PipelineStageFactory(
         pipeline=discovery.pipeline, name="Won", order=2, probability="1.000", outcome="won"
     )
     deal = DealFactory(owner=rep, account=account, stage=discovery, source_campaign=campaign)
+    export = start_list_export(user=admin, list_name="campaigns", params={})
     spare_token, _ = issue_api_token(user=admin, name="spare")
     # Fuzzed DELETE /tokens/{id} calls are aimed at the spare token, never at this one.
     _, secret = issue_api_token(user=admin, name="schemathesis")
@@ -73,7 +81,9 @@ def seeded(db, in_process_requests):
             "account_id": account.pk,
             "campaign_id": campaign.pk,
             "contact_id": contact.pk,
+            "cost_id": cost.pk,
             "deal_id": deal.pk,
+            "job_id": export.pk,
             "token_id": spare_token.pk,
         },
     }

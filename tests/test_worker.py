@@ -4,10 +4,10 @@ import pytest
 from django.test import override_settings
 
 from accord.accounts.tests.factories import UserFactory
-from accord.capture import exports
 from accord.capture.tests.factories import ContactFactory
 from accord.core.models import Job
 from accord.core.permissions import Role
+from accord.web import exports
 from tests.worker import DB_TASKS, run_worker_until_idle
 
 
@@ -18,7 +18,7 @@ def test_the_worker_process_runs_a_queued_export_to_completion(settings, tmp_pat
     ContactFactory.create_batch(5)
 
     with override_settings(TASKS=DB_TASKS):
-        job = exports.start_contacts_export(user=marketer)
+        job = exports.start_list_export(user=marketer, list_name="contacts", params={})
     assert Job.objects.get(pk=job.pk).status == Job.Status.QUEUED
 
     done = run_worker_until_idle(data_dir=tmp_path)

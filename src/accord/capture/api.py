@@ -1,11 +1,13 @@
 """Endpoints for accounts (companies), contacts and campaigns."""
 
+from django.http import HttpResponse
 from ninja import Path, Query, Router
 from ninja.pagination import paginate
 from ninja.responses import Status
 
 from accord.accounts.schemas import MAX_ID, Page
 from accord.capture import selectors, services
+from accord.capture.events_api import IdempotencyKey
 from accord.capture.schemas import (
     AccountFilters,
     AccountIn,
@@ -19,6 +21,10 @@ from accord.capture.schemas import (
     ContactIn,
     ContactOut,
     ContactPatch,
+    CostFilters,
+    CostIn,
+    CostOut,
+    CostPatch,
 )
 
 router = Router(tags=["capture"])
@@ -120,3 +126,59 @@ def update_campaign(request, payload: CampaignPatch, campaign_id: int = Path(...
     return services.update_campaign(
         campaign=campaign, by=request.user, changes=payload.model_dump(exclude_unset=True)
     )
+
+
+# Cost entries ---------------------------------------------------------------------------
+
+
+@router.get("/campaigns/{campaign_id}/costs", response=list[CostOut], tags=["campaigns"])
+@paginate(Page)
+def list_costs(request, filters: Query[CostFilters], campaign_id: int = Path(..., **_ID)):
+    """List a campaign's cost entries, latest day first."""
+    return selectors.cost_list(user=request.user, campaign_id=campaign_id, **filters.model_dump())
+
+
+@router.post("/campaigns/{campaign_id}/costs", response={201: CostOut}, tags=["campaigns"])
+def create_cost(
+    request,
+    response: HttpResponse,
+    payload: CostIn,
+    campaign_id: int = Path(..., **_ID),
+    idempotency_key: str | None = IdempotencyKey,
+):
+    """Record a day's (or a month's) spend; a retry with the same Idempotency-Key records nothing twice."""
+    campaign = selectors.campaign_for(user=request.user, campaign_id=campaign_id)
+    body, replayed = services.record_cost_once(
+        idempotency_key=idempotency_key or None,
+        request_hash=services.request_digest(path=request.path, body=request.body),
+        render=lambda cost: CostOut.from_orm(cost).model_dump(mode="json"),
+        campaign=campaign,
+        by=request.user,
+        **payload.model_dump(),
+    )
+    if replayed:
+        response["Idempotent-Replayed"] = "true"
+    return Status(201, body)
+
+
+@router.get("/campaigns/{campaign_id}/costs/{cost_id}", response=CostOut, tags=["campaigns"])
+def get_cost(request, campaign_id: int = Path(..., **_ID), cost_id: int = Path(..., **_ID)):
+    """Show one cost entry."""
+    return selectors.cost_for(user=request.user, campaign_id=campaign_id, cost_id=cost_id)
+
+
+@router.patch("/campaigns/{campaign_id}/costs/{cost_id}", response=CostOut, tags=["campaigns"])
+def update_cost(
+    request, payload: CostPatch, campaign_id: int = Path(..., **_ID), cost_id: int = Path(..., **_ID)
+):
+    """Change the fields sent; the others stay as they are."""
+    cost = selectors.cost_for(user=request.user, campaign_id=campaign_id, cost_id=cost_id)
+    return services.update_cost(cost=cost, by=request.user, changes=payload.model_dump(exclude_unset=True))
+
+
+@router.delete("/campaigns/{campaign_id}/costs/{cost_id}", response={204: None}, tags=["campaigns"])
+def delete_cost(request, campaign_id: int = Path(..., **_ID), cost_id: int = Path(..., **_ID)):
+    """Delete a cost entry."""
+    cost = selectors.cost_for(user=request.user, campaign_id=campaign_id, cost_id=cost_id)
+    services.delete_cost(cost=cost, by=request.user)
+    return Status(204, None)

@@ -275,6 +275,54 @@ class CampaignFilters(Schema):
     owner_id: ObjectId | None = None
 
 
+# Cost entries ---------------------------------------------------------------------------
+
+CostPeriod = Literal["day", "month"]
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+class CostIn(InSchema):
+    date: dt.date = Field(description="The day spent; for a monthly cost, the month's first day.")
+    period: CostPeriod = Field(
+        "day", description="`month` checks that `date` is a month's first day; not stored."
+    )
+    amount: Money = Field(description="Spend, 0 or more, two decimals.")
+    currency: CurrencyCode | None = Field(
+        None, description="ISO 4217; the campaign's currency if left out."
+    )
+    impressions: Count | None = None
+    clicks: Count | None = None
+    note: str = Field("", max_length=200, description="Where the figure came from.")
+
+
+class CostPatch(InSchema):
+    date: dt.date = omittable()
+    period: CostPeriod = omittable()
+    amount: Money = omittable()
+    currency: CurrencyCode = omittable()
+    impressions: Count | None = None
+    clicks: Count | None = None
+    note: str = omittable(max_length=200)
+
+
+class CostOut(Schema):
+    id: int
+    campaign: CampaignRef
+    date: dt.date
+    amount: Decimal
+    currency: str
+    impressions: int | None
+    clicks: int | None
+    source: str = Field(description="`manual` (entered by hand or the API) or `import`.")
+    note: str
+    created_at: dt.datetime
+
+
+class CostFilters(Schema):
+    date_from: dt.date | None = Field(None, description="On or after this day.")
+    date_to: dt.date | None = Field(None, description="On or before this day.")
+
+
 # Events ---------------------------------------------------------------------------------
 
 MAX_BATCH = 1000

@@ -18,7 +18,7 @@ from django.db.models.functions import (
 )
 
 from accord.capture.freemail import is_free_mail
-from accord.capture.models import Account, Campaign, CaptureSource, Contact, Touchpoint
+from accord.capture.models import Account, Campaign, CaptureSource, Contact, CostEntry, Touchpoint
 from accord.core.errors import NotFound, ValidationFailed
 from accord.core.permissions import Action, can, owner_scope, sees_everything
 
@@ -177,6 +177,27 @@ def campaign_list(
         campaigns = campaigns.filter(owner_id=owner_id)
     # Campaigns not yet scheduled (no start date) come last; the id keeps pages stable.
     return campaigns.order_by(F("start_date").desc(nulls_last=True), "name", "id")
+
+
+def cost_list(
+    *, user, campaign_id: int, date_from: dt.date | None = None, date_to: dt.date | None = None
+) -> QuerySet[CostEntry]:
+    """Return a visible campaign's cost entries, latest day first; 404 for a campaign not visible."""
+    campaign = campaign_for(user=user, campaign_id=campaign_id)
+    costs = campaign.costs.all()
+    if date_from is not None:
+        costs = costs.filter(date__gte=date_from)
+    if date_to is not None:
+        costs = costs.filter(date__lte=date_to)
+    return costs.order_by("-date", "-id")
+
+
+def cost_for(*, user, campaign_id: int, cost_id: int) -> CostEntry:
+    campaign = campaign_for(user=user, campaign_id=campaign_id)
+    try:
+        return campaign.costs.get(pk=cost_id)
+    except CostEntry.DoesNotExist:
+        raise NotFound(f"No cost entry {cost_id} on campaign {campaign_id}.") from None
 
 
 # Capture sources ------------------------------------------------------------------------

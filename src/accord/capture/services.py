@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -818,6 +818,11 @@ def merge_by_rule(*, rule: str, by: User, limit: int = 1000) -> list[ContactMerg
     return merges
 
 
+COST_PERIODS = ("day", "month")
+COST_FIELDS = frozenset({"date", "period", "amount", "currency", "impressions", "clicks", "note"})
+_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+
+
 @transaction.atomic
 def record_cost(
     *,
@@ -829,21 +834,102 @@ def record_cost(
     impressions: int | None = None,
     clicks: int | None = None,
     note: str = "",
+    period: str = "day",
 ) -> CostEntry:
     """Record money a campaign spent on a day (or a month, dated to its first day), entered by hand."""
     require(by, Action.EDIT_CAMPAIGNS)
-    if amount is None or amount < 0:
-        raise ValidationFailed("A cost cannot be negative.", field="amount")
-    for field, value in (("impressions", impressions), ("clicks", clicks)):
-        if value is not None and value < 0:
-            raise ValidationFailed(f"{field.capitalize()} cannot be negative.", field=field)
-    return CostEntry.objects.create(
-        campaign=campaign,
-        date=date,
-        amount=amount,
-        currency=(currency or campaign.currency or settings.ACCORD_CURRENCY).upper(),
-        impressions=impressions,
-        clicks=clicks,
-        source=CostEntry.Source.MANUAL,
-        note=note.strip()[:200],
+    cost = CostEntry(campaign=campaign, source=CostEntry.Source.MANUAL)
+    _apply_cost(
+        cost,
+        values={
+            "date": date, "period": period, "amount": amount, "impressions": impressions,
+            "clicks": clicks, "note": note,
+            "currency": currency or campaign.currency or settings.ACCORD_CURRENCY,
+        },
     )
+    cost.save()
+    return cost
+
+
+@transaction.atomic
+def update_cost(*, cost: CostEntry, by: User, changes: Mapping[str, Any]) -> CostEntry:
+    """Change the given fields of a cost entry; `period` only checks the date, it is not stored."""
+    require(by, Action.EDIT_CAMPAIGNS)
+    _refuse_unknown(changes, COST_FIELDS)
+    _apply_cost(cost, values=changes)
+    cost.save(update_fields=[name for name in changes if name != "period"] or None)
+    return cost
+
+
+@transaction.atomic
+def delete_cost(*, cost: CostEntry, by: User) -> None:
+    require(by, Action.EDIT_CAMPAIGNS)
+    cost.delete()
+
+
+def _apply_cost(cost: CostEntry, *, values: Mapping[str, Any]) -> None:
+    if "amount" in values:
+        if values["amount"] is None or values["amount"] < 0:
+            raise ValidationFailed("A cost cannot be negative.", field="amount")
+        cost.amount = values["amount"]
+    for field in ("impressions", "clicks"):
+        if field in values:
+            if values[field] is not None and values[field] < 0:
+                raise ValidationFailed(f"{field.capitalize()} cannot be negative.", field=field)
+            setattr(cost, field, values[field])
+    if "currency" in values:
+        code = (values["currency"] or "").strip().upper()
+        if not _CURRENCY_CODE.fullmatch(code):
+            raise ValidationFailed("Give a three-letter ISO 4217 code such as EUR.", field="currency")
+        cost.currency = code
+    if "note" in values:
+        cost.note = (values["note"] or "").strip()[:200]
+    if "date" in values:
+        if values["date"] is None:
+            raise ValidationFailed("A cost needs the day (or month) it was spent.", field="date")
+        cost.date = values["date"]
+    period = values.get("period") or "day"
+    if period not in COST_PERIODS:
+        raise ValidationFailed("The period is day or month.", field="period")
+    # A month's spend is dated to its first day, so reports can sum it with daily entries.
+    if period == "month" and cost.date.day != 1:
+        raise ValidationFailed(
+            f"A monthly cost is dated to the month's first day ({cost.date:%Y-%m}-01).", field="date"
+        )
+
+
+def record_cost_once(
+    *,
+    idempotency_key: str | None,
+    request_hash: str,
+    render: Callable[[CostEntry], dict[str, Any]],
+    **cost: Any,
+) -> tuple[dict[str, Any], bool]:
+    """Record a cost unless this key already did; return (the answer, whether it is a replay).
+
+    The answer (`render` of the new entry) is kept beside the entry in one transaction, so
+    a client retrying after a lost response gets the same answer and no second entry.
+    """
+    if not idempotency_key:
+        return render(record_cost(**cost)), False
+    by = cost["by"]
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.filter(user=by, key=idempotency_key).first()
+                if record is not None:
+                    _, body, replayed = _replay(record, request_hash=request_hash)
+                    return body, replayed
+                body = render(record_cost(**cost))
+                now = timezone.now()
+                IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+                IdempotencyRecord.objects.create(
+                    user=by, key=idempotency_key, request_hash=request_hash, status=201,
+                    response=body, created_at=now,
+                )
+                return body, False
+        except IntegrityError:
+            # A concurrent retry stored the key first; the next attempt replays its answer.
+            if attempt == 1:
+                raise
+    raise AssertionError("unreachable")

@@ -19,8 +19,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyF
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import CheckConstraint, DecimalField, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import CheckConstraint, Sum
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,24 +28,26 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 
-from accord.accounts.models import User
 from accord.capture import ratelimit, services
 from accord.capture.domain import UTM_FIELDS, origin_of
-from accord.capture.models import Campaign, CaptureSource, Contact, CostEntry
+from accord.capture.listings import (
+    account_listing,
+    campaign_listing,
+    capture_source_listing,
+    contact_listing,
+)
+from accord.capture.models import Campaign, CaptureSource, Contact
 from accord.capture.selectors import (
     MERGE_RULES,
-    accounts_visible_to,
     campaigns_visible_to,
     capture_source_by_key,
     capture_source_for,
-    capture_sources_visible_to,
     contacts_visible_to,
     duplicate_candidates,
     merge_preview,
 )
 from accord.core.errors import AccordError, NotFound, ValidationFailed
-from accord.core.permissions import Action, Role, can, owner_scope
-from accord.core.vocabulary import Channel, LifecycleStage, Region, Segment
+from accord.core.permissions import Action, can, owner_scope
 
 PAGE_SIZE = 50
 RESULTS = "#results"
@@ -67,69 +68,18 @@ def list_page(request, *, queryset, template: str, results_template: str, contex
     return response
 
 
-def _choices(blank: str, choices) -> list[tuple[str, str]]:
-    return [("", blank), *choices]
-
-
-def _filters(form: forms.Form) -> dict:
-    """Return the valid filters only: an unknown value in the URL is ignored, not an error."""
-    form.is_valid()
-    return {name: value for name, value in form.cleaned_data.items() if value}
-
-
 # Contacts ------------------------------------------------------------------------------
-
-CONTACT_SORTS = {
-    "": ("-created_at", "-id"),
-    "score": ("-score", "-id"),
-    "name": (Lower("last_name"), Lower("first_name"), "id"),
-}
-
-
-class ContactFilters(forms.Form):
-    stage = forms.ChoiceField(required=False, choices=_choices("Any stage", LifecycleStage.choices))
-    owner = forms.ChoiceField(required=False)
-    sort = forms.ChoiceField(
-        required=False, choices=[("", "Newest first"), ("score", "Highest score"), ("name", "Name")]
-    )
-
-    def __init__(self, data, *, owners):
-        super().__init__(data)
-        people = [(str(person.pk), str(person)) for person in owners]
-        self.fields["owner"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned"), *people]
-
-
-def _owner_choices(user) -> list[User]:
-    """Offer the people whose books the viewer can filter by: none for a rep, who sees only theirs."""
-    if user.role == Role.SALES_REP:
-        return []
-    people = User.objects.filter(is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER])
-    if user.role == Role.SALES_MANAGER:
-        people = people.filter(team_id=user.team_id) if user.team_id else people.filter(pk=user.pk)
-    return list(people.order_by("first_name", "last_name", "username"))
 
 
 @login_required
 def contact_list(request):
-    form = ContactFilters(request.GET, owners=_owner_choices(request.user))
-    chosen = _filters(form)
-    contacts = contacts_visible_to(user=request.user).select_related("owner", "account")
-    if "stage" in chosen:
-        contacts = contacts.filter(lifecycle_stage=chosen["stage"])
-    owner = chosen.get("owner")
-    if owner == "me":
-        contacts = contacts.filter(owner=request.user)
-    elif owner == "none":
-        contacts = contacts.filter(owner__isnull=True)
-    elif owner:
-        contacts = contacts.filter(owner_id=int(owner))
-    contacts = contacts.order_by(*CONTACT_SORTS[chosen.get("sort", "")])
+    form, contacts = contact_listing(user=request.user, params=request.GET)
     return list_page(
         request,
         queryset=contacts,
         template="capture/contacts/list.html",
         results_template="capture/contacts/_results.html",
-        context={"form": form},
+        context={"form": form, "export_list": "contacts"},
     )
 
 
@@ -153,83 +103,33 @@ def contact_detail(request, contact_id: int):
     return render(request, "capture/contacts/detail.html", context)
 
 
-# Accounts ------------------------------------------------------------------------------
-
-ACCOUNT_SORTS = {"": (Lower("name"), "id"), "newest": ("-created_at", "-id")}
-
-
-class AccountFilters(forms.Form):
-    segment = forms.ChoiceField(required=False, choices=_choices("Any segment", Segment.choices))
-    region = forms.ChoiceField(required=False, choices=_choices("Any region", Region.choices))
-    sort = forms.ChoiceField(required=False, choices=[("", "Name"), ("newest", "Newest first")])
+# Accounts and campaigns ----------------------------------------------------------------
 
 
 @login_required
 def account_list(request):
-    form = AccountFilters(request.GET)
-    chosen = _filters(form)
-    accounts = accounts_visible_to(user=request.user).select_related("owner")
-    if "segment" in chosen:
-        accounts = accounts.filter(segment=chosen["segment"])
-    if "region" in chosen:
-        accounts = accounts.filter(region=chosen["region"])
-    accounts = accounts.order_by(*ACCOUNT_SORTS[chosen.get("sort", "")])
+    form, accounts = account_listing(user=request.user, params=request.GET)
     return list_page(
         request,
         queryset=accounts,
         template="capture/accounts/list.html",
         results_template="capture/accounts/_results.html",
-        context={"form": form},
-    )
-
-
-# Campaigns -----------------------------------------------------------------------------
-
-CAMPAIGN_SORTS = {
-    "": (F("start_date").desc(nulls_last=True), "name", "id"),
-    "name": (Lower("name"), "id"),
-    "budget": ("-budget", "id"),
-}
-
-
-class CampaignFilters(forms.Form):
-    channel = forms.ChoiceField(required=False, choices=_choices("Any channel", Channel.choices))
-    status = forms.ChoiceField(required=False, choices=_choices("Any status", Campaign.Status.choices))
-    sort = forms.ChoiceField(
-        required=False, choices=[("", "Newest start"), ("name", "Name"), ("budget", "Largest budget")]
+        context={"form": form, "export_list": "accounts"},
     )
 
 
 @login_required
 def campaign_list(request):
-    form = CampaignFilters(request.GET)
-    chosen = _filters(form)
-    money = DecimalField(max_digits=20, decimal_places=2)
-    # A correlated subquery runs only for the 50 rows on the page, not the whole table.
-    spend = (
-        CostEntry.objects.filter(campaign=OuterRef("pk"))
-        .values("campaign")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    campaigns = (
-        campaigns_visible_to(user=request.user)
-        .select_related("owner")
-        .annotate(spent=Coalesce(Subquery(spend, output_field=money), Value(0), output_field=money))
-    )
-    if "channel" in chosen:
-        campaigns = campaigns.filter(channel=chosen["channel"])
-    if "status" in chosen:
-        campaigns = campaigns.filter(status=chosen["status"])
-    campaigns = campaigns.order_by(*CAMPAIGN_SORTS[chosen.get("sort", "")])
+    form, campaigns = campaign_listing(user=request.user, params=request.GET)
     return list_page(
         request,
         queryset=campaigns,
         template="capture/campaigns/list.html",
         results_template="capture/campaigns/_results.html",
-        context={"form": form, "can_edit": can(request.user, Action.EDIT_CAMPAIGNS)},
+        context={
+            "form": form, "can_edit": can(request.user, Action.EDIT_CAMPAIGNS), "export_list": "campaigns",
+        },
     )
-
 
 
 # The public capture endpoint ----------------------------------------------------------
@@ -494,7 +394,7 @@ def source_list(request):
         if form.is_valid() and (source := _save_source(request, form, source=None)):
             messages.success(request, f"Created {source.name}; copy its snippet below.")
             return redirect("capture-source", source_id=source.pk)
-    sources = capture_sources_visible_to(user=request.user).order_by("name", "id")
+    sources = capture_source_listing(user=request.user)
     return render(
         request,
         "capture/sources/list.html",

@@ -6,25 +6,16 @@ what its viewer may see.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import F
-from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import patch_vary_headers
 
-from accord.deals.models import Deal, PipelineStage
+from accord.deals.listings import deal_listing
 from accord.deals.selectors import deals_visible_to
 
 PAGE_SIZE = 50
 RESULTS = "#results"
-
-DEAL_SORTS = {
-    "": (F("close_date").asc(nulls_last=True), "-amount", "id"),
-    "amount": ("-amount", "id"),
-    "newest": ("-created_at", "-id"),
-}
 
 
 def _renders_results_only(request) -> bool:
@@ -32,38 +23,14 @@ def _renders_results_only(request) -> bool:
     return request.headers.get("HX-Request") == "true" and "HX-History-Restore-Request" not in request.headers
 
 
-class DealFilters(forms.Form):
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *Deal.Status.choices])
-    stage = forms.ChoiceField(required=False)
-    sort = forms.ChoiceField(
-        required=False, choices=[("", "Closing soonest"), ("amount", "Largest amount"), ("newest", "Newest first")]
-    )
-
-    def __init__(self, data):
-        super().__init__(data)
-        stages = PipelineStage.objects.select_related("pipeline").order_by("pipeline__name", "order")
-        self.fields["stage"].choices = [("", "Any stage")] + [
-            (str(stage.pk), f"{stage.pipeline.name}: {stage.name}") for stage in stages
-        ]
-
-
 @login_required
 def deal_list(request):
-    form = DealFilters(request.GET)
-    form.is_valid()
-    chosen = {name: value for name, value in form.cleaned_data.items() if value}
-    deals = (
-        deals_visible_to(user=request.user)
-        .select_related("account", "owner", "stage")
-        .annotate(win_probability=Coalesce("probability", "stage__probability"))
-    )
-    if "status" in chosen:
-        deals = deals.filter(status=chosen["status"])
-    if "stage" in chosen:
-        deals = deals.filter(stage_id=int(chosen["stage"]))
-    deals = deals.order_by(*DEAL_SORTS[chosen.get("sort", "")])
+    form, deals = deal_listing(user=request.user, params=request.GET)
     page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page_obj": page, "hx_target": RESULTS, "results_template": "deals/_results.html"}
+    context = {
+        "form": form, "page_obj": page, "hx_target": RESULTS, "results_template": "deals/_results.html",
+        "export_list": "deals",
+    }
     template = "deals/_results.html" if _renders_results_only(request) else "deals/list.html"
     response = render(request, template, context)
     # The same URL answers with a fragment or a page; caches must keep them apart.

@@ -12,7 +12,9 @@ import os
 import sys
 
 KIND_CHOICES = ("contacts", "accounts", "deals", "touchpoints", "costs")
-PRESET_CHOICES = ("hubspot", "salesforce", "generic")
+PRESET_CHOICES = (
+    "hubspot", "salesforce", "google-ads", "microsoft-ads", "meta-ads", "linkedin-ads", "generic",
+)
 SHOWN_ERRORS = 10
 
 

@@ -30,7 +30,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accord.imports.bulk import Bulk
-from accord.imports.presets import Layout, parse_mapping, resolve_layout
+from accord.imports.presets import (
+    Layout,
+    header_cells_needed,
+    parse_mapping,
+    resolve_layout,
+    without_summary_lines,
+)
 from accord.imports.reading import CsvSource, Encoding, ImportRefused
 from accord.imports.values import Parser
 
@@ -434,7 +440,7 @@ def run_import(
     path = Path(path)
     if kind not in importers:
         raise ImportRefused(f"Unknown import kind {kind!r}; choose one of: {', '.join(importers)}.")
-    with CsvSource(path, encoding=encoding) as source:
+    with CsvSource(path, encoding=encoding, min_header_cells=header_cells_needed(kind)) as source:
         layout = resolve_layout(
             kind=kind, header=source.header, preset=preset, mapping=parse_mapping(mapping)
         )
@@ -448,7 +454,7 @@ def run_import(
         report = ErrorReport(report_path or default_report_path(path), source.header)
 
         def prepared() -> Iterator[Batch]:
-            for records in chunked(source.records(), chunk_rows or CHUNK_ROWS):
+            for records in chunked(without_summary_lines(source.records(), layout), chunk_rows or CHUNK_ROWS):
                 batch = importer.prepare(records)
                 batch.bytes_read = source.bytes_read
                 yield batch

@@ -1,18 +1,35 @@
-"""Which column of a file holds which field: presets for HubSpot and Salesforce exports, a generic
-set of common names, auto-detection from the header, and `--map "Column=field"` overrides.
+"""Which column of a file holds which field: presets for HubSpot and Salesforce exports and for
+ad platforms' cost reports, a generic set of common names, auto-detection from the header, and
+`--map "Column=field"` overrides.
 
 Header names compare case- and space-insensitively. A preset layers its export's names over
-the generic ones, so a HubSpot file with an extra "Country" column still maps it.
+the generic ones, so a HubSpot file with an extra "Country" column still maps it. An ad
+platform's report also brings its quirks: title lines above the header, total and copyright
+lines below the data, and the currency named in the spend column ("Amount spent (EUR)").
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from accord.imports.reading import ImportRefused
 
 KINDS = ("contacts", "accounts", "deals", "touchpoints", "costs")
-PRESETS = ("hubspot", "salesforce", "generic")
+# Cost reports of ad platforms: these presets read the `costs` kind only.
+AD_PRESETS = ("google-ads", "microsoft-ads", "meta-ads", "linkedin-ads")
+PRESETS = ("hubspot", "salesforce", *AD_PRESETS, "generic")
+PRESET_LABELS = {
+    "hubspot": "HubSpot",
+    "salesforce": "Salesforce",
+    "google-ads": "Google Ads",
+    "microsoft-ads": "Microsoft Advertising",
+    "meta-ads": "Meta (Facebook) Ads Manager",
+    "linkedin-ads": "LinkedIn Campaign Manager",
+    "generic": "Generic (common column names)",
+}
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": (
@@ -194,6 +211,50 @@ _SALESFORCE: dict[str, dict[str, tuple[str, ...]]] = {
     "costs": {},
 }
 
+# Each ad platform's campaign report, as its UI downloads it (day or month breakdown).
+_AD_PLATFORMS: dict[str, dict[str, tuple[str, ...]]] = {
+    # Reports › Download › CSV: two title lines ("Campaign report", the date range), then the
+    # header; "Total: …" lines after the data; "--" for no value.
+    "google-ads": {
+        "date": ("Day", "Month", "Date"),
+        "campaign": ("Campaign",),
+        "amount": ("Cost",),
+        "currency": ("Currency code", "Currency"),
+        "impressions": ("Impr.", "Impressions"),
+        "clicks": ("Clicks",),
+    },
+    # Reports › Download: "Report Name:", "Report Time:", "Time Zone:" … lines, then the header;
+    # a "Total" line and "©20xx Microsoft Corporation. All rights reserved." after the data.
+    "microsoft-ads": {
+        "date": ("Time period", "Gregorian date", "Day", "Month start date", "Date"),
+        "campaign": ("Campaign name", "Campaign"),
+        "amount": ("Spend",),
+        "currency": ("Currency code", "Currency"),
+        "impressions": ("Impressions", "Impr."),
+        "clicks": ("Clicks",),
+    },
+    # Ads Manager › Export table data (.csv): no title lines; the account's currency is in the
+    # spend column's name; "Link clicks" are the clicks that reach the site.
+    "meta-ads": {
+        "date": ("Reporting starts", "Day", "Month"),
+        "campaign": ("Campaign name",),
+        "amount": ("Amount spent", "Amount spent (USD)"),
+        "currency": ("Currency",),
+        "impressions": ("Impressions",),
+        "clicks": ("Link clicks", "Clicks (all)"),
+    },
+    # Campaign Manager › Export › Campaign performance: title lines ("Campaign Performance
+    # Report (in UTC)", "Report Start: …"), often UTF-16 and tab-separated; US dates.
+    "linkedin-ads": {
+        "date": ("Start Date (in UTC)", "Start Date", "Date"),
+        "campaign": ("Campaign Name",),
+        "amount": ("Total Spent", "Amount Spent"),
+        "currency": ("Currency",),
+        "impressions": ("Impressions",),
+        "clicks": ("Clicks",),
+    },
+}
+
 # Header names only one tool's exports use; they decide auto-detection.
 _MARKERS = {
     "hubspot": ("record id", "lifecycle stage", "original source", "create date", "hs_object_id",
@@ -202,19 +263,30 @@ _MARKERS = {
                    "account owner", "opportunity owner", "created date", "lead source",
                    "no. of employees", "opportunity name", "mailing country", "billing country"),
 }
+# Only a costs file is compared with ad platforms' headers.
+_AD_MARKERS = {
+    "google-ads": ("impr.", "cost", "avg. cpc", "interactions", "search impr. share"),
+    "microsoft-ads": ("spend", "time period", "gregorian date", "ad distribution"),
+    "meta-ads": ("reporting starts", "reporting ends", "amount spent", "link clicks", "reach"),
+    "linkedin-ads": ("start date (in utc)", "total spent", "campaign group name", "campaign type"),
+}
+# A spend column that names its currency: "Amount spent (EUR)", "Cost (USD)".
+_NAMED_CURRENCY = re.compile(r"^(.*?)\s*\(([a-z]{3})\)$")
 
 
 def header_key(name: str) -> str:
     return " ".join(name.lower().split())
 
 
+def _preset_layer(kind: str, preset: str) -> dict[str, tuple[str, ...]]:
+    if preset in AD_PRESETS:
+        return _AD_PLATFORMS[preset] if kind == "costs" else {}
+    return {"hubspot": _HUBSPOT, "salesforce": _SALESFORCE}.get(preset, {}).get(kind, {})
+
+
 def _aliases(kind: str, preset: str) -> dict[str, str]:
     table: dict[str, str] = {}
-    layers = [_GENERIC[kind]]
-    if preset == "hubspot":
-        layers.append(_HUBSPOT[kind])
-    elif preset == "salesforce":
-        layers.append(_SALESFORCE[kind])
+    layers = [_GENERIC[kind], _preset_layer(kind, preset)]
     for layer in layers:
         for target, names in layer.items():
             for name in names:
@@ -227,14 +299,27 @@ def _aliases(kind: str, preset: str) -> dict[str, str]:
 def column_names(kind: str, preset: str, target: str) -> list[str]:
     """Return the header names a preset maps to a field, for messages and the docs."""
     names = [*_GENERIC[kind].get(target, ())]
-    extra = {"hubspot": _HUBSPOT, "salesforce": _SALESFORCE}.get(preset, {}).get(kind, {})
-    return [*extra.get(target, ()), *names]
+    return [*_preset_layer(kind, preset).get(target, ()), *names]
 
 
-def detect_preset(header: list[str]) -> str:
+def _without_currency(key: str) -> tuple[str, str | None]:
+    """Split "amount spent (eur)" into ("amount spent", "EUR"); other keys pass unchanged."""
+    match = _NAMED_CURRENCY.match(key)
+    if match is None:
+        return key, None
+    return match.group(1), match.group(2).upper()
+
+
+def detect_preset(header: list[str], kind: str | None = None) -> str:
     """Name the tool whose export this header looks like, or "generic"."""
     keys = {header_key(cell) for cell in header}
-    scores = {preset: len(keys.intersection(markers)) for preset, markers in _MARKERS.items()}
+    markers_by_preset = dict(_MARKERS)
+    if kind == "costs":
+        keys |= {_without_currency(key)[0] for key in keys}
+        markers_by_preset.update(_AD_MARKERS)
+    scores = {preset: len(keys.intersection(markers)) for preset, markers in markers_by_preset.items()}
+    # "Spend" or "Cost" alone is any spreadsheet's word; a report says two of its own.
+    scores.update({preset: 0 for preset in AD_PRESETS if scores.get(preset, 0) == 1})
     best = max(scores, key=scores.__getitem__)
     if scores[best] == 0 or list(scores.values()).count(scores[best]) > 1:
         return "generic"
@@ -251,6 +336,8 @@ class Layout:
     header: list[str]
     columns: dict[str, int] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    # Values a row without its own take from the file as a whole (the currency in a column name).
+    defaults: dict[str, Any] = field(default_factory=dict)
 
     def column(self, target: str) -> str:
         """Return the file's name for the column holding a field."""
@@ -280,7 +367,11 @@ def resolve_layout(
         raise ImportRefused(f"Unknown import kind {kind!r}; choose one of: {', '.join(KINDS)}.")
     if preset is not None and preset not in PRESETS:
         raise ImportRefused(f"Unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}.")
-    chosen = preset or detect_preset(header)
+    if preset in AD_PRESETS and kind != "costs":
+        raise ImportRefused(
+            f"The {PRESET_LABELS[preset]} preset reads cost reports: import the file as costs."
+        )
+    chosen = preset or detect_preset(header, kind)
     layout = Layout(kind=kind, preset=chosen, preset_detected=preset is None, header=header)
     aliases = _aliases(kind, chosen)
     explicit: dict[str, str] = {}
@@ -298,12 +389,15 @@ def resolve_layout(
         explicit[header_key(column)] = target
     for index, cell in enumerate(header):
         key = header_key(cell)
-        target = explicit[key] if key in explicit else aliases.get(key)
+        base, currency = _without_currency(key)
+        target = explicit[key] if key in explicit else aliases.get(key) or aliases.get(base)
         if target in (None, "", "-") or target in layout.columns:
             if cell:
                 layout.ignored.append(cell)
             continue
         layout.columns[target] = index
+        if target == "amount" and currency:
+            layout.defaults["currency"] = currency
     for group in REQUIRED[kind]:
         if not any(target in layout.columns for target in group):
             wanted = " or ".join(
@@ -316,3 +410,25 @@ def resolve_layout(
                 f'Map one with --map "Column Name={group[0]}".'
             )
     return layout
+
+
+def header_cells_needed(kind: str) -> int:
+    """Return how many columns a header of this kind has at least: one per required field.
+
+    A line with fewer cells above the header is a report's title, skipped while looking for it.
+    """
+    return len(REQUIRED[kind])
+
+
+def _is_summary_line(cells: list[str]) -> bool:
+    first = next((cell.strip().lower() for cell in cells if cell.strip()), "")
+    return first == "total" or first.startswith(("total:", "©", "(c)"))
+
+
+def without_summary_lines(
+    records: Iterator[tuple[int, list[str]]], layout: Layout
+) -> Iterator[tuple[int, list[str]]]:
+    """Drop an ad report's total and copyright lines; other files' records pass untouched."""
+    if layout.preset not in AD_PRESETS:
+        return records
+    return (record for record in records if not _is_summary_line(record[1]))

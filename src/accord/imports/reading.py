@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,10 +102,14 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
+def _filled_cells(line: str) -> int:
+    return sum(1 for cell in next(csv.reader([line], delimiter=sniff_delimiter(line)), []) if cell.strip())
+
+
 class CsvSource:
     """An open CSV file: its encoding, delimiter, header, and a stream of numbered records."""
 
-    def __init__(self, path: Path | str, *, encoding: str | None = None) -> None:
+    def __init__(self, path: Path | str, *, encoding: str | None = None, min_header_cells: int = 1) -> None:
         self.path = Path(path)
         try:
             self._binary = self.path.open("rb")
@@ -138,18 +143,45 @@ class CsvSource:
             raise ImportRefused("The file is empty: no header line.")
         # The BOM of a UTF-8 file re-saved by another tool can survive one decoding round.
         first_line = first_line.lstrip("\ufeff")
+        self.header_line = 1
+        self._lines: Iterator[str] = self._text
+        lines = self._title_lines_then_header(first_line, min_header_cells)
+        if lines:
+            first_line, self.header_line = lines[-1], len(lines)
         self.delimiter = sniff_delimiter(first_line)
         self.header = [cell.strip() for cell in next(csv.reader([first_line], delimiter=self.delimiter))]
-        self._reader = csv.reader(self._text, delimiter=self.delimiter)
+        self._reader = csv.reader(self._lines, delimiter=self.delimiter)
+
+    def _title_lines_then_header(self, first_line: str, min_header_cells: int) -> list[str]:
+        """Return the lines up to the header when title lines come first, else nothing.
+
+        Ad platforms' reports put a title and a date range above the header: lines with fewer
+        cells than the kind's header must have. Without such a header in the first 20 lines
+        the first line stays the header, so a file missing a column gets the right refusal.
+        """
+        lines = [first_line]
+        while _filled_cells(lines[-1]) < min_header_cells and len(lines) <= 20:
+            try:
+                following = self._text.readline()
+            except UnicodeDecodeError:
+                following = ""
+            if not following:
+                break
+            lines.append(following)
+        if len(lines) > 1 and _filled_cells(lines[-1]) >= min_header_cells:
+            return lines
+        # No header after titles: read again from the second line.
+        self._lines = itertools.chain(lines[1:], self._text)
+        return []
 
     def records(self) -> Iterator[tuple[int, list[str]]]:
         """Yield (line number, cells) for every non-blank record after the header."""
         reader = self._reader
-        line = 1
+        line = self.header_line
         try:
             for cells in reader:
                 start = line + 1
-                line = reader.line_num + 1
+                line = reader.line_num + self.header_line
                 if cells and (len(cells) > 1 or cells[0].strip()):
                     yield start, cells
         except csv.Error as error:

@@ -186,7 +186,7 @@ class CostImporter(Importer):
         for target in ("date", "campaign", "amount"):
             if target not in values:
                 return [(self.layout.column(target), f"the {target} is missing")]
-        values.setdefault("currency", settings.ACCORD_CURRENCY)
+        values.setdefault("currency", self.layout.defaults.get("currency", settings.ACCORD_CURRENCY))
         return None
 
     def identities(self, values: dict[str, Any]) -> list[tuple[str, Any]]:

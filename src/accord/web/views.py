@@ -17,12 +17,11 @@ from django.views.decorators.http import require_POST
 
 from accord.accounts import selectors as account_selectors
 from accord.accounts import services as account_services
-from accord.capture import exports
 from accord.core import selectors as core_selectors
-from accord.core.errors import NotFound, ValidationFailed
+from accord.core.errors import AccordError, NotFound, ValidationFailed
 from accord.core.permissions import Action, can
 from accord.imports import services as import_services
-from accord.web import dashboards
+from accord.web import dashboards, exports
 
 PAGE_SIZE = 50
 SHOWN_ROW_ERRORS = 50
@@ -59,9 +58,23 @@ def _job_files(job) -> dict[str, tuple[Path, str]]:
         return files
     if job.kind.startswith("import.") and job.result.get("rejected"):
         files["errors"] = (import_services.error_report_path(job), f"import-{job.pk}-errors.csv")
-    if job.kind == "export.contacts":
-        files["export"] = (exports.export_path(job), f"contacts-{job.pk}.csv")
+    if job.kind.startswith("export."):
+        files["export"] = (exports.export_path(job), exports.export_file_name(job))
     return {name: spec for name, spec in files.items() if spec[0].is_file()}
+
+
+@login_required
+@require_POST
+def export_list(request, list_name: str):
+    """Queue a CSV export of a list page as the viewer sees it (its query string) and show the job."""
+    try:
+        job = exports.start_list_export(user=request.user, list_name=list_name, params=request.GET)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except AccordError as error:
+        raise PermissionDenied(error.message) from None
+    messages.success(request, "The export is running; its file appears here when it is done.")
+    return redirect("job", job_id=job.pk)
 
 
 @login_required

@@ -103,3 +103,42 @@ def test_a_spreadsheet_or_program_uploaded_as_csv_is_refused_as_not_text(
     assert job.status == "failed"
     assert "not a text CSV file" in job.error
     assert Contact.objects.count() == 0
+
+
+def test_a_marketer_imports_a_google_ads_report_chosen_on_the_import_page(
+    client, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from accord.capture.models import CostEntry
+    from accord.capture.tests.factories import CampaignFactory
+    from accord.imports.tests.conftest import FILES
+
+    settings.MEDIA_ROOT = tmp_path
+    CampaignFactory(name="Spring Search", utm_campaign="spring-search-2026")
+    client.force_login(UserFactory(role=Role.MARKETING))
+    page = client.get("/imports/")
+    upload = SimpleUploadedFile("report.csv", (FILES / "google_ads_campaigns.csv").read_bytes(), content_type="text/csv")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/imports/", {"kind": "costs", "preset": "google-ads", "file": upload})
+
+    assert b'<option value="google-ads">Google Ads</option>' in page.content
+    assert b'<option value="linkedin-ads">LinkedIn Campaign Manager</option>' in page.content
+    job = Job.objects.get(kind="import.costs")
+    assert response.status_code == 302
+    assert (job.status, job.result["preset"], job.result["created"], job.result["rejected"]) == (
+        "succeeded", "google-ads", 2, 1,
+    )
+    assert CostEntry.objects.count() == 2
+
+
+def test_an_ad_platform_preset_for_a_contacts_file_is_refused_on_the_form(client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(UserFactory(role=Role.MARKETING))
+
+    response = client.post(
+        "/imports/", {"kind": "contacts", "preset": "meta-ads", "file": csv_upload("Email\na@b.example\n")}
+    )
+
+    assert response.status_code == 422
+    assert "holds campaign costs" in response.context["form"].errors["preset"][0]
+    assert Job.objects.count() == 0
