@@ -7,7 +7,7 @@ from accord.accounts.tests.factories import UserFactory
 from accord.capture.tests.factories import ContactFactory
 from accord.lifecycle.models import LeadAssignment
 from accord.sla.document import parse_sla
-from accord.sla.models import SlaVersion
+from accord.sla.models import SlaClock, SlaVersion
 from accord.sla.services import DEFAULT_SLA
 
 
@@ -32,3 +32,21 @@ class SlaVersionFactory(factory.django.DjangoModelFactory):
     document = factory.LazyAttribute(lambda o: parse_sla(o.source).model_dump(mode="json"))
     effective_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3650))
     note = "test"
+
+
+class SlaClockFactory(factory.django.DjangoModelFactory):
+    """An open first-touch clock on plain UTC time, due a minute after it starts unless told."""
+
+    class Meta:
+        model = SlaClock
+
+    contact = factory.SubFactory(ContactFactory)
+    owner = factory.SubFactory(UserFactory)
+    kind = SlaClock.Kind.FIRST_TOUCH
+    tier = "hot"
+    sla_version = factory.SubFactory(SlaVersionFactory)
+    basis = SlaClock.Basis.CALENDAR
+    budget_seconds = 60
+    started_at = factory.LazyFunction(timezone.now)
+    due_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds))
+    warn_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds * 0.75))
