@@ -240,7 +240,7 @@ def _breach_batch(now: datetime, limit: int, managers: _Managers, result: CheckR
                 recipients.setdefault(manager.pk, manager)
             for person in recipients.values():
                 sent = notify(recipient=person, kind=Notification.Kind.SLA_BREACH, title=title,
-                              body=body, url=_lead_url(clock.contact_id), at=now,
+                              body=body, url=_lead_url(clock.contact_id),
                               dedupe_key=f"sla:breach:{clock.pk}:{person.pk}")
                 result.notifications += sent is not None
             if clock.sla_version.document.get("on_breach") == "alert_and_reassign":
@@ -264,7 +264,7 @@ def _warning_batch(now: datetime, limit: int, result: CheckResult) -> int:
                 recipient=clock.owner, kind=Notification.Kind.SLA_WARNING,
                 title=f"SLA due soon: {what} for {_contact_name(clock)}",
                 body=f"Due {clock.due_at:%Y-%m-%d %H:%M} UTC.", url=_lead_url(clock.contact_id),
-                dedupe_key=f"sla:warning:{clock.pk}", at=now,
+                dedupe_key=f"sla:warning:{clock.pk}",
             )
             result.notifications += sent is not None
         SlaClock.objects.filter(id__in=[c.pk for c in clocks]).update(warned_at=now)
