@@ -187,3 +187,10 @@ class ClockSpec:
         """Return the time left before the clock is due (negative once overdue), in its own time."""
         used = self.elapsed(self.started_at, now) - self.paused
         return self.budget - used
+
+
+def working_until(now: datetime, calendar: WorkCalendar) -> datetime | None:
+    """Return when the working interval `now` falls in closes, or None outside working hours."""
+    for opens, closes in _working_intervals(calendar, now):
+        return closes if opens <= now.astimezone(UTC) else None
+    return None

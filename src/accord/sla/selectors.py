@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from accord.core.permissions import owner_scope
-from accord.sla.domain import ClockSpec, calendar_from_json
+from accord.sla.domain import ClockSpec, calendar_from_json, working_until
 from accord.sla.models import SlaClock, SlaVersion
 
 
@@ -44,6 +44,22 @@ class ClockView:
     working: bool
     attempts_done: int
     attempts_required: int
+    # Until when a countdown may tick on the page: the end of the current working interval,
+    # None when the clock stands still now (outside working hours, paused, closed).
+    ticks_until: datetime | None
+
+    @property
+    def remaining_text(self) -> str:
+        """Return the time left as people read it ("3h 05m", "overdue 12m"), before the script runs."""
+        left = abs(self.remaining_seconds)
+        hours, minutes = divmod(left // 60, 60)
+        text = f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+        return f"overdue {text}" if self.remaining_seconds < 0 else text
+
+    @property
+    def warn_below_seconds(self) -> int:
+        """Return the time left under which the countdown shows amber."""
+        return round(self.budget_seconds * (1 - self.warn_share))
 
 
 def _state(clock: SlaClock, now: datetime) -> str:
@@ -67,6 +83,12 @@ def clock_view(clock: SlaClock, now: datetime) -> ClockView:
         paused=timedelta(seconds=clock.paused_seconds),
     )
     until = clock.met_at or clock.cancelled_at or clock.paused_since or now
+    if until is not now:
+        ticks_until = None
+    elif spec.working:
+        ticks_until = working_until(now, spec.calendar)
+    else:
+        ticks_until = now + timedelta(days=365)
     return ClockView(
         id=clock.pk, contact_id=clock.contact_id, kind=clock.kind, label=clock.get_kind_display(),
         state=_state(clock, now), due_at=clock.due_at, warn_at=clock.warn_at,
@@ -75,7 +97,7 @@ def clock_view(clock: SlaClock, now: datetime) -> ClockView:
         warn_share=1 - (clock.due_at - clock.warn_at) / (clock.due_at - clock.started_at)
         if clock.due_at > clock.started_at else 0.75,
         working=spec.working, attempts_done=clock.attempts_done,
-        attempts_required=clock.attempts_required,
+        attempts_required=clock.attempts_required, ticks_until=ticks_until,
     )
 
 

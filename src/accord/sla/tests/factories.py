@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import factory
+from django.db.models import Max
 from django.utils import timezone
 
 from accord.accounts.tests.factories import UserFactory
@@ -27,7 +28,7 @@ class SlaVersionFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = SlaVersion
 
-    version = factory.Sequence(lambda n: n + 1)
+    version = factory.LazyFunction(lambda: (SlaVersion.objects.aggregate(top=Max("version"))["top"] or 0) + 1)
     source = factory.LazyFunction(lambda: DEFAULT_SLA.read_text(encoding="utf-8"))
     document = factory.LazyAttribute(lambda o: parse_sla(o.source).model_dump(mode="json"))
     effective_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3650))
