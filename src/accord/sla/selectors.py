@@ -119,6 +119,15 @@ def clocks_for(*, contact_ids: Iterable[int], visible_to, now: datetime | None =
     return result
 
 
+def running_clocks(*, visible_to, now: datetime | None = None, limit: int = 20) -> list[tuple[SlaClock, ClockView]]:
+    """Return the viewer's open clocks that are running, soonest due first (a rep's own, a manager's team's)."""
+    now = now or timezone.now()
+    clocks = (SlaClock.objects.filter(SlaClock.OPEN, paused_since__isnull=True)
+              .filter(owner_scope(visible_to, field="owner"))
+              .select_related("contact", "owner").order_by("due_at", "id")[:limit])
+    return [(clock, clock_view(clock, now)) for clock in clocks]
+
+
 def clocks_awaiting_reassignment(*, limit: int = 100) -> list[SlaClock]:
     """Return breached clocks whose SLA says to reassign the lead, oldest first (the handoff routes them)."""
     return list(SlaClock.objects.filter(SlaClock.OPEN, reassign_requested_at__isnull=False)

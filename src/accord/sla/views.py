@@ -54,6 +54,7 @@ def sla_page(request):
         "form": form, "errors": errors, "may_edit": may_edit,
         "tiers": sorted(document.sales.first_touch_hours.items(), key=lambda item: item[1]),
         "warn_percent": round(document.warn_at * 100),
+        "running": selectors.running_clocks(visible_to=request.user),
     }, status=status)
 
 

@@ -5,12 +5,12 @@ import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from accord.accounts.tests.factories import UserFactory
+from accord.accounts.tests.factories import TeamFactory, UserFactory
 from accord.capture.tests.factories import ContactFactory
 from accord.core.permissions import Role
 from accord.sla import selectors, services
 from accord.sla.models import SlaVersion
-from accord.sla.tests.factories import LeadAssignmentFactory, SlaVersionFactory
+from accord.sla.tests.factories import LeadAssignmentFactory, SlaClockFactory, SlaVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +97,21 @@ def test_the_countdown_include_carries_the_working_time_left_and_the_warn_thresh
     assert 'data-sla-warn-below="3600"' in html
     assert f'data-sla-ticks-until="{int(datetime(2026, 11, 23, 17, 0, tzinfo=UTC).timestamp())}"' in html
     assert "1h 30m" in html
+
+
+@pytest.mark.parametrize("leads", [1, 6])
+def test_the_sla_page_costs_the_same_queries_whatever_the_number_of_versions_and_clocks(
+    client, django_assert_num_queries, leads
+):
+    manager = UserFactory(role=Role.SALES_MANAGER, team=TeamFactory())
+    for _ in range(leads):
+        SlaVersionFactory(created_by=manager)
+        rep = UserFactory(role=Role.SALES_REP, team=manager.team)
+        SlaClockFactory(owner=rep, contact=ContactFactory(owner=rep))
+    client.force_login(manager)
+
+    with django_assert_num_queries(5):  # session, user, version in force, versions, running clocks
+        page = client.get(reverse("sla"))
+
+    assert page.status_code == 200
+    assert page.content.decode().count("data-sla-countdown") == leads
