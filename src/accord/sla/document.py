@@ -176,6 +176,10 @@ class SlaDocument(_Strict):
     pauses: Pauses = Pauses()
     calendars: Calendars = Calendars()
 
+    def stops_clocks(self, *, stage: str | None, waiting_on_customer: bool = False) -> bool:
+        """Tell whether a lead in this stage (and waiting on the customer or not) stops its clocks."""
+        return stage in self.pauses.stages or (waiting_on_customer and self.pauses.waiting_on_customer)
+
     def calendar_for(self, *, team_name: str | None, team_timezone: str = "UTC") -> WorkCalendar:
         chosen = self.calendars.teams.get(team_name or "", self.calendars.default)
         return chosen.work_calendar(team_timezone=team_timezone)

@@ -91,7 +91,11 @@ class SlaClock(models.Model):
                                    cancelled_at__isnull=True, paused_since__isnull=True),
             ),
             models.Index(fields=["contact", "kind"], name="slaclock_contact_kind"),
-            models.Index(fields=["owner", "due_at"], name="slaclock_owner_due"),
+            # Queues and the "clocks running now" list: open clocks only, whatever the history.
+            models.Index(fields=["owner", "due_at"], name="slaclock_owner_open_due",
+                         condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True)),
+            models.Index(fields=["due_at"], name="slaclock_open_due",
+                         condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True)),
             models.Index(
                 fields=["reassign_requested_at"], name="slaclock_reassign",
                 condition=models.Q(reassign_requested_at__isnull=False),

@@ -173,6 +173,24 @@ def resume_clocks(*, contact_id: int, at: datetime) -> list[SlaClock]:
     return clocks
 
 
+@transaction.atomic
+def lead_status_changed(*, contact_id: int, at: datetime, stage: str | None,
+                        waiting_on_customer: bool = False) -> str:
+    """Pause or resume a lead's clocks as its SLA says for its new stage or waiting state.
+
+    The handoff calls this whenever a lead's stage or waiting-on-customer flag changes; the
+    clocks' own SLA version decides. Return "paused", "resumed" or "unchanged".
+    """
+    clock = (SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id)
+             .select_related("sla_version").first())
+    if clock is None:
+        return "unchanged"
+    document = SlaDocument.model_validate(clock.sla_version.document)
+    if document.stops_clocks(stage=stage, waiting_on_customer=waiting_on_customer):
+        return "paused" if pause_clocks(contact_id=contact_id, at=at) else "unchanged"
+    return "resumed" if resume_clocks(contact_id=contact_id, at=at) else "unchanged"
+
+
 def mark_reassigned(*, clock_id: int) -> None:
     """Clear a breach's reassignment request once the lead has a new owner."""
     SlaClock.objects.filter(pk=clock_id).update(reassign_requested_at=None)
@@ -235,12 +253,13 @@ def _breach_batch(now: datetime, limit: int, managers: _Managers, result: CheckR
             what = clock.get_kind_display().lower()
             title = f"SLA breached: {what} for {_contact_name(clock)}"
             body = f"Due {clock.due_at:%Y-%m-%d %H:%M} UTC under SLA v{clock.sla_version.version}."
+            url = _lead_url(clock.contact_id)
             recipients = {clock.owner_id: clock.owner}
             for manager in managers.for_team(clock.owner.team_id):
                 recipients.setdefault(manager.pk, manager)
             for person in recipients.values():
                 sent = notify(recipient=person, kind=Notification.Kind.SLA_BREACH, title=title,
-                              body=body, url=_lead_url(clock.contact_id),
+                              body=body, url=url,
                               dedupe_key=f"sla:breach:{clock.pk}:{person.pk}")
                 result.notifications += sent is not None
             if clock.sla_version.document.get("on_breach") == "alert_and_reassign":

@@ -441,3 +441,32 @@ def test_the_breach_is_stamped_with_the_sla_version_in_force_when_the_clock_open
     assert first_touch.sla_version == old
     assert first_touch.reassign_requested_at is None
     assert timedelta(seconds=first_touch.budget_seconds) == timedelta(hours=1)
+
+
+def test_moving_a_lead_to_nurture_pauses_its_clocks_and_back_resumes_them():
+    published()
+    assignment = assigned(rep_in("Sales DE"), berlin(2026, 11, 23, 9, 0))
+    services.open_clocks(assignment=assignment, tier="cold")  # due Monday 17:00
+
+    paused = services.lead_status_changed(contact_id=assignment.contact_id, at=berlin(2026, 11, 23, 13, 0),
+                                          stage="nurture")
+    again = services.lead_status_changed(contact_id=assignment.contact_id, at=berlin(2026, 11, 23, 14, 0),
+                                         stage="nurture")
+    resumed = services.lead_status_changed(contact_id=assignment.contact_id, at=berlin(2026, 11, 24, 9, 0),
+                                           stage="mql")
+
+    assert (paused, again, resumed) == ("paused", "unchanged", "resumed")
+    # Paused 13:00-17:00 on Monday: 4 working hours, so due Tuesday 13:00.
+    assert clock(assignment, SlaClock.Kind.FIRST_TOUCH).due_at == berlin(2026, 11, 24, 13, 0)
+
+
+def test_waiting_on_the_customer_pauses_the_clocks_when_the_sla_says_so():
+    published()
+    assignment = assigned(rep_in("Sales DE"), berlin(2026, 11, 23, 9, 0))
+    services.open_clocks(assignment=assignment)
+
+    result = services.lead_status_changed(contact_id=assignment.contact_id, at=berlin(2026, 11, 23, 10, 0),
+                                          stage="sal", waiting_on_customer=True)
+
+    assert result == "paused"
+    assert SlaClock.objects.filter(contact=assignment.contact, paused_since=berlin(2026, 11, 23, 10, 0)).count() == 3
