@@ -19,6 +19,10 @@ def version_in_force(at: datetime | None = None) -> SlaVersion | None:
             .select_related("created_by").order_by("-effective_from", "-version").first())
 
 
+def first_version() -> SlaVersion | None:
+    return SlaVersion.objects.select_related("created_by").order_by("version").first()
+
+
 def versions() -> list[SlaVersion]:
     return list(SlaVersion.objects.select_related("created_by").order_by("-version"))
 

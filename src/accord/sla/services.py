@@ -53,12 +53,13 @@ def publish_sla_version(*, source: str, by: User | None = None, note: str = "",
 def sla_in_force(at: datetime | None = None) -> tuple[SlaVersion, SlaDocument]:
     """Return the version in force and its document, publishing the shipped default the first time."""
     at = at or timezone.now()
-    version = selectors.version_in_force(at)
+    # Before the first version took effect, the first version governs: a lead assigned
+    # yesterday and processed today must not conjure up a second "first" agreement.
+    version = selectors.version_in_force(at) or selectors.first_version()
     if version is None:
         # Back-date the shipped default so a clock opened "now" always finds it in force.
-        publish_sla_version(source=DEFAULT_SLA.read_text(encoding="utf-8"),
-                            note="Shipped default", effective_from=min(at, timezone.now()))
-        version = selectors.version_in_force(at)
+        version = publish_sla_version(source=DEFAULT_SLA.read_text(encoding="utf-8"),
+                                      note="Shipped default", effective_from=min(at, timezone.now()))
     return version, SlaDocument.model_validate(version.document)
 
 

@@ -1,7 +1,10 @@
+import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
 from accord.accounts.tests.factories import TeamFactory, UserFactory
 from accord.capture.tests.factories import ContactFactory
@@ -11,7 +14,7 @@ from accord.core.yamldoc import InvalidDocument
 from accord.notifications.models import Notification
 from accord.sla import selectors, services
 from accord.sla.models import SlaClock, SlaVersion
-from accord.sla.tests.factories import LeadAssignmentFactory, SlaVersionFactory
+from accord.sla.tests.factories import LeadAssignmentFactory, SlaClockFactory, SlaVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -122,6 +125,16 @@ def test_the_shipped_default_is_published_the_first_time_clocks_need_an_sla():
     assert version.version == 1
     assert version.note == "Shipped default"
     assert document.sales.first_touch_hours == {"hot": 1, "warm": 4, "cold": 8}
+
+
+def test_a_lead_assigned_before_the_first_version_took_effect_runs_on_the_first_version():
+    first = SlaVersionFactory(effective_from=datetime(2026, 11, 27, 12, 0, tzinfo=UTC))
+    assignment = assigned(rep_in("Sales DE"), berlin(2026, 11, 26, 9, 0))
+
+    services.open_clocks(assignment=assignment)
+
+    assert SlaVersion.objects.count() == 1
+    assert clock(assignment, SlaClock.Kind.FIRST_TOUCH).sla_version == first
 
 
 # -- due times ----------------------------------------------------------------------------
@@ -470,3 +483,34 @@ def test_waiting_on_the_customer_pauses_the_clocks_when_the_sla_says_so():
 
     assert result == "paused"
     assert SlaClock.objects.filter(contact=assignment.contact, paused_since=berlin(2026, 11, 23, 10, 0)).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_checkers_running_at_once_alert_each_breach_exactly_once():
+    rep = rep_in("Sales DE")
+    UserFactory(role=Role.SALES_MANAGER, team=rep.team)
+    version = SlaVersionFactory()
+    overdue = timezone.now() - timedelta(minutes=5)
+    SlaClock.objects.bulk_create(
+        SlaClockFactory.build(owner=rep, contact=contact, sla_version=version, started_at=overdue)
+        for contact in ContactFactory.create_batch(120, owner=rep)
+    )
+    start = threading.Barrier(2)
+    results = []
+
+    def checker():
+        start.wait()
+        try:
+            results.append(services.check_clocks(batch_size=10))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=checker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(result.breached for result in results) == 120
+    assert Notification.objects.filter(kind=Notification.Kind.SLA_BREACH).count() == 240
+    assert not SlaClock.objects.filter(breached_at__isnull=True).exists()
