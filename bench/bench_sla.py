@@ -54,6 +54,7 @@ def main() -> int:
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     first_due = _seed(args)
     _idle_pass_cost()
+    first_due = _start_the_clocks_now(args, first_due)
 
     log = (data_dir / "worker.log").open("w")
     worker = subprocess.Popen([sys.executable, "-m", "accord.cli", "worker"],
@@ -107,6 +108,19 @@ def _seed(args):
     print(f"seeded {args.clocks:,} live clocks for {len(reps)} reps in {len(teams)} teams in "
           f"{time.perf_counter() - started:.1f} s; due from +{args.lead_seconds:.0f} s over {args.minutes:g} min")
     return first_due
+
+
+def _start_the_clocks_now(args, first_due):
+    """Shift every clock so the first falls due `lead_seconds` from now: seeding time must not eat the lead."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from accord.sla.models import SlaClock
+
+    shift = timezone.now() + timedelta(seconds=args.lead_seconds) - first_due
+    SlaClock.objects.update(started_at=F("started_at") + shift, due_at=F("due_at") + shift,
+                            warn_at=F("warn_at") + shift)
+    return first_due + shift
 
 
 def _idle_pass_cost():

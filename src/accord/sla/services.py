@@ -8,11 +8,12 @@ queue. `check_clocks` runs on the worker every few seconds (config/schedule.py).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +29,7 @@ from accord.sla.models import SlaClock, SlaVersion
 
 DEFAULT_SLA = Path(__file__).with_name("default_sla.yaml")
 CHECK_BATCH = 200
+SQLITE_WRITER_GAP = 0.15  # seconds
 
 
 # -- versions -----------------------------------------------------------------------------
@@ -306,8 +308,18 @@ def check_clocks(*, now: datetime | None = None, batch_size: int = CHECK_BATCH,
         result.passes += 1
         if _breach_batch(now or timezone.now(), batch_size, managers, result) < batch_size:
             break
+        _let_other_writers_in()
     for _ in range(max_batches):
         result.passes += 1
         if _warning_batch(now or timezone.now(), batch_size, result) < batch_size:
             break
+        _let_other_writers_in()
     return result
+
+
+def _let_other_writers_in() -> None:
+    # SQLite has one writer at a time, and a waiting writer polls with backoff of up to 100 ms:
+    # batches committed back to back would starve web requests and the main worker until their
+    # 30 s busy timeout fails them ("database is locked"). PostgreSQL locks rows, not the file.
+    if connection.vendor == "sqlite":
+        time.sleep(SQLITE_WRITER_GAP)
