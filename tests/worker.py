@@ -35,4 +35,4 @@ def run_worker_until_idle(*, data_dir: Path) -> subprocess.CompletedProcess:
     )
 
 
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "periodic"]}}

@@ -143,6 +143,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     options = {"queue_name": args.queue, "startup_delay": False}
     if args.batch:
         options["batch"] = True
+    elif not args.no_scheduler:
+        from accord.config.scheduler import start_scheduler
+
+        start_scheduler()
     call_command("db_worker", **options)
     return 0
 
@@ -246,10 +250,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     worker = sub.add_parser(
-        "worker", help="run background jobs", description="Run queued background tasks as they arrive."
+        "worker", help="run background jobs", description="Run queued background tasks as they arrive, "
+        "and the periodic tasks of config/schedule.py (the SLA checker) on a thread of their own."
     )
     worker.add_argument("--queue", default="default", help="queue to take tasks from")
-    worker.add_argument("--batch", action="store_true", help="exit once the queue is empty")
+    worker.add_argument("--batch", action="store_true",
+                        help="exit once the queue is empty (periodic tasks do not run)")
+    worker.add_argument("--no-scheduler", action="store_true",
+                        help="do not run the periodic tasks of config/schedule.py in this worker")
     worker.set_defaults(handler=cmd_worker)
 
     createuser = sub.add_parser(
@@ -282,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     from accord.scoring.cli import add_parser as add_score_parser
 
     add_score_parser(sub)
+    from accord.sla.cli import add_parser as add_sla_parser
+
+    add_sla_parser(sub)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")
     migrate.set_defaults(handler=cmd_migrate)

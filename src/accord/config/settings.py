@@ -169,7 +169,7 @@ TASKS = {
             if env.TASKS_IMMEDIATE
             else "django_tasks_db.DatabaseBackend"
         ),
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "periodic"],  # periodic: config/schedule.py, run by `accord worker`
     }
 }
 

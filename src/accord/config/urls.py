@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("accord.deals.urls")),
     path("", include("accord.imports.urls")),
     path("", include("accord.scoring.urls")),
+    path("", include("accord.sla.urls")),
     path("", include("accord.web.urls")),
 ]

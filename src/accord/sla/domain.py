@@ -129,3 +129,68 @@ def without_pauses(
     for lo, hi in merged:
         elapsed -= working_time_between(lo, hi, calendar)
     return elapsed
+
+
+# -- clocks -------------------------------------------------------------------------------
+
+
+def calendar_to_json(calendar: WorkCalendar) -> dict:
+    """Return the calendar as plain JSON, to freeze on a clock when it opens."""
+    return {
+        "timezone": calendar.timezone,
+        "hours": {str(day): [[f"{a:%H:%M:%S}", f"{b:%H:%M:%S}"] for a, b in spans]
+                  for day, spans in sorted(calendar.hours.items())},
+        "holidays": sorted(day.isoformat() for day in calendar.holidays),
+    }
+
+
+def calendar_from_json(data: dict) -> WorkCalendar:
+    if not data:
+        return WorkCalendar()
+    return WorkCalendar(
+        timezone=data["timezone"],
+        hours={int(day): tuple((time.fromisoformat(a), time.fromisoformat(b)) for a, b in spans)
+               for day, spans in data["hours"].items()},
+        holidays=frozenset(date.fromisoformat(day) for day in data["holidays"]),
+    )
+
+
+@dataclass(frozen=True)
+class ClockSpec:
+    """What a clock needs to place its instants: when it started, how long it allows, on which time."""
+
+    started_at: datetime
+    budget: timedelta
+    working: bool
+    calendar: WorkCalendar
+    paused: timedelta = timedelta(0)
+
+    def after(self, amount: timedelta) -> datetime:
+        """Return the instant when `amount` of the clock's time (plus pauses) has run since it started."""
+        if self.working:
+            return add_working_time(self.started_at, amount + self.paused, self.calendar)
+        return self.started_at + amount + self.paused
+
+    def due_at(self) -> datetime:
+        return self.after(self.budget)
+
+    def warn_at(self, share: float) -> datetime:
+        return self.after(self.budget * share)
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """Return the clock's kind of time between two moments (working or plain)."""
+        if self.working:
+            return working_time_between(start, end, self.calendar)
+        return max(end - start, timedelta(0))
+
+    def remaining(self, now: datetime) -> timedelta:
+        """Return the time left before the clock is due (negative once overdue), in its own time."""
+        used = self.elapsed(self.started_at, now) - self.paused
+        return self.budget - used
+
+
+def working_until(now: datetime, calendar: WorkCalendar) -> datetime | None:
+    """Return when the working interval `now` falls in closes, or None outside working hours."""
+    for opens, closes in _working_intervals(calendar, now):
+        return closes if opens <= now.astimezone(UTC) else None
+    return None

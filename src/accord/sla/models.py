@@ -26,3 +26,110 @@ class SlaVersion(models.Model):
 
     def __str__(self) -> str:
         return f"SLA v{self.version}"
+
+
+class SlaClock(models.Model):
+    """One commitment on one handed-over lead, running in its team's working time.
+
+    `due_at` and `warn_at` are absolute instants computed when the clock opens or resumes, so
+    the checker finds what is due with an index range scan instead of doing calendar maths
+    per row. A paused clock keeps its instants but is skipped until it resumes.
+    """
+
+    class Kind(models.TextChoices):
+        FIRST_TOUCH = "first_touch", "First touch"
+        DECISION = "decision", "Accept or reject"
+        ATTEMPTS = "attempts", "Attempts before recycling"
+
+    class Basis(models.TextChoices):
+        WORKING = "working", "Working time"
+        CALENDAR = "calendar", "Calendar time"
+
+    contact = models.ForeignKey("capture.Contact", on_delete=models.CASCADE, related_name="sla_clocks")
+    assignment = models.ForeignKey(
+        "lifecycle.LeadAssignment", null=True, blank=True, on_delete=models.SET_NULL, related_name="sla_clocks"
+    )
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sla_clocks")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    tier = models.CharField(max_length=32, blank=True)
+    sla_version = models.ForeignKey(SlaVersion, on_delete=models.PROTECT, related_name="clocks")
+    basis = models.CharField(max_length=8, choices=Basis.choices, default=Basis.WORKING)
+    # The calendar the clock runs on, frozen at opening: a later edit of the SLA or the team's
+    # time zone applies to new clocks, never silently to promises already made.
+    calendar = models.JSONField(default=dict)
+    budget_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    warn_at = models.DateTimeField()
+    paused_since = models.DateTimeField(null=True, blank=True)
+    # Time spent paused, in the clock's basis (working seconds for working-time clocks).
+    paused_seconds = models.PositiveIntegerField(default=0)
+    attempts_required = models.PositiveSmallIntegerField(default=0)
+    attempts_done = models.PositiveSmallIntegerField(default=0)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    # Set at breach when the SLA says to reassign; cleared by whoever reassigns the lead.
+    reassign_requested_at = models.DateTimeField(null=True, blank=True)
+
+    OPEN = models.Q(met_at__isnull=True, cancelled_at__isnull=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The checker's two reads: partial indexes hold only the clocks still to fire.
+            models.Index(
+                fields=["warn_at"], name="slaclock_warn_due",
+                condition=models.Q(warned_at__isnull=True, breached_at__isnull=True, met_at__isnull=True,
+                                   cancelled_at__isnull=True, paused_since__isnull=True),
+            ),
+            models.Index(
+                fields=["due_at"], name="slaclock_breach_due",
+                condition=models.Q(breached_at__isnull=True, met_at__isnull=True,
+                                   cancelled_at__isnull=True, paused_since__isnull=True),
+            ),
+            models.Index(fields=["contact", "kind"], name="slaclock_contact_kind"),
+            # Queues and the "clocks running now" list: open clocks only, whatever the history.
+            models.Index(fields=["owner", "due_at"], name="slaclock_owner_open_due",
+                         condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True)),
+            models.Index(fields=["due_at"], name="slaclock_open_due",
+                         condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True)),
+            models.Index(
+                fields=["reassign_requested_at"], name="slaclock_reassign",
+                condition=models.Q(reassign_requested_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            # One open clock of a kind per lead: a retried handoff must not start a second one.
+            models.UniqueConstraint(
+                fields=["contact", "kind"], name="slaclock_one_open_per_kind",
+                condition=models.Q(met_at__isnull=True, cancelled_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for contact {self.contact_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and self.cancelled_at is None
+
+
+class ScheduleEntry(models.Model):
+    """When a periodic task (config/schedule.py) was last put on the queue.
+
+    Every running worker ticks; the one whose conditional UPDATE moves `last_enqueued_at`
+    enqueues, so a task goes on the queue at most once per interval however many run.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "schedule entries"
+
+    def __str__(self) -> str:
+        return self.name

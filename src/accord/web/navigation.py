@@ -20,6 +20,7 @@ ITEMS = (
     NavItem("Accounts", "accounts", Action.VIEW_RECORDS),
     NavItem("Campaigns", "campaigns", Action.VIEW_CAMPAIGNS),
     NavItem("Deals", "deals", Action.VIEW_RECORDS),
+    NavItem("SLA", "sla", Action.VIEW_RECORDS),
     NavItem("Forms", "capture-sources", Action.EDIT_CAMPAIGNS),
     NavItem("Duplicates", "contact-duplicates", Action.EDIT_CONTACTS),
     NavItem("Import", "imports", Action.IMPORT_DATA),

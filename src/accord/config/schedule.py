@@ -1,0 +1,29 @@
+"""The periodic tasks `accord worker` runs, and how often.
+
+Each line is one task; config.scheduler puts it on the `periodic` queue at most once per
+interval, however many workers run. A task here must be idempotent and finish well within
+its interval (bounded batches): a slow pass only delays the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.tasks import Task
+
+from accord.sla import tasks as sla_tasks
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str  # stable: the schedule's row in the database is keyed by it
+    task: Task
+    every: timedelta
+
+
+SCHEDULE: tuple[Periodic, ...] = (
+    # Breaches must be alerted within 60 s of their due time: a 15 s cadence leaves room for a
+    # slow pass and for the queue.
+    Periodic("sla.check_clocks", sla_tasks.check_clocks, timedelta(seconds=15)),
+)

@@ -1,0 +1,99 @@
+"""The `accord sla` commands: apply a new version of the SLA document, and show one.
+
+Wired into the `accord` command by accord.cli through `add_parser`; each handler sets
+Django up only when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def _django() -> None:
+    # What accord.cli._setup_django does; importing accord.cli from here would break the layering.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    _django()
+    from accord.accounts.models import User
+    from accord.core.errors import PermissionDenied
+    from accord.core.yamldoc import InvalidDocument
+    from accord.sla import services
+
+    try:
+        source = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        print(f"accord sla apply: cannot read {args.file}: {reason}", file=sys.stderr)
+        return 2
+    by = None
+    if args.by:
+        by = User.objects.filter(username=args.by, is_active=True).first()
+        if by is None:
+            print(f"accord sla apply: no active user {args.by!r}", file=sys.stderr)
+            return 2
+    try:
+        version = services.publish_sla_version(source=source, by=by, note=args.note)
+    except InvalidDocument as error:
+        print(f"accord sla apply: {args.file} was not applied:", file=sys.stderr)
+        for problem in error.errors:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except PermissionDenied as error:
+        print(f"accord sla apply: {error.message}", file=sys.stderr)
+        return 2
+    print(f"SLA v{version.version} is in force from {version.effective_from:%Y-%m-%d %H:%M} UTC. "
+          "Clocks opened from now on use it; running clocks keep the version they started under.")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    _django()
+    from accord.sla import selectors, services
+
+    if args.list:
+        services.sla_in_force()
+        for item in selectors.versions():
+            by = item.created_by.username if item.created_by else "accord"
+            print(f"v{item.version:<4} {item.effective_from:%Y-%m-%d %H:%M}  {by:<12} {item.note}")
+        return 0
+    if args.version is not None:
+        chosen = selectors.version(number=args.version)
+        if chosen is None:
+            print(f"accord sla show: there is no version {args.version}", file=sys.stderr)
+            return 2
+    else:
+        chosen, _ = services.sla_in_force()
+    print(f"# SLA v{chosen.version}, in force from {chosen.effective_from:%Y-%m-%d %H:%M} UTC")
+    print(chosen.source.rstrip())
+    return 0
+
+
+def add_parser(subparsers) -> None:
+    """Add `sla` and its subcommands to the `accord` command's subparsers."""
+    sla = subparsers.add_parser(
+        "sla", help="the marketing–sales SLA: apply a new version or show one",
+        description="Publish the SLA document as a new version, or print a version.",
+    )
+    sub = sla.add_subparsers(dest="sla_command", metavar="COMMAND", required=True)
+    apply = sub.add_parser(
+        "apply", help="validate and publish an SLA document as the next version",
+        description="Validate FILE (refused with line numbers when invalid) and store it as the "
+        "next version, in force from now.",
+    )
+    apply.add_argument("file", metavar="FILE", help="YAML SLA document")
+    apply.add_argument("--note", default="", help="why it changed (kept with the version)")
+    apply.add_argument("--by", metavar="USERNAME", help="the person publishing (checked for permission)")
+    apply.set_defaults(handler=cmd_apply)
+    show = sub.add_parser("show", help="print the SLA in force (or a version, or the list)",
+                          description="Print an SLA version as it was published.")
+    show.add_argument("--version", type=int, help="a stored version instead of the one in force")
+    show.add_argument("--list", action="store_true", help="list every version with who and when")
+    show.set_defaults(handler=cmd_show)

@@ -1,0 +1,325 @@
+"""Writes for the SLA: publish versions, run the clocks on handed-over leads, and alert on them.
+
+The handoff calls `open_clocks` when it assigns a lead, `record_touch` for every call, email
+or meeting, `record_decision` on accept or reject, `pause_clocks`/`resume_clocks` when the
+lead waits on something the SLA says pauses it, and `close_clocks` when the lead leaves the
+queue. `check_clocks` runs on the worker every few seconds (config/schedule.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.accounts.models import User
+from accord.core.permissions import Action, Role, require
+from accord.notifications.models import Notification
+from accord.notifications.services import notify
+from accord.sla import selectors
+from accord.sla.document import SlaDocument, parse_sla
+from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
+from accord.sla.models import SlaClock, SlaVersion
+
+DEFAULT_SLA = Path(__file__).with_name("default_sla.yaml")
+CHECK_BATCH = 200
+SQLITE_WRITER_GAP = 0.15  # seconds
+
+
+# -- versions -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def publish_sla_version(*, source: str, by: User | None = None, note: str = "",
+                        effective_from: datetime | None = None) -> SlaVersion:
+    """Validate a document and store it as the next version, in force from now (or a later moment).
+
+    Raises core.yamldoc.InvalidDocument (with lines) and stores nothing when it is invalid.
+    """
+    if by is not None:
+        require(by, Action.EDIT_SLA)
+    document = parse_sla(source)
+    latest = SlaVersion.objects.select_for_update().aggregate(top=Max("version"))["top"] or 0
+    return SlaVersion.objects.create(
+        version=latest + 1, source=source, document=document.model_dump(mode="json"),
+        effective_from=effective_from or timezone.now(), note=note[:500], created_by=by,
+    )
+
+
+def sla_in_force(at: datetime | None = None) -> tuple[SlaVersion, SlaDocument]:
+    """Return the version in force and its document, publishing the shipped default the first time."""
+    at = at or timezone.now()
+    # Before the first version took effect, the first version governs: a lead assigned
+    # yesterday and processed today must not conjure up a second "first" agreement.
+    version = selectors.version_in_force(at) or selectors.first_version()
+    if version is None:
+        # Back-date the shipped default so a clock opened "now" always finds it in force.
+        version = publish_sla_version(source=DEFAULT_SLA.read_text(encoding="utf-8"),
+                                      note="Shipped default", effective_from=min(at, timezone.now()))
+    return version, SlaDocument.model_validate(version.document)
+
+
+# -- clocks -------------------------------------------------------------------------------
+
+
+def _spec(clock: SlaClock) -> ClockSpec:
+    return ClockSpec(
+        started_at=clock.started_at, budget=timedelta(seconds=clock.budget_seconds),
+        working=clock.basis == SlaClock.Basis.WORKING, calendar=calendar_from_json(clock.calendar),
+        paused=timedelta(seconds=clock.paused_seconds),
+    )
+
+
+@transaction.atomic
+def open_clocks(*, assignment, tier: str | None = None, at: datetime | None = None) -> list[SlaClock]:
+    """Start the first-touch, decision and attempts clocks for an assignment, in the owner's working time.
+
+    Idempotent: calling again for the same assignment returns its clocks. Clocks of an earlier
+    assignment of the same lead are cancelled ("reassigned").
+    """
+    at = at or assignment.assigned_at or timezone.now()
+    existing = list(SlaClock.objects.filter(SlaClock.OPEN, assignment=assignment))
+    if existing:
+        return existing
+    close_clocks(contact_id=assignment.contact_id, at=at, reason="reassigned")
+    version, document = sla_in_force(at)
+    owner = User.objects.select_related("team").get(pk=assignment.owner_id)
+    team = owner.team
+    calendar = document.calendar_for(
+        team_name=team.name if team else None,
+        team_timezone=(team.timezone if team else "") or owner.timezone or "UTC",
+    )
+    frozen = calendar_to_json(calendar)
+    tier = document.tier(tier)
+    plans = [
+        (SlaClock.Kind.FIRST_TOUCH, document.first_touch_budget(tier), True, 0),
+        (SlaClock.Kind.DECISION, document.decision_budget, True, 0),
+        # "K attempts over D days" counts calendar days: reps' follow-up cadences do.
+        (SlaClock.Kind.ATTEMPTS, document.attempts_budget, False, document.sales.attempts.minimum),
+    ]
+    clocks = []
+    for kind, budget, working, attempts in plans:
+        spec = ClockSpec(started_at=at, budget=budget, working=working, calendar=calendar)
+        clocks.append(SlaClock(
+            contact_id=assignment.contact_id, assignment=assignment, owner=owner, kind=kind,
+            tier=tier, sla_version=version,
+            basis=SlaClock.Basis.WORKING if working else SlaClock.Basis.CALENDAR,
+            calendar=frozen, budget_seconds=int(budget.total_seconds()), started_at=at,
+            due_at=spec.due_at(), warn_at=spec.warn_at(document.warn_at),
+            attempts_required=attempts,
+        ))
+    return SlaClock.objects.bulk_create(clocks)
+
+
+@transaction.atomic
+def record_touch(*, contact_id: int, at: datetime) -> int:
+    """Count a touch (call, email, meeting) on the lead: it meets first touch and counts an attempt.
+
+    Call it once per activity, in the transaction that records the activity. Return the number
+    of clocks met.
+    """
+    met = SlaClock.objects.filter(
+        SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.FIRST_TOUCH,
+    ).update(met_at=at)
+    attempts = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.ATTEMPTS)
+    attempts.update(attempts_done=F("attempts_done") + 1)
+    met += attempts.filter(attempts_done__gte=F("attempts_required")).update(met_at=at)
+    return met
+
+
+def record_decision(*, contact_id: int, at: datetime) -> int:
+    """Meet the decision clock: sales accepted or rejected the lead. Return the number of clocks met."""
+    return SlaClock.objects.filter(
+        SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.DECISION,
+    ).update(met_at=at)
+
+
+def close_clocks(*, contact_id: int, at: datetime, reason: str,
+                 kinds: list[str] | None = None) -> int:
+    """Cancel a lead's open clocks (reassigned, rejected, recycled, converted). Return how many."""
+    clocks = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id)
+    if kinds:
+        clocks = clocks.filter(kind__in=kinds)
+    return clocks.update(cancelled_at=at, cancel_reason=reason[:200], reassign_requested_at=None)
+
+
+def pause_clocks(*, contact_id: int, at: datetime) -> int:
+    """Stop a lead's running clocks, e.g. while it waits on the customer. Return how many."""
+    return SlaClock.objects.filter(
+        SlaClock.OPEN, contact_id=contact_id, paused_since__isnull=True, breached_at__isnull=True,
+    ).update(paused_since=at)
+
+
+@transaction.atomic
+def resume_clocks(*, contact_id: int, at: datetime) -> list[SlaClock]:
+    """Restart a lead's paused clocks, moving their warn and due times by the time spent paused."""
+    clocks = list(SlaClock.objects.select_for_update().select_related("sla_version").filter(
+        SlaClock.OPEN, contact_id=contact_id, paused_since__isnull=False,
+    ))
+    for clock in clocks:
+        spec = _spec(clock)
+        paused = spec.paused + spec.elapsed(clock.paused_since, max(at, clock.paused_since))
+        spec = ClockSpec(started_at=spec.started_at, budget=spec.budget, working=spec.working,
+                         calendar=spec.calendar, paused=paused)
+        share = clock.sla_version.document.get("warn_at", 0.75)
+        clock.paused_seconds = int(paused.total_seconds())
+        clock.paused_since = None
+        clock.due_at = spec.due_at()
+        clock.warn_at = spec.warn_at(share)
+        clock.save(update_fields=["paused_seconds", "paused_since", "due_at", "warn_at"])
+    return clocks
+
+
+@transaction.atomic
+def lead_status_changed(*, contact_id: int, at: datetime, stage: str | None,
+                        waiting_on_customer: bool = False) -> str:
+    """Pause or resume a lead's clocks as its SLA says for its new stage or waiting state.
+
+    The handoff calls this whenever a lead's stage or waiting-on-customer flag changes; the
+    clocks' own SLA version decides. Return "paused", "resumed" or "unchanged".
+    """
+    clock = (SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id)
+             .select_related("sla_version").first())
+    if clock is None:
+        return "unchanged"
+    document = SlaDocument.model_validate(clock.sla_version.document)
+    if document.stops_clocks(stage=stage, waiting_on_customer=waiting_on_customer):
+        return "paused" if pause_clocks(contact_id=contact_id, at=at) else "unchanged"
+    return "resumed" if resume_clocks(contact_id=contact_id, at=at) else "unchanged"
+
+
+def mark_reassigned(*, clock_id: int) -> None:
+    """Clear a breach's reassignment request once the lead has a new owner."""
+    SlaClock.objects.filter(pk=clock_id).update(reassign_requested_at=None)
+
+
+# -- the checker --------------------------------------------------------------------------
+
+
+@dataclass
+class CheckResult:
+    warned: int = 0
+    breached: int = 0
+    notifications: int = 0
+    passes: int = 0
+
+
+class _Managers:
+    """Who hears of a breach: the owner's team's manager and its sales managers, else the revops admins."""
+
+    def __init__(self) -> None:
+        self._by_team: dict[int | None, list[User]] = {}
+
+    def for_team(self, team_id: int | None) -> list[User]:
+        if team_id not in self._by_team:
+            people = User.objects.filter(is_active=True)
+            managers = list(people.filter(
+                Q(team_id=team_id, role=Role.SALES_MANAGER) | Q(managed_teams__id=team_id)
+            ).distinct()) if team_id is not None else []
+            # No manager must not mean a silent breach.
+            self._by_team[team_id] = managers or list(people.filter(role=Role.REVOPS_ADMIN))
+        return self._by_team[team_id]
+
+
+def _lead_url(contact_id: int) -> str:
+    return reverse("contact", kwargs={"contact_id": contact_id})
+
+
+def _claim(query: Q, *, order: str, limit: int) -> list[SlaClock]:
+    # skip_locked lets two workers share a backlog on PostgreSQL; SQLite serialises writers
+    # (BEGIN IMMEDIATE) and ignores the clause.
+    ids = list(
+        SlaClock.objects.select_for_update(skip_locked=True).filter(query)
+        .order_by(order)
+        .values_list("id", flat=True)[:limit]
+    )
+    return list(SlaClock.objects.filter(id__in=ids).select_related("owner", "contact", "sla_version"))
+
+
+def _contact_name(clock: SlaClock) -> str:
+    contact = clock.contact
+    return (f"{contact.first_name} {contact.last_name}".strip() or contact.email or f"lead #{contact.pk}")
+
+
+def _breach_batch(now: datetime, limit: int, managers: _Managers, result: CheckResult) -> int:
+    with transaction.atomic():
+        clocks = _claim(Q(breached_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True,
+                          paused_since__isnull=True, due_at__lte=now), order="due_at", limit=limit)
+        reassign = []
+        for clock in clocks:
+            what = clock.get_kind_display().lower()
+            title = f"SLA breached: {what} for {_contact_name(clock)}"
+            body = f"Due {clock.due_at:%Y-%m-%d %H:%M} UTC under SLA v{clock.sla_version.version}."
+            url = _lead_url(clock.contact_id)
+            recipients = {clock.owner_id: clock.owner}
+            for manager in managers.for_team(clock.owner.team_id):
+                recipients.setdefault(manager.pk, manager)
+            for person in recipients.values():
+                sent = notify(recipient=person, kind=Notification.Kind.SLA_BREACH, title=title,
+                              body=body, url=url,
+                              dedupe_key=f"sla:breach:{clock.pk}:{person.pk}")
+                result.notifications += sent is not None
+            if clock.sla_version.document.get("on_breach") == "alert_and_reassign":
+                reassign.append(clock.pk)
+        SlaClock.objects.filter(id__in=[c.pk for c in clocks]).update(breached_at=now)
+        # The reassignment itself belongs to the handoff's routing, which sits above the SLA:
+        # it reads `selectors.clocks_awaiting_reassignment()` and routes the lead again.
+        SlaClock.objects.filter(id__in=reassign).update(reassign_requested_at=now)
+    result.breached += len(clocks)
+    return len(clocks)
+
+
+def _warning_batch(now: datetime, limit: int, result: CheckResult) -> int:
+    with transaction.atomic():
+        clocks = _claim(Q(warned_at__isnull=True, breached_at__isnull=True, met_at__isnull=True,
+                          cancelled_at__isnull=True, paused_since__isnull=True, warn_at__lte=now), order="warn_at",
+                        limit=limit)
+        for clock in clocks:
+            what = clock.get_kind_display().lower()
+            sent = notify(
+                recipient=clock.owner, kind=Notification.Kind.SLA_WARNING,
+                title=f"SLA due soon: {what} for {_contact_name(clock)}",
+                body=f"Due {clock.due_at:%Y-%m-%d %H:%M} UTC.", url=_lead_url(clock.contact_id),
+                dedupe_key=f"sla:warning:{clock.pk}",
+            )
+            result.notifications += sent is not None
+        SlaClock.objects.filter(id__in=[c.pk for c in clocks]).update(warned_at=now)
+    result.warned += len(clocks)
+    return len(clocks)
+
+
+def check_clocks(*, now: datetime | None = None, batch_size: int = CHECK_BATCH,
+                 max_batches: int = 1000) -> CheckResult:
+    """Alert on every clock past its breach or warn time, in bounded batches, each its own transaction.
+
+    A batch stamps its clocks in the transaction that writes their notifications, so a worker
+    killed mid-batch leaves that batch for the next pass, and a rerun sends nothing twice.
+    Breaches go first: a clock that is past both gets one breach, not a late warning as well.
+    """
+    result = CheckResult()
+    managers = _Managers()
+    for _ in range(max_batches):
+        result.passes += 1
+        if _breach_batch(now or timezone.now(), batch_size, managers, result) < batch_size:
+            break
+        _let_other_writers_in()
+    for _ in range(max_batches):
+        result.passes += 1
+        if _warning_batch(now or timezone.now(), batch_size, result) < batch_size:
+            break
+        _let_other_writers_in()
+    return result
+
+
+def _let_other_writers_in() -> None:
+    # SQLite has one writer at a time, and a waiting writer polls with backoff of up to 100 ms:
+    # batches committed back to back would starve web requests and the main worker until their
+    # 30 s busy timeout fails them ("database is locked"). PostgreSQL locks rows, not the file.
+    if connection.vendor == "sqlite":
+        time.sleep(SQLITE_WRITER_GAP)

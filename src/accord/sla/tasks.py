@@ -1,0 +1,15 @@
+"""Background entry points for the SLA."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.tasks import task
+
+from accord.sla import services
+
+
+@task()
+def check_clocks() -> dict:
+    """Warn and alert on every clock that is due; config/schedule.py runs it every few seconds."""
+    return asdict(services.check_clocks())

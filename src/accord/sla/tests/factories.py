@@ -1,0 +1,53 @@
+from datetime import timedelta
+
+import factory
+from django.db.models import Max
+from django.utils import timezone
+
+from accord.accounts.tests.factories import UserFactory
+from accord.capture.tests.factories import ContactFactory
+from accord.lifecycle.models import LeadAssignment
+from accord.sla.document import parse_sla
+from accord.sla.models import SlaClock, SlaVersion
+from accord.sla.services import DEFAULT_SLA
+
+
+class LeadAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadAssignment
+
+    contact = factory.SubFactory(ContactFactory)
+    owner = factory.SubFactory(UserFactory)
+    assigned_at = factory.LazyFunction(timezone.now)
+    rule = "test"
+
+
+class SlaVersionFactory(factory.django.DjangoModelFactory):
+    """A published version; pass `source` (YAML) and the parsed document follows it."""
+
+    class Meta:
+        model = SlaVersion
+
+    version = factory.LazyFunction(lambda: (SlaVersion.objects.aggregate(top=Max("version"))["top"] or 0) + 1)
+    source = factory.LazyFunction(lambda: DEFAULT_SLA.read_text(encoding="utf-8"))
+    document = factory.LazyAttribute(lambda o: parse_sla(o.source).model_dump(mode="json"))
+    effective_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=3650))
+    note = "test"
+
+
+class SlaClockFactory(factory.django.DjangoModelFactory):
+    """An open first-touch clock on plain UTC time, due a minute after it starts unless told."""
+
+    class Meta:
+        model = SlaClock
+
+    contact = factory.SubFactory(ContactFactory)
+    owner = factory.SubFactory(UserFactory)
+    kind = SlaClock.Kind.FIRST_TOUCH
+    tier = "hot"
+    sla_version = factory.SubFactory(SlaVersionFactory)
+    basis = SlaClock.Basis.CALENDAR
+    budget_seconds = 60
+    started_at = factory.LazyFunction(timezone.now)
+    due_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds))
+    warn_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds * 0.75))

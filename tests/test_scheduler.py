@@ -1,0 +1,51 @@
+"""The worker's scheduler puts each periodic task on the queue at most once per interval."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import override_settings
+from django_tasks_db.models import DBTaskResult
+
+from accord.config.schedule import SCHEDULE
+from accord.config.scheduler import PERIODIC_QUEUE, tick
+from accord.sla.models import ScheduleEntry
+from tests.worker import DB_TASKS
+
+pytestmark = pytest.mark.django_db
+
+T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+def queued():
+    return list(DBTaskResult.objects.filter(queue_name=PERIODIC_QUEUE).values_list("task_path", flat=True))
+
+
+def test_the_sla_checker_is_scheduled_every_15_seconds():
+    entry = next(entry for entry in SCHEDULE if entry.name == "sla.check_clocks")
+
+    assert entry.every == timedelta(seconds=15)
+    assert entry.task.module_path == "accord.sla.tasks.check_clocks"
+
+
+@override_settings(TASKS=DB_TASKS)
+def test_a_task_is_enqueued_once_per_interval_however_often_workers_tick():
+    first = tick(now=T0)
+    second = tick(now=T0 + timedelta(seconds=5))  # another worker, same interval
+
+    assert first == ["sla.check_clocks"]
+    assert second == []
+    assert queued() == ["accord.sla.tasks.check_clocks"]
+    assert ScheduleEntry.objects.get(name="sla.check_clocks").last_enqueued_at == T0
+
+
+@override_settings(TASKS=DB_TASKS)
+def test_a_waiting_copy_is_not_doubled_but_the_next_interval_enqueues_once_it_ran():
+    tick(now=T0)
+
+    while_waiting = tick(now=T0 + timedelta(seconds=15))
+    DBTaskResult.objects.update(status="SUCCESSFUL")
+    after_it_ran = tick(now=T0 + timedelta(seconds=30))
+
+    assert while_waiting == []
+    assert after_it_ran == ["sla.check_clocks"]
+    assert len(queued()) == 2

@@ -1,0 +1,64 @@
+"""`accord sla apply` and `accord sla show`, called as the command line calls them."""
+
+import pytest
+
+from accord.accounts.tests.factories import UserFactory
+from accord.cli import main
+from accord.core.permissions import Role
+from accord.sla.models import SlaVersion
+from accord.sla.services import DEFAULT_SLA
+
+pytestmark = pytest.mark.django_db
+
+
+def test_apply_publishes_a_valid_document_as_the_next_version_by_the_named_person(tmp_path, capsys):
+    admin = UserFactory(role=Role.REVOPS_ADMIN, username="alice")
+    document = tmp_path / "sla.yaml"
+    document.write_text(DEFAULT_SLA.read_text().replace("decision_hours: 16", "decision_hours: 8"))
+
+    code = main(["sla", "apply", str(document), "--note", "faster decisions", "--by", "alice"])
+
+    assert code == 0
+    version = SlaVersion.objects.get()
+    assert (version.version, version.created_by, version.note) == (1, admin, "faster decisions")
+    assert version.document["sales"]["decision_hours"] == 8
+    assert capsys.readouterr().out.startswith("SLA v1 is in force from ")
+
+
+def test_apply_refuses_an_invalid_document_with_its_lines_and_a_nonzero_exit(tmp_path, capsys):
+    document = tmp_path / "sla.yaml"
+    document.write_text("warn_at: 3\nsales:\n  decision_hours: soon\n")
+
+    code = main(["sla", "apply", str(document)])
+
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"accord sla apply: {document} was not applied:",
+        "  line 1: warn_at: Input should be less than 1",
+        "  line 3: sales.decision_hours: Input should be a valid number, unable to parse string as a number",
+    ]
+    assert SlaVersion.objects.count() == 0
+
+
+def test_apply_refuses_a_person_whose_role_may_not_edit_the_sla(tmp_path, capsys):
+    UserFactory(role=Role.SALES_REP, username="bob")
+    document = tmp_path / "sla.yaml"
+    document.write_text(DEFAULT_SLA.read_text())
+
+    code = main(["sla", "apply", str(document), "--by", "bob"])
+
+    assert code == 2
+    assert "may not edit sla" in capsys.readouterr().err
+    assert SlaVersion.objects.count() == 0
+
+
+def test_show_lists_every_version_with_who_and_why(capsys):
+    main(["sla", "show"])  # publishes the shipped default the first time
+    capsys.readouterr()
+
+    code = main(["sla", "show", "--list"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.startswith("v1 ")
+    assert "Shipped default" in out
