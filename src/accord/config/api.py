@@ -31,6 +31,7 @@ from accord.capture.api import router as capture_router
 from accord.capture.events_api import router as events_router
 from accord.core.errors import AccordError, ValidationFailed
 from accord.deals.api import router as deals_router
+from accord.handoff.api import router as handoff_router
 
 logger = logging.getLogger(__name__)
 
@@ -348,3 +349,4 @@ api.add_router("", accounts_router)
 api.add_router("", capture_router)
 api.add_router("", events_router)
 api.add_router("", deals_router)
+api.add_router("", handoff_router)
