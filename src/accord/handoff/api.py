@@ -1,7 +1,5 @@
 """Endpoints for leads: the queue, stage moves (409 when the stage machine refuses), sales' actions."""
 
-from __future__ import annotations
-
 from dataclasses import asdict
 
 from ninja import Header, Path, Query, Router
@@ -19,7 +17,7 @@ from accord.handoff.schemas import (
     ConvertOut,
     LeadDetailOut,
     LeadOut,
-    QueueView,
+    QueueFilters,
     RejectIn,
     StageIn,
     TransitionOut,
@@ -42,9 +40,9 @@ def _lead_out(request, contact_id: int):
 
 @router.get("/leads", response=list[LeadOut])
 @paginate(Page)
-def list_leads(request, view: Query[QueueView] = "all"):
+def list_leads(request, filters: Query[QueueFilters]):
     """List your open leads (a manager: the team's and the unassigned), most urgent first."""
-    return lifecycle_selectors.lead_queue(user=request.user, view=view)
+    return lifecycle_selectors.lead_queue(user=request.user, view=filters.view)
 
 
 @router.get("/leads/{contact_id}", response=LeadDetailOut)

@@ -19,6 +19,10 @@ ActivityOutcome = Literal[tuple(Activity.Outcome.values)]
 QueueView = Literal["new", "working", "all"]
 
 
+class QueueFilters(Schema):
+    view: QueueView = Field("all", description="new: MQLs to accept or reject; working: accepted; all: both.")
+
+
 class LeadOut(Schema):
     id: int
     name: str
