@@ -84,10 +84,13 @@ def _reps(document: RoutingDocument, now: datetime) -> dict[int, Rep]:
     loads = lifecycle_selectors.open_loads(user_ids=[p.pk for p in people])
     hours = document.working_hours
     reps = {}
+    opening: dict[str, datetime] = {}
     for person in people:
-        calendar = _calendar(person.team.timezone if person.team else person.timezone,
-                             tuple(hours.days), hours.start, hours.end)
-        opens = add_working_time(now, timedelta(0), calendar)
+        zone = person.team.timezone if person.team else person.timezone
+        if zone not in opening:
+            calendar = _calendar(zone, tuple(hours.days), hours.start, hours.end)
+            opening[zone] = add_working_time(now, timedelta(0), calendar)
+        opens = opening[zone]
         reps[person.pk] = Rep(
             user_id=person.pk, team_id=person.team_id, capacity=person.capacity,
             open_load=loads.get(person.pk, 0), is_away=person.is_away, in_hours=opens <= now,
@@ -156,9 +159,11 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
     if not ids:
         return {"scored": 0, "mql": 0, "assigned": 0, "unassigned": 0}
     at = at or timezone.now()
-    scored = scoring.rescore(contact_ids=ids, as_of=at)
-    document, version = lifecycle.active_routing()
+    # One transaction for scoring and handoff: one commit (one fsync on SQLite) per new lead,
+    # and a lead is never left scored over the threshold but not yet an MQL.
     with transaction.atomic():
+        scored = scoring.rescore(contact_ids=ids, as_of=at)
+        document, version = lifecycle.active_routing()
         candidates = _promotable(ids, document.mql_threshold)
         scores = dict(Contact.objects.filter(pk__in=candidates).values_list("pk", "score"))
         reasons = {pk: f"Score {scores[pk]} reached the MQL threshold of {document.mql_threshold} "
