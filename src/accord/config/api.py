@@ -44,7 +44,7 @@ ERROR_CODES = {
     "forbidden": "your role may not do this, or the CSRF check failed (403)",
     "not_found": "no such record, or not one you can see (404)",
     "method_not_allowed": "the path does not take this HTTP method (405)",
-    "conflict": "a unique value (an email, a domain) is taken (409)",
+    "conflict": "a unique value (an email, a domain) is taken, or a lead may not make this move (409)",
     "throttled": "too many requests (429)",
     "server_error": "a fault on the server, logged for the operators (500)",
 }

@@ -66,7 +66,6 @@ def cmd_routing_show(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     _django()
-    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from accord.handoff import services
@@ -75,7 +74,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         task = bar.add_task("Reading new contacts and touchpoints", total=None)
         result = services.sweep_new_leads(
             progress=lambda done, total, message: bar.update(task, description=message))
-    Console().print(
+    print(
         f"Read {result['contacts_read']:,} new contacts and {result['touchpoints_read']:,} touchpoints; "
         f"evaluated {result['evaluated']:,}: {result['mql']:,} new MQLs, {result['assigned']:,} assigned, "
         f"{result['unassigned']:,} waiting for a manager."
