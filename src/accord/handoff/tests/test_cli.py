@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accord.handoff.cli import add_parser
 from accord.core.vocabulary import LifecycleStage as S
 from accord.handoff import services, tasks
+from accord.handoff.cli import add_parser
 from accord.handoff.tests.factories import ALL_HOURS, hot_lead, sales_team
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import RoutingConfig
