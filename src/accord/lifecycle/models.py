@@ -156,7 +156,7 @@ class Activity(models.Model):
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
     # The client's idempotency key (API header, or the form's one-time token): a retried
     # submission finds the activity it already logged instead of logging a second one.
-    client_key = models.CharField(max_length=100, blank=True, db_default="")
+    client_key = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

@@ -1,5 +1,7 @@
 """Factories for the handoff: a hot lead that crosses the default threshold, content, sales teams."""
 
+from datetime import timedelta
+
 import factory
 from django.utils import timezone
 
@@ -38,8 +40,11 @@ def hot_lead(*, region: str = "na", account=None, **fields):
     """Create a contact whose default-rules score is well over 60: a software VP who asked for a demo."""
     account = account or AccountFactory(industry="software", size_band="51-200", region=region)
     contact = ContactFactory(account=account, seniority="vp", title="VP Sales", region=region, **fields)
-    TouchpointFactory(contact=contact, kind=Touchpoint.Kind.DEMO_REQUEST, occurred_at=timezone.now())
-    TouchpointFactory(contact=contact, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=timezone.now())
+    # A minute ago: scoring reads event times in whole seconds (PostgreSQL rounds them), so a
+    # touch in the same second as the scoring could count as in the future and be left out.
+    moment = timezone.now() - timedelta(minutes=1)
+    TouchpointFactory(contact=contact, kind=Touchpoint.Kind.DEMO_REQUEST, occurred_at=moment)
+    TouchpointFactory(contact=contact, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=moment)
     return contact
 
 
