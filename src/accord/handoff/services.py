@@ -293,6 +293,9 @@ def reassign_lead(*, contact: Contact, by: User, owner: User | None = None) -> C
     """Give the lead to someone else: a named person, or (owner None) whoever the rules pick next."""
     require(by, Action.ASSIGN_LEADS)
     if owner is not None:
+        contact.refresh_from_db(fields=["owner"])
+        if contact.owner_id == owner.pk:
+            return contact  # a retried request: the lead is already theirs
         lifecycle.assign_lead(contact=contact, owner=owner, by=by, reason=f"Reassigned by {by}.")
         _notify_owner(contact.pk, Decision(owner.pk, lifecycle.MANUAL, f"{by} gave you this lead."),
                       f"{contact.pk}:{owner.pk}:{int(timezone.now().timestamp() * 1000)}")

@@ -262,6 +262,15 @@ def test_a_manager_reassigns_by_hand_and_the_new_owner_is_told(na_team, mql):
     assert Notification.objects.filter(recipient=other, kind="lead_assigned").count() == 1
 
 
+def test_reassigning_to_the_current_owner_again_records_nothing_new(na_team, mql):
+    _, manager, _ = na_team
+    before = (LeadAssignment.objects.count(), Notification.objects.count())
+
+    services.reassign_lead(contact=mql, by=manager, owner=mql.owner)
+
+    assert (LeadAssignment.objects.count(), Notification.objects.count()) == before
+
+
 def test_reassigning_by_rule_picks_someone_other_than_the_current_owner(na_team, mql):
     _, manager, reps = na_team
     first = mql.owner
