@@ -5,7 +5,7 @@ import pytest
 
 from accord.cli import build_parser
 
-SUBCOMMANDS = ["demo", "serve", "worker", "createuser", "jobs", "migrate", "import", "score", "sla"]
+SUBCOMMANDS = ["demo", "serve", "worker", "createuser", "jobs", "migrate", "import", "score", "sla", "routing", "handoff"]
 
 
 def test_the_accord_command_lists_every_subcommand_in_its_help():

@@ -26,6 +26,11 @@ def pages_for(client) -> list[str]:
     contact, deal = Contact.objects.order_by("id").first(), Deal.objects.order_by("id").first()
     urls += [
         reverse("contact", args=[contact.pk]),
+        reverse("lead", args=[contact.pk]),
+        f"{reverse('leads')}?view=all&page=2",
+        f"{reverse('leads')}?view=nonsense",
+        f"/api/v1/leads/{contact.pk}",
+        "/api/v1/leads?view=working&limit=5",
         reverse("deal", args=[deal.pk]),
         reverse("campaign", args=[Campaign.objects.order_by("id").first().pk]),
         f"{reverse('contacts')}?stage=mql&sort=-score",

@@ -293,6 +293,9 @@ def build_parser() -> argparse.ArgumentParser:
     from accord.sla.cli import add_parser as add_sla_parser
 
     add_sla_parser(sub)
+    from accord.handoff.cli import add_parser as add_handoff_parser
+
+    add_handoff_parser(sub)
 
     migrate = sub.add_parser("migrate", help="create or update the database tables")
     migrate.set_defaults(handler=cmd_migrate)

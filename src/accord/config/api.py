@@ -31,6 +31,7 @@ from accord.capture.api import router as capture_router
 from accord.capture.events_api import router as events_router
 from accord.core.errors import AccordError, ValidationFailed
 from accord.deals.api import router as deals_router
+from accord.handoff.api import router as handoff_router
 from accord.web.api import router as web_router
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ ERROR_CODES = {
     "forbidden": "your role may not do this, or the CSRF check failed (403)",
     "not_found": "no such record, or not one you can see (404)",
     "method_not_allowed": "the path does not take this HTTP method (405)",
-    "conflict": "a unique value (an email, a domain) is taken (409)",
+    "conflict": "a unique value (an email, a domain) is taken, or a lead may not make this move (409)",
     "throttled": "too many requests (429)",
     "server_error": "a fault on the server, logged for the operators (500)",
 }
@@ -355,3 +356,4 @@ api.add_router("", capture_router)
 api.add_router("", events_router)
 api.add_router("", deals_router)
 api.add_router("", web_router)
+api.add_router("", handoff_router)

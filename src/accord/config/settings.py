@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "accord.sla",
     "accord.imports",
     "accord.notifications",
+    "accord.handoff",
     "accord.collaboration",
     "accord.analytics",
     "accord.web",

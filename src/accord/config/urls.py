@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("accord.capture.urls")),
     path("", include("accord.deals.urls")),
+    path("", include("accord.handoff.urls")),
     path("", include("accord.imports.urls")),
     path("", include("accord.scoring.urls")),
     path("", include("accord.sla.urls")),

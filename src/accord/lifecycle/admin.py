@@ -2,7 +2,14 @@
 
 from django.contrib import admin
 
-from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
+from accord.lifecycle.models import (
+    Activity,
+    LeadAssignment,
+    LeadFeedback,
+    RoutingConfig,
+    RoutingRotation,
+    StageTransition,
+)
 
 
 class HistoryAdmin(admin.ModelAdmin):
@@ -53,3 +60,19 @@ class ActivityAdmin(admin.ModelAdmin):
     raw_id_fields = ("contact", "deal")
     autocomplete_fields = ("user",)
     show_full_result_count = False
+
+
+@admin.register(RoutingConfig)
+class RoutingConfigAdmin(HistoryAdmin):
+    """Routing versions are published on the Routing page or with `accord routing apply`."""
+
+    list_display = ("version", "is_active", "created_by", "created_at")
+    list_select_related = ("created_by",)
+
+
+@admin.register(RoutingRotation)
+class RoutingRotationAdmin(HistoryAdmin):
+    """Round-robin credits per team: the routing's state, changed only by routing."""
+
+    list_display = ("team", "updated_at")
+    list_select_related = ("team",)

@@ -154,6 +154,9 @@ class Activity(models.Model):
     body = models.TextField(blank=True)
     occurred_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # The client's idempotency key (API header, or the form's one-time token): a retried
+    # submission finds the activity it already logged instead of logging a second one.
+    client_key = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -162,7 +165,12 @@ class Activity(models.Model):
             models.CheckConstraint(
                 condition=models.Q(contact__isnull=False) | models.Q(deal__isnull=False),
                 name="activity_has_subject",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["user", "client_key"],
+                condition=~models.Q(client_key=""),
+                name="activity_client_key_unique",
+            ),
         ]
         indexes = [
             models.Index(fields=["contact", "occurred_at"], name="activity_contact_time"),
@@ -172,3 +180,42 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.occurred_at:%Y-%m-%d}"
+
+
+class RoutingConfig(models.Model):
+    """One version of the routing document (MQL threshold and routing rules); at most one is active."""
+
+    version = models.PositiveIntegerField(unique=True)
+    source = models.TextField()
+    parsed = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="routing_configs",
+    )
+    created_at = models.DateTimeField()
+    is_active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="one_active_routing"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Routing v{self.version}" + (" (active)" if self.is_active else "")
+
+
+class RoutingRotation(models.Model):
+    """A team's round-robin credits (user id → credit), so turns carry on between batches."""
+
+    team = models.OneToOneField("accounts.Team", on_delete=models.CASCADE, related_name="rotation")
+    credits = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Rotation of {self.team_id}"

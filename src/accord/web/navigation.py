@@ -16,12 +16,14 @@ class NavItem:
 
 ITEMS = (
     NavItem("Home", "home"),
+    NavItem("My leads", "leads", Action.GIVE_LEAD_FEEDBACK),
     NavItem("Contacts", "contacts", Action.VIEW_RECORDS),
     NavItem("Accounts", "accounts", Action.VIEW_RECORDS),
     NavItem("Campaigns", "campaigns", Action.VIEW_CAMPAIGNS),
     NavItem("Deals", "deals", Action.VIEW_RECORDS),
     NavItem("SLA", "sla", Action.VIEW_RECORDS),
     NavItem("Forms", "capture-sources", Action.EDIT_CAMPAIGNS),
+    NavItem("Routing", "routing", Action.ASSIGN_LEADS),
     NavItem("Duplicates", "contact-duplicates", Action.EDIT_CONTACTS),
     NavItem("Import", "imports", Action.IMPORT_DATA),
     NavItem("Scoring", "scoring-rules", Action.EDIT_SCORING),

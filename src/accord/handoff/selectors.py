@@ -1,0 +1,156 @@
+"""Reads for the handoff: one lead as its viewer may see it, and the packet a rep gets with it.
+
+The packet is what a rep needs to act on an MQL without opening five pages: why it is an
+MQL (the score's explanation, top factors up and down), its recent touchpoints, the
+campaign that brought it in, its account, and content worth sending at this stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q
+
+from accord.capture.models import Contact
+from accord.capture.selectors import contact_for
+from accord.collaboration.models import ContentAsset
+from accord.core.vocabulary import LifecycleStage
+from accord.scoring.selectors import latest_score
+
+TOUCHPOINTS_IN_PACKET = 5
+CONTENT_IN_PACKET = 3
+
+
+def lead_for(*, user, contact_id: int) -> Contact:
+    """Return a lead the user may see, or raise NotFound."""
+    return contact_for(user=user, contact_id=contact_id)
+
+
+@dataclass(frozen=True)
+class Factor:
+    text: str
+    points: int
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A score in words: the summary and the factors that pushed it up and down."""
+
+    total: int
+    fit: int | None = None
+    engagement: int | None = None
+    summary: str = ""
+    up: list[Factor] = field(default_factory=list)
+    down: list[Factor] = field(default_factory=list)
+    predicted: str = ""
+    computed_at: Any = None
+
+    @property
+    def recorded(self) -> bool:
+        return self.computed_at is not None
+
+
+def _factors(items: Any) -> list[Factor]:
+    if not isinstance(items, list):
+        return []
+    return [Factor(str(item.get("text", item.get("factor", ""))), int(item.get("points", 0)))
+            for item in items if isinstance(item, dict)]
+
+
+def score_explanation(*, contact: Contact) -> Explanation:
+    """Return the contact's latest score with its explanation, worded for a person."""
+    score = latest_score(contact_id=contact.pk)
+    if score is None:
+        return Explanation(total=contact.score)
+    data = score.explanation if isinstance(score.explanation, dict) else {}
+    predictive = data.get("predictive")
+    predicted = ""
+    if isinstance(predictive, dict) and predictive.get("probability") is not None:
+        predicted = f"{round(100 * float(predictive['probability']))}% likely to reach SQL (model v{predictive.get('model_version')})"
+    return Explanation(
+        total=score.total, fit=score.fit, engagement=score.engagement, summary=str(data.get("summary", "")),
+        up=_factors(data.get("up")), down=_factors(data.get("down")), predicted=predicted,
+        computed_at=score.computed_at,
+    )
+
+
+def suggested_content(*, contact: Contact, limit: int = CONTENT_IN_PACKET) -> list[ContentAsset]:
+    """Suggest content for the lead: its campaign's assets first, then assets for its buying stage.
+
+    Stage MQL and SAL both want early-conversation material; an asset with no stage suits any.
+    """
+    stages = [LifecycleStage.MQL, LifecycleStage.SAL, ""]
+    if contact.lifecycle_stage in (LifecycleStage.SQL, LifecycleStage.OPPORTUNITY):
+        stages = [LifecycleStage.SQL, LifecycleStage.OPPORTUNITY, ""]
+    match = Q(stage__in=stages)
+    if contact.original_campaign_id:
+        match |= Q(campaign_id=contact.original_campaign_id)
+    assets = list(ContentAsset.objects.filter(match).order_by("title", "id")[:50])
+    industry = (contact.account.industry if contact.account_id and contact.account else "") or ""
+
+    def rank(asset: ContentAsset) -> tuple:
+        # Same campaign beats same industry in the title beats merely the right stage.
+        return (asset.campaign_id != contact.original_campaign_id or not contact.original_campaign_id,
+                not (industry and industry.lower() in asset.title.lower()),
+                asset.stage == "", asset.title.lower())
+
+    return sorted(assets, key=rank)[:limit]
+
+
+@dataclass(frozen=True)
+class Packet:
+    """Everything a rep is handed with a lead."""
+
+    contact: Contact
+    explanation: Explanation
+    touchpoints: list
+    content: list[ContentAsset]
+
+    @property
+    def campaign(self):
+        return self.contact.original_campaign
+
+    @property
+    def account(self):
+        return self.contact.account
+
+    def as_text(self, *, url: str = "") -> str:
+        """Word the packet for a notification body (in-app and email)."""
+        c, e = self.contact, self.explanation
+        lines = [f"{c} — {c.title or 'no title'}{f', {c.account}' if c.account_id else ''}",
+                 f"Score {e.total}" + (f" (fit {e.fit}, engagement {e.engagement})" if e.fit is not None else ""),
+                 ""]
+        if e.summary:
+            lines.append(e.summary)
+        if e.up:
+            lines.append("Why it is an MQL:")
+            lines += [f"  + {f.text}" for f in e.up]
+        if e.down:
+            lines.append("Holding it back:")
+            lines += [f"  − {f.text}" for f in e.down]
+        if e.predicted:
+            lines.append(e.predicted)
+        if self.touchpoints:
+            lines += ["", "Recent touchpoints:"]
+            lines += [f"  {t.occurred_at:%d %b %H:%M} {t.get_kind_display()} ({t.get_channel_display()})"
+                      f"{f' — {t.campaign}' if t.campaign_id else ''}" for t in self.touchpoints]
+        if self.campaign:
+            lines += ["", f"Campaign: {self.campaign}"]
+        if self.account:
+            a = self.account
+            lines.append(f"Account: {a} ({', '.join(x for x in (a.get_industry_display(), a.size_band, a.get_region_display()) if x)})")
+        if self.content:
+            lines += ["", "Suggested content:"]
+            lines += [f"  {asset.title}{f' <{asset.url}>' if asset.url else ''}" for asset in self.content]
+        if url:
+            lines += ["", f"Open the lead: {url}"]
+        return "\n".join(lines)
+
+
+def handoff_packet(*, contact: Contact) -> Packet:
+    """Build the packet for a lead (the contact must come from a scoped read, or from routing)."""
+    touchpoints = list(contact.touchpoints.select_related("campaign").order_by("-occurred_at", "-id")
+                       [:TOUCHPOINTS_IN_PACKET])
+    return Packet(contact=contact, explanation=score_explanation(contact=contact), touchpoints=touchpoints,
+                  content=suggested_content(contact=contact))

@@ -1,0 +1,381 @@
+"""The handoff from marketing to sales: score, promote to MQL, route, notify; then sales' answer.
+
+`evaluate_leads` is the one path a lead takes to sales: score the contacts (vectorised),
+promote those at or over the routing document's threshold to MQL, pick an owner for each,
+and send each owner the packet. Every step records its row through lifecycle.services.
+`sweep_new_leads` feeds it: lower layers never import this app, so new contacts and new
+touchpoints are found by reading past a cursor instead of being pushed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, Max, OuterRef
+from django.urls import reverse
+from django.utils import timezone
+
+from accord.accounts.models import User
+from accord.capture.models import Contact, Touchpoint
+from accord.core.errors import Conflict, ValidationFailed
+from accord.core.permissions import Action, Role, require
+from accord.core.vocabulary import LifecycleStage as S
+from accord.deals import services as deals
+from accord.deals.models import DealContact
+from accord.handoff.models import SweepCursor
+from accord.handoff.selectors import handoff_packet
+from accord.lifecycle import domain
+from accord.lifecycle import selectors as lifecycle_selectors
+from accord.lifecycle import services as lifecycle
+from accord.lifecycle.models import LeadFeedback
+from accord.lifecycle.routing import Decision, Lead, Rep, Router
+from accord.lifecycle.rules import RoutingDocument
+from accord.notifications.services import notify
+from accord.scoring import services as scoring
+from accord.sla.domain import WorkCalendar, add_working_time
+
+# Rows younger than this are read again by the next sweep: an id handed out before a
+# slower transaction committed its lower id must not be skipped for ever.
+SWEEP_LAG = timedelta(minutes=2)
+SWEEP_BATCH = 5_000
+PROMOTABLE = (S.SUBSCRIBER, S.LEAD)
+Progress = Callable[[int, int, str], None]
+
+
+def _quiet(done: int, total: int, message: str) -> None:
+    return None
+
+
+# -- evaluate ---------------------------------------------------------------------------------
+
+
+def _promotable(contact_ids: Sequence[int], threshold: int) -> list[int]:
+    """Return the contacts at or over the threshold that may become MQLs now.
+
+    A nurtured lead comes back only if it did something since it was recycled: a score
+    that was already high when sales sent it back is not news.
+    """
+    over = Contact.objects.filter(pk__in=list(contact_ids), score__gte=threshold)
+    fresh = list(over.filter(lifecycle_stage__in=PROMOTABLE).values_list("pk", flat=True))
+    since = Touchpoint.objects.filter(contact=OuterRef("pk"), occurred_at__gt=OuterRef("stage_changed_at"))
+    recycled = list(over.filter(lifecycle_stage=S.NURTURE).filter(Exists(since)).values_list("pk", flat=True))
+    return sorted(fresh + recycled)
+
+
+@cache
+def _calendar(zone: str, days: tuple, start: str, end: str) -> WorkCalendar:
+    from accord.lifecycle.rules import WorkingHours
+
+    hours = WorkingHours(days=list(days), start=start, end=end).weekday_hours()
+    try:
+        return WorkCalendar(timezone=zone or "UTC", hours=hours)
+    except Exception:  # an unknown zone name on a team must not stop routing
+        return WorkCalendar(timezone="UTC", hours=hours)
+
+
+def _reps(document: RoutingDocument, now: datetime) -> dict[int, Rep]:
+    """Load every active sales person with their load and whether they are in working hours now."""
+    people = list(User.objects.filter(is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER])
+                  .select_related("team").order_by("pk"))
+    loads = lifecycle_selectors.open_loads(user_ids=[p.pk for p in people])
+    hours = document.working_hours
+    reps = {}
+    opening: dict[str, datetime] = {}
+    for person in people:
+        zone = person.team.timezone if person.team else person.timezone
+        if zone not in opening:
+            calendar = _calendar(zone, tuple(hours.days), hours.start, hours.end)
+            opening[zone] = add_working_time(now, timedelta(0), calendar)
+        opens = opening[zone]
+        reps[person.pk] = Rep(
+            user_id=person.pk, team_id=person.team_id, capacity=person.capacity,
+            open_load=loads.get(person.pk, 0), is_away=person.is_away, in_hours=opens <= now,
+            opens_at=opens, name=str(person), takes_round_robin=person.role == Role.SALES_REP,
+        )
+    return reps
+
+
+def _leads(contact_ids: Sequence[int]) -> list[Lead]:
+    rows = (Contact.objects.filter(pk__in=list(contact_ids)).order_by("pk")
+            .values_list("pk", "region", "account__region", "account__segment", "account__industry",
+                         "account__size_band", "owner_id", "account__owner_id"))
+    return [Lead(contact_id=pk, region=region or account_region or "", segment=segment or "",
+                 industry=industry or "", size_band=size or "", owner_id=owner, account_owner_id=account_owner)
+            for pk, region, account_region, segment, industry, size, owner, account_owner in rows]
+
+
+def _router(document: RoutingDocument, now: datetime) -> Router:
+    from accord.accounts.models import Team
+
+    teams = dict(Team.objects.values_list("name", "pk"))
+    named = {teams[name] for _, name in document.team_names() if name in teams}
+    return Router(document=document, reps=_reps(document, now), team_ids=teams,
+                  credits=lifecycle.lock_rotations(team_ids=sorted(named)))
+
+
+def _lead_url(contact_id: int) -> str:
+    return reverse("lead", args=[contact_id])
+
+
+def _absolute(url: str) -> str:
+    base = getattr(settings, "ACCORD_BASE_URL", "") or ""
+    return f"{base.rstrip('/')}{url}" if base else url
+
+
+def _notify_owner(contact_id: int, decision: Decision, assignment_key: str) -> None:
+    contact = Contact.objects.select_related("account", "original_campaign").get(pk=contact_id)
+    packet = handoff_packet(contact=contact)
+    url = _lead_url(contact_id)
+    notify(
+        recipient=User.objects.get(pk=decision.owner_id), kind="lead_assigned",
+        title=f"New MQL for you: {contact} (score {packet.explanation.total})",
+        body=f"{decision.reason}\n\n{packet.as_text(url=_absolute(url))}", url=url,
+        dedupe_key=f"lead-assigned:{assignment_key}",
+    )
+
+
+def _notify_waiting(contact_id: int, decision: Decision, key: str) -> None:
+    from accord.accounts.models import Team
+
+    team = Team.objects.filter(pk=decision.team_id).select_related("manager").first() if decision.team_id else None
+    if team is None or team.manager is None:
+        return
+    contact = Contact.objects.get(pk=contact_id)
+    notify(recipient=team.manager, kind="lead_assigned", title=f"Unassigned MQL waits in {team}: {contact}",
+           body=decision.reason, url=_lead_url(contact_id), dedupe_key=f"lead-waiting:{key}")
+
+
+def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) -> dict:
+    """Score the contacts, promote those at or over the threshold to MQL, route and notify each.
+
+    Idempotent: a contact already past lead is left alone, so evaluating the same contacts
+    twice changes nothing the second time.
+    """
+    ids = sorted({int(pk) for pk in contact_ids})
+    if not ids:
+        return {"scored": 0, "mql": 0, "assigned": 0, "unassigned": 0}
+    at = at or timezone.now()
+    # One transaction for scoring and handoff: one commit (one fsync on SQLite) per new lead,
+    # and a lead is never left scored over the threshold but not yet an MQL.
+    with transaction.atomic():
+        scored = scoring.rescore(contact_ids=ids, as_of=at)
+        document, version = lifecycle.active_routing()
+        candidates = _promotable(ids, document.mql_threshold)
+        scores = dict(Contact.objects.filter(pk__in=candidates).values_list("pk", "score"))
+        reasons = {pk: f"Score {scores[pk]} reached the MQL threshold of {document.mql_threshold} "
+                       f"(routing v{version})." for pk in candidates}
+        moved = lifecycle.change_stages_by_rule(contact_ids=candidates, to_stage=S.MQL,
+                                                rule=domain.SCORE_THRESHOLD, reasons=reasons, at=at)
+        decisions = route(contact_ids=moved, document=document, at=at)
+    return {"scored": scored["contacts"], "mql": len(moved),
+            "assigned": sum(1 for d in decisions.values() if d.owner_id), "unassigned":
+            sum(1 for d in decisions.values() if not d.owner_id), "routing_version": version}
+
+
+def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime,
+          exclude: dict[int, int] | None = None) -> dict[int, Decision]:
+    """Pick and record an owner for each contact, and notify them on commit (call inside a transaction)."""
+    if not contact_ids:
+        return {}
+    router = _router(document, at)
+    exclude = exclude or {}
+    decisions = {lead.contact_id: router.route(lead, exclude=[exclude[lead.contact_id]] if lead.contact_id in exclude else [])
+                 for lead in _leads(contact_ids)}
+    lifecycle.save_rotations(credits=router.credits, at=at)
+    assigned = [(pk, d.owner_id, d.rule, d.reason) for pk, d in decisions.items() if d.owner_id]
+    lifecycle.assign_leads_by_rule(decisions=assigned, at=at)
+    stamp = int(at.timestamp() * 1000)
+    for pk, decision in decisions.items():
+        if decision.owner_id:
+            _notify_owner(pk, decision, f"{pk}:{decision.owner_id}:{stamp}")
+        else:
+            _notify_waiting(pk, decision, f"{pk}:{stamp}")
+    return decisions
+
+
+# -- sales' answer ------------------------------------------------------------------------------
+
+
+def _latest_feedback(contact: Contact) -> LeadFeedback | None:
+    return contact.feedback.order_by("-created_at", "-id").first()
+
+
+@transaction.atomic
+def accept_lead(*, contact: Contact, by: User) -> Contact:
+    """Accept an MQL for sales (it becomes SAL); accepting it again is a no-op, not an error."""
+    require(by, Action.GIVE_LEAD_FEEDBACK)
+    contact.refresh_from_db(fields=["lifecycle_stage", "owner"])
+    if contact.lifecycle_stage == S.SAL:
+        last = _latest_feedback(contact)
+        if last is not None and last.decision == LeadFeedback.Decision.ACCEPT and last.by_user_id == by.pk:
+            return contact
+    lifecycle.change_stage(contact=contact, to_stage=S.SAL, by=by, reason="Accepted by sales.")
+    lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.ACCEPT,
+                              reason=LeadFeedback.Reason.GOOD_FIT)
+    if contact.owner_id is None:
+        lifecycle.assign_lead(contact=contact, owner=by, rule="accepted", reason="Took the lead by accepting it.")
+    return contact
+
+
+@transaction.atomic
+def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> Contact:
+    """Send a lead back: to nurture when it is not ready, disqualified when it never will be.
+
+    The campaign's owner hears of it, so marketing learns what sales will not take.
+    """
+    require(by, Action.GIVE_LEAD_FEEDBACK)
+    if reason not in LeadFeedback.Reason.values or reason == LeadFeedback.Reason.GOOD_FIT:
+        choices = ", ".join(r for r in LeadFeedback.Reason.values if r != LeadFeedback.Reason.GOOD_FIT)
+        raise ValidationFailed(f"Give a reason for rejecting the lead: one of {choices}.", field="reason")
+    if reason == LeadFeedback.Reason.OTHER and not note.strip():
+        raise ValidationFailed("Say why in the note when the reason is 'other'.", field="note")
+    contact.refresh_from_db(fields=["lifecycle_stage", "owner", "original_campaign"])
+    target = domain.stage_after_rejection(reason)
+    last = _latest_feedback(contact)
+    if (contact.lifecycle_stage == target and last is not None and last.decision == LeadFeedback.Decision.REJECT
+            and last.reason == reason and last.by_user_id == by.pk):
+        return contact
+    if contact.lifecycle_stage not in (S.MQL, S.SAL):
+        raise Conflict(f"Only a lead awaiting or in sales can be rejected; this one is "
+                       f"{S(contact.lifecycle_stage).label}.", field="reason")
+    label = LeadFeedback.Reason(reason).label
+    lifecycle.change_stage(contact=contact, to_stage=target, by=by,
+                           reason=f"Rejected by sales: {label}." + (f" {note.strip()}" if note.strip() else ""))
+    feedback = lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.REJECT,
+                                         reason=reason, note=note)
+    campaign = contact.original_campaign
+    if campaign is not None and campaign.owner_id and campaign.owner_id != by.pk:
+        notify(recipient=campaign.owner, kind="lead_rejected",
+               title=f"Sales rejected {contact} from {campaign}: {label}",
+               body=note.strip(), url=_lead_url(contact.pk), dedupe_key=f"lead-rejected:{feedback.pk}")
+    return contact
+
+
+def log_activity(*, contact: Contact, by: User, kind: str, outcome: str = "", subject: str = "",
+                 body: str = "", occurred_at: datetime | None = None, duration_minutes: int | None = None,
+                 client_key: str = ""):
+    """Log what the rep did with the lead; a resubmitted form or retried request logs it once."""
+    return lifecycle.log_activity(by=by, contact=contact, kind=kind, outcome=outcome, subject=subject,
+                                  body=body, occurred_at=occurred_at, duration_minutes=duration_minutes,
+                                  client_key=client_key)
+
+
+@transaction.atomic
+def convert_to_deal(*, contact: Contact, by: User, name: str = "", amount=None):
+    """Open a deal for an accepted lead: SAL → SQL → opportunity, the contact in the deal as primary."""
+    require(by, Action.EDIT_DEALS)
+    contact.refresh_from_db(fields=["lifecycle_stage", "account", "original_campaign"])
+    if contact.lifecycle_stage not in (S.SAL, S.SQL):
+        raise Conflict(f"Accept the lead before opening a deal; it is {S(contact.lifecycle_stage).label}.",
+                       field="stage")
+    values = {"name": (name.strip() or f"{contact.account or contact} — new business")[:200]}
+    if contact.account_id:
+        values["account_id"] = contact.account_id
+    if contact.original_campaign_id:
+        values["source_campaign_id"] = contact.original_campaign_id
+    if amount is not None:
+        values["amount"] = amount
+    deal = deals.create_deal(by=by, **values)
+    # deals.services has no call to add a person to a deal yet; the row is what it would write.
+    DealContact.objects.create(deal=deal, contact_id=contact.pk, role=DealContact.Role.OTHER, is_primary=True)
+    if contact.lifecycle_stage == S.SAL:
+        lifecycle.change_stage(contact=contact, to_stage=S.SQL, by=by, reason="Qualified by opening a deal.")
+    lifecycle.change_stage(contact=contact, to_stage=S.OPPORTUNITY, by=by, reason=f"Deal opened: {deal.name}.")
+    return deal
+
+
+@transaction.atomic
+def reassign_lead(*, contact: Contact, by: User, owner: User | None = None) -> Contact:
+    """Give the lead to someone else: a named person, or (owner None) whoever the rules pick next."""
+    require(by, Action.ASSIGN_LEADS)
+    if owner is not None:
+        contact.refresh_from_db(fields=["owner"])
+        if contact.owner_id == owner.pk:
+            return contact  # a retried request: the lead is already theirs
+        lifecycle.assign_lead(contact=contact, owner=owner, by=by, reason=f"Reassigned by {by}.")
+        _notify_owner(contact.pk, Decision(owner.pk, lifecycle.MANUAL, f"{by} gave you this lead."),
+                      f"{contact.pk}:{owner.pk}:{int(timezone.now().timestamp() * 1000)}")
+        return contact
+    document, _ = lifecycle.active_routing()
+    previous = contact.owner_id
+    # Keeping the current owner would make "reassign by rule" a no-op.
+    decisions = route(contact_ids=[contact.pk], document=document.model_copy(update={"keep_existing_owner": False}),
+                      at=timezone.now(), exclude={contact.pk: previous} if previous else None)
+    if not decisions[contact.pk].owner_id:
+        raise Conflict(decisions[contact.pk].reason, field="owner_id")
+    contact.refresh_from_db(fields=["owner"])
+    return contact
+
+
+# -- the sweep ------------------------------------------------------------------------------------
+
+
+def _cursor() -> SweepCursor:
+    cursor, created = SweepCursor.objects.select_for_update().get_or_create(name="new-leads")
+    if created:
+        # A first sweep starts from now: the backlog is scored by `accord score rescore`,
+        # and routing years of history to today's reps would flood them.
+        cursor.last_contact_id = Contact.objects.aggregate(top=Max("pk"))["top"] or 0
+        cursor.last_touchpoint_id = Touchpoint.objects.aggregate(top=Max("pk"))["top"] or 0
+        cursor.save(update_fields=["last_contact_id", "last_touchpoint_id"])
+    return cursor
+
+
+def _safe_point(rows: list[tuple[int, datetime]], after: int, settled_before: datetime) -> int:
+    """Return the id the cursor may move to: past every row read, up to the first still inside the lag."""
+    point = after
+    for pk, created in rows:
+        if created > settled_before:
+            break
+        point = pk
+    return point
+
+
+def sweep_new_leads(*, now: datetime | None = None, progress: Progress = _quiet,
+                    batch: int = SWEEP_BATCH) -> dict:
+    """Evaluate contacts that are new or have new touchpoints since the last sweep; return counts."""
+    now = now or timezone.now()
+    settled_before = now - SWEEP_LAG
+    totals = {"contacts_read": 0, "touchpoints_read": 0, "evaluated": 0, "mql": 0, "assigned": 0,
+              "unassigned": 0}
+    with transaction.atomic():
+        cursor = _cursor()
+        start_contact, start_touch = cursor.last_contact_id, cursor.last_touchpoint_id
+    contact_after, touch_after = start_contact, start_touch
+    while True:
+        contacts = list(Contact.objects.filter(pk__gt=contact_after).order_by("pk")
+                        .values_list("pk", "created_at")[:batch])
+        touches = list(Touchpoint.objects.filter(pk__gt=touch_after).order_by("pk")
+                       .values_list("pk", "created_at", "contact_id")[:batch])
+        if not contacts and not touches:
+            break
+        ids = {pk for pk, _ in contacts} | {contact for _, _, contact in touches if contact}
+        result = evaluate_leads(contact_ids=sorted(ids), at=now)
+        totals["contacts_read"] += len(contacts)
+        totals["touchpoints_read"] += len(touches)
+        totals["evaluated"] += len(ids)
+        for key in ("mql", "assigned", "unassigned"):
+            totals[key] += result[key]
+        progress(totals["contacts_read"] + totals["touchpoints_read"], 0,
+                 f"Evaluated {totals['evaluated']:,} contacts")
+        full = len(contacts) == batch or len(touches) == batch
+        new_contact = _safe_point(contacts, contact_after, settled_before)
+        new_touch = _safe_point([(pk, created) for pk, created, _ in touches], touch_after, settled_before)
+        with transaction.atomic():
+            cursor = _cursor()
+            cursor.last_contact_id = max(cursor.last_contact_id, new_contact)
+            cursor.last_touchpoint_id = max(cursor.last_touchpoint_id, new_touch)
+            cursor.swept_at = now
+            cursor.evaluated_total = F("evaluated_total") + len(ids)
+            cursor.save(update_fields=["last_contact_id", "last_touchpoint_id", "swept_at", "evaluated_total"])
+        # A row still inside the lag ends this sweep: the cursor must not pass it, and the
+        # next sweep reads it (and what follows it) again once it has settled.
+        settled = (not contacts or new_contact == contacts[-1][0]) and (not touches or new_touch == touches[-1][0])
+        if not full or not settled:
+            break
+        contact_after, touch_after = new_contact, new_touch
+    return totals

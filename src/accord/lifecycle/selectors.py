@@ -1,0 +1,106 @@
+"""Reads on the lifecycle: stage history and entry dates, open loads, the lead queue, routing versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db.models import Count, F, Min, QuerySet, Value
+from django.db.models.fields import DateTimeField
+
+from accord.capture.models import Contact
+from accord.capture.selectors import contacts_visible_to
+from accord.core.errors import NotFound
+from accord.core.vocabulary import LifecycleStage
+from accord.lifecycle.models import LeadAssignment, RoutingConfig, RoutingRotation, StageTransition
+
+# Leads a rep is working: counted against their capacity and listed in their queue.
+OPEN_STAGES = (LifecycleStage.MQL, LifecycleStage.SAL, LifecycleStage.SQL)
+# The queue's views: new MQLs to accept or reject, and accepted leads being worked.
+QUEUE_VIEWS = {
+    "new": (LifecycleStage.MQL,),
+    "working": (LifecycleStage.SAL, LifecycleStage.SQL),
+    "all": OPEN_STAGES,
+}
+
+
+def stage_history(*, contact: Contact) -> QuerySet[StageTransition]:
+    """Return a contact's transitions, newest first, with who made each."""
+    return contact.stage_transitions.select_related("by_user").order_by("-occurred_at", "-id")
+
+
+def stage_entry_dates(*, contact_ids: Sequence[int]) -> dict[int, dict[str, datetime]]:
+    """Return, per contact, when it first entered each stage it has been in."""
+    rows = (StageTransition.objects.filter(contact_id__in=list(contact_ids))
+            .values("contact_id", "to_stage").annotate(entered=Min("occurred_at")).order_by())
+    result: dict[int, dict[str, datetime]] = {int(pk): {} for pk in contact_ids}
+    for row in rows:
+        result[row["contact_id"]][row["to_stage"]] = row["entered"]
+    return result
+
+
+def assignment_history(*, contact: Contact) -> QuerySet[LeadAssignment]:
+    return contact.assignments.select_related("owner", "assigned_by").order_by("-assigned_at", "-id")
+
+
+def open_loads(*, user_ids: Sequence[int]) -> dict[int, int]:
+    """Return how many open leads (MQL, SAL, SQL) each user owns; walks the contact_owner_stage index."""
+    rows = (Contact.objects.filter(owner_id__in=list(user_ids), lifecycle_stage__in=OPEN_STAGES)
+            .values("owner_id").annotate(n=Count("id")).order_by())
+    loads = {int(pk): 0 for pk in user_ids}
+    loads.update({row["owner_id"]: row["n"] for row in rows})
+    return loads
+
+
+def with_follow_up_due(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Annotate each contact with `follow_up_due`, when its follow-up SLA clock runs out.
+
+    SEAM for the SLA clocks (sla.services.open_clocks): until they land this is NULL for
+    every lead, and the queue orders by score and recency alone. Replace the Value with a
+    Subquery on the open clock's due time; the queue already sorts soonest-due first.
+    """
+    return contacts.annotate(follow_up_due=Value(None, output_field=DateTimeField()))
+
+
+def lead_queue(*, user, view: str = "all") -> QuerySet[Contact]:
+    """Return the open leads the user may see, most urgent first.
+
+    A rep sees their own, a manager their team's and the unassigned ones (owner_scope).
+    Priority: soonest follow-up deadline (once SLA clocks exist), then score, then the most
+    recent arrival in the stage.
+    """
+    stages = QUEUE_VIEWS.get(view, OPEN_STAGES)
+    leads = (contacts_visible_to(user=user).filter(lifecycle_stage__in=stages)
+             .select_related("account", "owner", "original_campaign"))
+    return with_follow_up_due(leads).order_by(
+        F("follow_up_due").asc(nulls_last=True), "-score", F("stage_changed_at").desc(nulls_last=True), "-id",
+    )
+
+
+def active_routing_config() -> RoutingConfig | None:
+    return RoutingConfig.objects.filter(is_active=True).first()
+
+
+def routing_versions() -> QuerySet[RoutingConfig]:
+    return RoutingConfig.objects.select_related("created_by").order_by("-version")
+
+
+def routing_version(*, version: int) -> RoutingConfig | None:
+    return RoutingConfig.objects.select_related("created_by").filter(version=version).first()
+
+
+def rotation_credits(*, team_ids: Sequence[int], lock: bool = False) -> dict[int, dict[int, int]]:
+    """Return each team's round-robin credits (user id → credit); lock the rows inside a write."""
+    rotations = RoutingRotation.objects.filter(team_id__in=list(team_ids))
+    if lock:
+        rotations = rotations.select_for_update()
+    return {r.team_id: {int(k): int(v) for k, v in r.credits.items()} for r in rotations}
+
+
+def lead_row(*, user, contact_id: int) -> Contact:
+    """Return one lead as the queue shows it (with its follow-up deadline), or raise NotFound."""
+    lead = (with_follow_up_due(contacts_visible_to(user=user).filter(pk=contact_id))
+            .select_related("account", "owner", "original_campaign").first())
+    if lead is None:
+        raise NotFound(f"No contact {contact_id}.")
+    return lead

@@ -1,0 +1,44 @@
+import factory
+from django.utils import timezone
+
+from accord.core.vocabulary import LifecycleStage
+from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
+
+
+class StageTransitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StageTransition
+
+    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
+    from_stage = LifecycleStage.LEAD
+    to_stage = LifecycleStage.MQL
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class LeadAssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadAssignment
+
+    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
+    owner = factory.SubFactory("accord.accounts.tests.factories.UserFactory")
+    assigned_at = factory.LazyFunction(timezone.now)
+    rule = "manual"
+
+
+class LeadFeedbackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadFeedback
+
+    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
+    decision = LeadFeedback.Decision.ACCEPT
+    reason = LeadFeedback.Reason.GOOD_FIT
+    created_at = factory.LazyFunction(timezone.now)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
+    kind = Activity.Kind.CALL
+    occurred_at = factory.LazyFunction(timezone.now)
