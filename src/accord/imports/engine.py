@@ -377,16 +377,16 @@ def _parse_column(
         inner = parse.inner  # type: ignore[attr-defined]
         if len(memo) > parse.limit:  # type: ignore[attr-defined]
             memo.clear()
-        for raw in set(cells).difference(memo):
-            if _is_empty(raw):
-                memo[raw] = _MISSING
-                continue
-            try:
-                memo[raw] = inner(raw)
-            except ValueError as error:
-                memo[raw] = error
-        values = [memo[raw] for raw in cells]
-        bad = {raw for raw in set(cells) if isinstance(memo[raw], ValueError)}
+        distinct = set(cells)
+        for raw in distinct.difference(memo):
+            # Empty cells stay out of the memo, which the parser shares with its callers.
+            if not _is_empty(raw):
+                try:
+                    memo[raw] = inner(raw)
+                except ValueError as error:
+                    memo[raw] = error
+        values = [memo.get(raw, _MISSING) for raw in cells]
+        bad = {raw for raw in distinct if isinstance(memo.get(raw), ValueError)}
         if bad:
             for position, raw in enumerate(cells):
                 if raw in bad:
