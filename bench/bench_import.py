@@ -111,6 +111,8 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
             "updated": summary.updated, "unchanged": summary.unchanged, "rejected": summary.rejected,
             # ru_maxrss is in KiB on Linux: the process's peak so far (both runs for the re-import).
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            # One-minute load average as the run ends: on a shared machine, the figure's context.
+            "load": round(os.getloadavg()[0], 1),
         }
         if trace:
             run["python_heap_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
@@ -190,7 +192,8 @@ def main() -> int:
                 f"{run['database']:<10} {run['run']:<12} {run['rows']:>9,} rows in {run['seconds']:>6.1f} s"
                 f" = {run['rows_per_s']:>7,} rows/s (this process: {run['cpu_seconds']} CPU s,"
                 f" {run['rows_per_cpu_s']:,} rows per CPU s); created {run['created']:,}, updated {run['updated']:,},"
-                f" unchanged {run['unchanged']:,}, rejected {run['rejected']:,}; peak RSS {run['peak_rss_mb']} MB{extra}",
+                f" unchanged {run['unchanged']:,}, rejected {run['rejected']:,}; peak RSS {run['peak_rss_mb']} MB{extra};"
+                f" load average {run['load']}",
                 flush=True,
             )
             if "contacts" in run:

@@ -16,7 +16,7 @@ from accord.core.vocabulary import Channel, LifecycleStage
 from accord.imports import values as v
 from accord.imports import vocabularies as vocab
 from accord.imports.bulk import Bulk
-from accord.imports.directories import Accounts, Campaigns, Owners, company
+from accord.imports.directories import Accounts, Campaigns, CompanyRef, Owners
 from accord.imports.engine import Batch, Importer, Outcome, Prepared, Rejection
 from accord.imports.values import Parser, cached, text
 from accord.lifecycle.models import LeadAssignment, StageTransition
@@ -33,11 +33,20 @@ UPDATE_COLUMNS = (
     "country", "region", "created_at", "updated_at",
 )
 _E = {name: i + 1 for i, name in enumerate(UPDATE_COLUMNS)}  # position in an existing row
-# Fields copied from a row onto the contact as they are.
-_PLAIN = ("first_name", "last_name", "phone", "title", "owner_id", "lead_source",
-          "original_campaign_id", "country", "region")
+_EMAIL, _EXTERNAL_ID, _ACCOUNT, _OWNER = _E["email"], _E["external_id"], _E["account_id"], _E["owner_id"]
+_STAGE, _STAGE_AT = _E["lifecycle_stage"], _E["stage_changed_at"]
+_CREATED_AT, _UPDATED_AT = _E["created_at"], _E["updated_at"]
+# Fields copied from a row onto the contact as they are, with their position in an existing row.
+_PLAIN_AT = tuple((name, _E[name]) for name in (
+    "first_name", "last_name", "phone", "title", "owner_id", "lead_source",
+    "original_campaign_id", "country", "region",
+))
+_ABSENT = object()
 TRANSITION_COLUMNS = ("contact_id", "from_stage", "to_stage", "occurred_at", "by_user_id", "by_rule", "reason")
 ASSIGNMENT_COLUMNS = ("contact_id", "owner_id", "assigned_at", "assigned_by_id", "rule", "reason")
+
+# Distinct email domains remembered while checking rows (a million-row file has ~50,000).
+_DOMAIN_MEMO = 200_000
 
 _STAGES = ", ".join(LifecycleStage.values)
 _CHANNELS = ", ".join(Channel.values)
@@ -47,6 +56,8 @@ class ContactImporter(Importer):
     kind = "contacts"
 
     def load(self) -> None:
+        self._regions: dict[str, str] = {}
+        self._company_domains: dict[str, str | None] = {}
         self.bulk = Bulk()
         self.owners = Owners()
         self.campaigns = Campaigns()
@@ -55,6 +66,7 @@ class ContactImporter(Importer):
 
     def parsers(self) -> dict[str, Parser]:
         tz = self.context.tz
+        to_database = self.bulk.datetime
         return {
             "email": v.parse_email,
             "external_id": text(100),
@@ -84,7 +96,9 @@ class ContactImporter(Importer):
             ),
             "campaign": cached(self.campaigns.parse),
             "country": cached(vocab.country),
-            "created_at": lambda raw: v.parse_datetime(raw, tz),
+            # Converted to the database's form here, in the reader thread, not per row while
+            # the chunk's transaction holds the write lock.
+            "created_at": lambda raw: to_database(v.parse_datetime(raw, tz)),
             "industry": cached(vocab.industry),
             "employees": cached(vocab.size_band),
         }
@@ -93,29 +107,42 @@ class ContactImporter(Importer):
         if "email" not in values and "external_id" not in values:
             column = self.layout.column("email" if "email" in self.layout.columns else "external_id")
             return [(column, "a contact needs an email or an external id; this row has neither")]
+        pop = values.pop
         if values.get("lead_source") == "":
             # A source that names no channel (HubSpot's OTHER_CAMPAIGNS) leaves the field as is.
             del values["lead_source"]
-        status_stage = values.pop("lead_status", None)
+        status_stage = pop("lead_status", None)
         if status_stage and "lifecycle_stage" not in values:
             values["lifecycle_stage"] = status_stage
         if "owner" in values:
-            values["owner_id"] = values.pop("owner")
+            values["owner_id"] = pop("owner")
         if "campaign" in values:
-            values["original_campaign_id"] = values.pop("campaign")
-        if "country" in values:
-            values["region"] = vocab.region_of(values["country"])
-        domain = values.pop("company_domain", None)
+            values["original_campaign_id"] = pop("campaign")
+        country = values.get("country")
+        if country is not None:
+            region = self._regions.get(country)
+            if region is None:
+                region = self._regions[country] = vocab.region_of(country)
+            values["region"] = region
+        domain = pop("company_domain", None)
         if domain is None and "email" in values:
-            domain = v.email_domain(values["email"])
-        name = values.pop("company", None)
-        industry = values.pop("industry", "")
-        size = values.pop("employees", "")
+            mail_domain = values["email"].rpartition("@")[2]
+            try:
+                domain = self._company_domains[mail_domain]
+            except KeyError:
+                if len(self._company_domains) > _DOMAIN_MEMO:
+                    self._company_domains.clear()
+                domain = self._company_domains[mail_domain] = v.email_domain(values["email"])
+        name = pop("company", None)
         if domain or name:
-            values["company"] = company(
-                domain=domain, name=name, industry=industry, size_band=size,
-                country=values.get("country", ""), region=values.get("region", ""),
+            # Positional: a NamedTuple built by keyword costs several times more, on every row.
+            values["company"] = CompanyRef(
+                domain or None, name, name.lower() if name else None, pop("industry", ""),
+                pop("employees", ""), country or "", values.get("region", ""),
             )
+        else:
+            pop("industry", None)
+            pop("employees", None)
         return None
 
     def identities(self, values: dict[str, Any]) -> list[tuple[str, Any]]:
@@ -141,16 +168,25 @@ class ContactImporter(Importer):
         )
         emails = [item.values["email"] for item in rows if "email" in item.values]
         ids = [item.values["external_id"] for item in rows if "external_id" in item.values]
-        by_email: dict[str, tuple] = {}
-        by_external: dict[str, tuple] = {}
+        conditions, params = [], []
         if emails:
-            for found in bulk.fetch(select + bulk.any_of("lower(email)"), [bulk.list_param(emails)]):
-                by_email[found[1]] = found
+            conditions.append(bulk.any_of("lower(email)"))
+            params.append(bulk.list_param(emails))
         if ids:
             # The same words as the partial unique index's condition: SQLite uses the index
             # only when the query repeats them.
-            condition = bulk.any_of("external_id") + " AND NOT (external_id = '')"
-            for found in bulk.fetch(select + condition, [bulk.list_param(ids)]):
+            conditions.append("(" + bulk.any_of("external_id") + " AND NOT (external_id = ''))")
+            params.append(bulk.list_param(ids))
+        by_email: dict[str, tuple] = {}
+        by_external: dict[str, tuple] = {}
+        if not conditions:
+            return by_email, by_external
+        # One query for both keys: both indexes serve the OR, and a row found by both
+        # comes back once instead of twice.
+        for found in bulk.fetch(select + " OR ".join(conditions), params):
+            if found[1] is not None:
+                by_email[found[1]] = found
+            if found[2]:
                 by_external[found[2]] = found
         return by_email, by_external
 
@@ -172,10 +208,13 @@ class ContactImporter(Importer):
         transitions: list[list] = []
         assignments: list[list] = []
         touched: dict[int, int] = {}
+        plain = _PLAIN_AT
+        lead = LifecycleStage.LEAD.value
         for item in rows:
             values = item.values
-            email = values.get("email")
-            external_id = values.get("external_id")
+            get = values.get
+            email = get("email")
+            external_id = get("external_id")
             same_id = by_external.get(external_id) if external_id else None
             same_email = by_email.get(email) if email else None
             if same_id and same_email and same_id[0] != same_email[0]:
@@ -185,21 +224,22 @@ class ContactImporter(Importer):
                 )]))
                 continue
             existing = same_id or same_email
-            company = values.get("company")
+            company = get("company")
             account_id = account_of.get(company) if company else None
-            stage = values.get("lifecycle_stage")
-            created_at = bulk.datetime(values["created_at"]) if "created_at" in values else None
+            stage = get("lifecycle_stage")
+            # Already in the database's form: the parser converts it in the reader thread.
+            created_at = get("created_at")
             if existing is None:
-                stage = stage or LifecycleStage.LEAD
+                stage = stage or lead
                 at = created_at or now
-                owner_id = values.get("owner_id")
+                owner_id = get("owner_id")
                 # The placeholder id is replaced once ids are reserved, below.
                 placeholder = -len(inserts) - 1
                 inserts.append([
-                    placeholder, email, values.get("first_name", ""), values.get("last_name", ""),
-                    values.get("phone", ""), values.get("title", ""), "", account_id, owner_id,
-                    stage, at, values.get("lead_source", ""), values.get("original_campaign_id"),
-                    values.get("country", ""), values.get("region", ""), external_id or "", 0,
+                    placeholder, email, get("first_name", ""), get("last_name", ""),
+                    get("phone", ""), get("title", ""), "", account_id, owner_id,
+                    stage, at, get("lead_source", ""), get("original_campaign_id"),
+                    get("country", ""), get("region", ""), external_id or "", 0,
                     at, now,
                 ])
                 transitions.append([placeholder, "", stage, at, by_user, "import", reason])
@@ -214,29 +254,34 @@ class ContactImporter(Importer):
                 )]))
                 continue
             touched[pk] = item.row
-            merged = list(existing)
-            if email and existing[_E["email"]] != email:
-                merged[_E["email"]] = email
-            if external_id and not existing[_E["external_id"]]:
-                merged[_E["external_id"]] = external_id
-            for name in _PLAIN:
-                if name in values:
-                    merged[_E[name]] = values[name]
-            if account_id is not None:
-                merged[_E["account_id"]] = account_id
-            if created_at is not None and created_at < existing[_E["created_at"]]:
-                merged[_E["created_at"]] = created_at
-            if stage and stage != existing[_E["lifecycle_stage"]]:
-                merged[_E["lifecycle_stage"]] = stage
-                merged[_E["stage_changed_at"]] = now
-                transitions.append([pk, existing[_E["lifecycle_stage"]], stage, now, by_user, "import", reason])
-            owner_id = merged[_E["owner_id"]]
-            if owner_id and owner_id != existing[_E["owner_id"]]:
+            # Compare first and copy only on a difference: most rows of a re-import are unchanged.
+            changes: dict[int, Any] = {}
+            if email and existing[_EMAIL] != email:
+                changes[_EMAIL] = email
+            if external_id and not existing[_EXTERNAL_ID]:
+                changes[_EXTERNAL_ID] = external_id
+            for name, position in plain:
+                value = get(name, _ABSENT)
+                if value is not _ABSENT and value != existing[position]:
+                    changes[position] = value
+            if account_id is not None and account_id != existing[_ACCOUNT]:
+                changes[_ACCOUNT] = account_id
+            if created_at is not None and created_at < existing[_CREATED_AT]:
+                changes[_CREATED_AT] = created_at
+            if stage and stage != existing[_STAGE]:
+                changes[_STAGE] = stage
+                changes[_STAGE_AT] = now
+                transitions.append([pk, existing[_STAGE], stage, now, by_user, "import", reason])
+            owner_id = changes.get(_OWNER)
+            if owner_id:
                 assignments.append([pk, owner_id, now, by_user, "import", reason])
-            if merged == list(existing):
+            if not changes:
                 outcome.unchanged += 1
                 continue
-            merged[_E["updated_at"]] = now
+            merged = list(existing)
+            for position, value in changes.items():
+                merged[position] = value
+            merged[_UPDATED_AT] = now
             updates.append(merged)
         outcome.created = len(inserts)
         outcome.updated = len(updates)

@@ -185,7 +185,11 @@ Parser = Callable[[str], Any]
 
 
 def cached(parse: Parser, limit: int = 50_000) -> Parser:
-    """Memoise a parser of repetitive cells (stages, owners, countries), errors included."""
+    """Memoise a parser of repetitive cells (stages, owners, countries), errors included.
+
+    The engine reads `memo` and `inner` to parse a whole column at once: each distinct
+    cell once, then one dictionary look-up per row.
+    """
     memo: dict[str, Any] = {}
 
     def parse_cached(raw: str) -> Any:
@@ -202,18 +206,27 @@ def cached(parse: Parser, limit: int = 50_000) -> Parser:
             raise value
         return value
 
+    parse_cached.memo = memo  # type: ignore[attr-defined]
+    parse_cached.inner = parse  # type: ignore[attr-defined]
+    parse_cached.limit = limit  # type: ignore[attr-defined]
     return parse_cached
 
 
 def text(limit: int) -> Parser:
+    """Parse a free-text cell of at most `limit` characters (the engine checks a column's
+    lengths at once through `max_length`)."""
+
     def parse(raw: str) -> str:
         if len(raw) > limit:
-            raise ValueError(f"is {len(raw)} characters long; at most {limit} fit")
+            raise ValueError(too_long(raw, limit))
         return raw
 
+    parse.max_length = limit  # type: ignore[attr-defined]
     return parse
 
 
+def too_long(raw: str, limit: int) -> str:
+    return f"is {len(raw)} characters long; at most {limit} fit"
 
 
 def vocabulary(table: dict[str, Any], what: str, accepted: str) -> Parser:

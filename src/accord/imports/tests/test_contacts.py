@@ -385,3 +385,57 @@ def test_an_owner_named_by_a_full_name_two_users_share_is_rejected_as_ambiguous(
     summary = import_file(kind="contacts", path=path)
 
     assert "names more than one user" in summary.errors[0].message
+
+
+def test_a_row_with_two_bad_cells_lists_both_errors_in_column_order(csv_file):
+    path = csv_file("Email,Lifecycle Stage,Create Date\nbob@@example.org,hot,someday\nann@example.org,lead,2024-03-01\n")
+
+    summary = import_file(kind="contacts", path=path)
+
+    assert [(e.row, e.column) for e in summary.errors] == [
+        (2, "Email"), (2, "Lifecycle Stage"), (2, "Create Date"),
+    ]
+    assert (summary.created, summary.rejected) == (1, 1)
+
+
+def test_a_row_shorter_than_the_header_reads_its_missing_cells_as_empty(csv_file):
+    path = csv_file("Email,First Name,Job Title\nann@example.org,Ann\nbob@example.org,Bob,CTO\n")
+
+    summary = import_file(kind="contacts", path=path)
+
+    assert (summary.created, summary.rejected) == (2, 0)
+    assert sorted(Contact.objects.values_list("email", "title")) == [
+        ("ann@example.org", ""), ("bob@example.org", "CTO"),
+    ]
+
+
+def test_a_cell_longer_than_its_field_rejects_the_row_naming_the_length(csv_file):
+    path = csv_file(f"Email,Job Title\nann@example.org,{'x' * 151}\nbob@example.org,CEO\n")
+
+    summary = import_file(kind="contacts", path=path)
+
+    assert [(e.row, e.column, e.message) for e in summary.errors] == [
+        (2, "Job Title", "is 151 characters long; at most 150 fit"),
+    ]
+    assert list(Contact.objects.values_list("email", flat=True)) == ["bob@example.org"]
+
+
+def test_the_same_external_id_twice_in_a_chunk_with_different_emails_rejects_the_later_row(csv_file):
+    path = csv_file("Record ID,Email\n7,ann@example.org\n8,bob@example.org\n7,ann.new@example.org\n")
+
+    summary = import_file(kind="contacts", path=path)
+
+    assert (summary.created, summary.rejected) == (2, 1)
+    assert summary.errors[0].row == 4
+    assert "same contact as row 2 (external id 7)" in summary.errors[0].message
+    assert Contact.objects.get(external_id="7").email == "ann@example.org"
+
+
+def test_an_unknown_value_repeated_across_chunks_is_rejected_on_every_row(csv_file, monkeypatch):
+    monkeypatch.setattr(engine, "CHUNK_ROWS", 2)
+    path = csv_file("Email,Lifecycle Stage\na@example.org,hot\nb@example.org,lead\nc@example.org,hot\n")
+
+    summary = import_file(kind="contacts", path=path)
+
+    assert [(e.row, e.column) for e in summary.errors] == [(2, "Lifecycle Stage"), (4, "Lifecycle Stage")]
+    assert list(Contact.objects.values_list("email", flat=True)) == ["b@example.org"]
