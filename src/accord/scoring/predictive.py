@@ -297,6 +297,19 @@ def loads(artifact: bytes) -> CalibratedClassifierCV:
     return pickle.loads(artifact)  # noqa: S301
 
 
+_ESTIMATORS: dict[int, CalibratedClassifierCV] = {}
+
+
+def estimator_for(version) -> CalibratedClassifierCV:
+    """Return a stored model version's fitted model, unpickled once per process."""
+    # A version's artifact never changes once stored, so its id is a safe key; scoring one
+    # new lead would otherwise spend most of its time unpickling the trees.
+    if version.pk not in _ESTIMATORS:
+        _ESTIMATORS.clear()
+        _ESTIMATORS[version.pk] = loads(bytes(version.artifact))
+    return _ESTIMATORS[version.pk]
+
+
 def predict(model: CalibratedClassifierCV, X: np.ndarray, *, threads: int = 1) -> np.ndarray:
     with threadpool_limits(threads):
         return model.predict_proba(X)[:, 1]

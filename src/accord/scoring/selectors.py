@@ -86,7 +86,9 @@ def _vendor() -> str:
 
 def _epoch(column: str) -> str:
     if _vendor() == "pg":
-        return f"CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT)"
+        # FLOOR, as SQLite's unixepoch truncates: a cast rounds, and would put a touch made in
+        # the same second as the scoring half a second into the future.
+        return f"CAST(FLOOR(EXTRACT(EPOCH FROM {column})) AS BIGINT)"
     return f"unixepoch({column})"
 
 
@@ -523,7 +525,7 @@ def _model_words(*, contact_id: int, version: int, as_of: datetime) -> dict | No
     if len(history.leads) == 0:
         return None
     X, _ = predictive.features_as_of(history, np.array([0]), np.array([int(as_of.timestamp())]), rules)
-    estimator = predictive.loads(bytes(model.artifact))
+    estimator = predictive.estimator_for(model)
     probability = predictive.predict(estimator, X)
     return predictive.explain(estimator, X, probability, baseline=np.array(model.params["baseline"], dtype=float),
                               names=model.features)[0]

@@ -245,7 +245,7 @@ def _predict(model: PredictiveModelVersion, rules: RulesDocument, leads: LeadCol
     # History rows follow contact id order, as `leads` does, so `rows` map by position.
     positions = rows if same else np.searchsorted(history.leads.contact_id, leads.contact_id[rows])
     X, _ = predictive.features_as_of(history, positions, np.full(len(rows), as_of_s), trained_rules)
-    estimator = predictive.loads(bytes(model.artifact))
+    estimator = predictive.estimator_for(model)
     probability = predictive.predict(estimator, X)
     if not eager:
         return probability, None
