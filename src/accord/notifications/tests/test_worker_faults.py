@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
+from tests.worker import DB_TASKS, run_worker_until_idle, start_worker
 
 from accord.accounts.tests.factories import UserFactory
 from accord.core.permissions import Role
 from accord.notifications import services
 from accord.notifications.models import Delivery, Notification
 from accord.notifications.tests.factories import WebhookSubscriptionFactory
-from tests.worker import DB_TASKS, run_worker_until_idle, start_worker
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
