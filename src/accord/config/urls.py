@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("accord.capture.urls")),
     path("", include("accord.deals.urls")),
     path("", include("accord.imports.urls")),
+    path("", include("accord.notifications.urls")),
     path("", include("accord.web.urls")),
 ]

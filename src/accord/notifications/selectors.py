@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+from accord.accounts.models import Team
 from accord.core.errors import NotFound
 from accord.core.permissions import Action, require
 from accord.notifications.domain import Channel, Mode, default_mode
@@ -63,6 +64,12 @@ def shared_slack_webhooks(*, user) -> list[SlackWebhook]:
         SlackWebhook.objects.exclude(scope=SlackWebhook.Scope.PERSON)
         .select_related("team").order_by("scope", "team__name")
     )
+
+
+def teams_for_slack(*, user) -> list[Team]:
+    """Return every team, for giving each its own Slack channel (integration admins only)."""
+    require(user, Action.USE_ADMIN)
+    return list(Team.objects.order_by("name"))
 
 
 def subscriptions(*, user) -> QuerySet[WebhookSubscription]:

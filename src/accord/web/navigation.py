@@ -24,6 +24,7 @@ ITEMS = (
     NavItem("Duplicates", "contact-duplicates", Action.EDIT_CONTACTS),
     NavItem("Import", "imports", Action.IMPORT_DATA),
     NavItem("Jobs", "jobs"),
+    NavItem("Integrations", "notification-webhooks", Action.USE_ADMIN),
     NavItem("API tokens", "tokens", Action.MANAGE_OWN_TOKENS),
     NavItem("Admin", "admin:index", Action.USE_ADMIN),
 )

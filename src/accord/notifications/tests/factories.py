@@ -2,7 +2,13 @@ import factory
 from django.utils import timezone
 
 from accord.accounts.tests.factories import UserFactory
-from accord.notifications.models import Notification, SlackWebhook, WebhookSubscription
+from accord.notifications.models import (
+    Delivery,
+    Event,
+    Notification,
+    SlackWebhook,
+    WebhookSubscription,
+)
 
 
 class NotificationFactory(factory.django.DjangoModelFactory):
@@ -35,3 +41,25 @@ class SlackWebhookFactory(factory.django.DjangoModelFactory):
     scope = SlackWebhook.Scope.COMPANY
     url = "https://hooks.slack.example/services/T0/B0/secret"
     updated_at = factory.LazyFunction(timezone.now)
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    event_type = "deal.won"
+    record_key = factory.Sequence(lambda n: f"deal:{n}")
+    payload = factory.LazyFunction(dict)
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delivery
+
+    channel = Delivery.Channel.WEBHOOK
+    event = factory.SubFactory(EventFactory)
+    subscription = factory.SubFactory(WebhookSubscriptionFactory)
+    record_key = factory.SelfAttribute("event.record_key")
+    created_at = factory.LazyFunction(timezone.now)
+    next_attempt_at = factory.LazyFunction(timezone.now)
