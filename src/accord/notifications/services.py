@@ -262,11 +262,17 @@ def _record(delivery: Delivery, outcome: transport.Outcome, *, started_at: datet
         status = Delivery.Status.PENDING if next_at else Delivery.Status.DEAD
     with transaction.atomic():
         # First statement after the peer answered: this commit closes the duplicate window.
-        Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.SENDING).update(
+        # The attempt count must still be ours: a send that outlived the claim lease has been
+        # handed to another worker, whose outcome is the one to keep.
+        updated = Delivery.objects.filter(
+            pk=delivery.pk, status=Delivery.Status.SENDING, attempts=delivery.attempts,
+        ).update(
             status=status, finished_at=None if status == Delivery.Status.PENDING else now,
             next_attempt_at=next_at or F("next_attempt_at"), queued_at=None,
             last_status_code=outcome.status_code, last_error=outcome.error,
         )
+        if not updated:
+            return "claim lost"
         DeliveryAttempt.objects.create(
             delivery=delivery, number=delivery.attempts, started_at=started_at,
             duration_ms=duration_ms, ok=outcome.ok, status_code=outcome.status_code,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accord.accounts.tests.factories import TeamFactory, UserFactory
 from accord.core.errors import ValidationFailed
 from accord.core.permissions import Role
-from accord.notifications import services
+from accord.notifications import services, transport
 from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
 from accord.notifications.tests.factories import (
     SlackWebhookFactory,
@@ -279,3 +279,26 @@ def test_a_notification_written_with_deliver_false_goes_to_the_inbox_only(smtp_s
 
     assert notification.in_inbox
     assert Delivery.objects.count() == 0
+
+
+def test_a_send_that_outlived_its_claim_does_not_overwrite_the_outcome_of_the_worker_that_took_over(
+    http_receiver, django_capture_on_commit_callbacks
+):
+    WebhookSubscriptionFactory(url=http_receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.publish_event(event_type="deal.won", record_key="deal:1", payload={})
+    slow = Delivery.objects.get()
+    Delivery.objects.filter(pk=slow.pk).update(status=Delivery.Status.SENDING, attempts=1,
+                                               claimed_at=timezone.now() - timedelta(minutes=5))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.sweep()  # takes the claim back and sends it as attempt 2
+    slow.refresh_from_db()
+    assert (slow.status, slow.attempts) == (Delivery.Status.SENT, 2)
+
+    slow.attempts = 1  # the first worker, back from its long send, records attempt 1
+    result = services._record(slow, transport.Outcome(ok=False, status_code=500), started_at=timezone.now(),
+                              duration_ms=1)
+
+    slow.refresh_from_db()
+    assert result == "claim lost"
+    assert (slow.status, slow.attempts, slow.last_status_code) == (Delivery.Status.SENT, 2, 200)
