@@ -124,7 +124,7 @@ def main() -> int:
     for n in range(args.notifications):
         batch.append(Notification(recipient=users[n % len(users)], kind="deal_won", title=f"n{n}",
                                   dedupe_key=f"bench:{n}", created_at=now,
-                                  read_at=None if n % 10 == 0 else now))
+                                  read_at=None if (n // len(users)) % 10 == 0 else now))
         if len(batch) == 10_000:
             Notification.objects.bulk_create(batch)
             batch = []

@@ -110,14 +110,25 @@ def publish_event(*, event_type: str, record_key: str, payload: dict, at=None) -
         occurred_at=at or timezone.now(),
     )
     now = timezone.now()
+    # A subscriber still waiting on an earlier event for this record gets this one queued when
+    # that one finishes (`_queue_next_in_line`), not now: a burst of changes to one record would
+    # otherwise queue a task per event that can only find itself blocked. `queued_at` stays empty
+    # so the sweep picks it up should the earlier one finish before this transaction commits.
+    waiting_on = set(
+        Delivery.objects.filter(
+            subscription__in=subscriptions, record_key=event.record_key,
+            status__in=Delivery.UNFINISHED,
+        ).values_list("subscription_id", flat=True)
+    )
     rows = Delivery.objects.bulk_create([
         Delivery(
             channel=Delivery.Channel.WEBHOOK, event=event, subscription=subscription,
-            record_key=event.record_key, created_at=now, next_attempt_at=now, queued_at=now,
+            record_key=event.record_key, created_at=now, next_attempt_at=now,
+            queued_at=None if subscription.pk in waiting_on else now,
         )
         for subscription in subscriptions
     ])
-    _enqueue_on_commit(rows)
+    _enqueue_on_commit([row for row in rows if row.queued_at is not None])
     return event
 
 
