@@ -55,10 +55,12 @@ def notify(*, recipient, kind: str, title: str, dedupe_key: str, body: str = "",
     """Put a notification in the recipient's inbox and queue it for their other channels.
 
     Return None when the key was already used. `deliver=False` writes the inbox row only
-    (backfills and the demo, whose events happened long ago).
+    (backfills and the demo, whose events happened long ago); so does an inactive recipient.
     """
     if Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
+    # A deactivated login keeps its inbox (for the record) but gets no more email or Slack.
+    deliver = deliver and recipient.is_active
     modes = modes_for(recipient) if deliver else {}
     in_inbox = modes.get((kind, Channel.IN_APP), Mode.IMMEDIATE) != Mode.OFF
     try:

@@ -302,3 +302,14 @@ def test_a_send_that_outlived_its_claim_does_not_overwrite_the_outcome_of_the_wo
     slow.refresh_from_db()
     assert result == "claim lost"
     assert (slow.status, slow.attempts, slow.last_status_code) == (Delivery.Status.SENT, 2, 200)
+
+
+def test_a_deactivated_person_gets_the_inbox_row_but_no_email(smtp_server, django_capture_on_commit_callbacks):
+    former = UserFactory(role=Role.SALES_REP, is_active=False)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notify_rep(former)
+
+    assert notification.recipient == former
+    assert smtp_server.messages == []
+    assert Delivery.objects.count() == 0
