@@ -94,7 +94,7 @@ def main() -> int:
     started = time.perf_counter()
     workers = [
         subprocess.Popen([sys.executable, "-m", "accord.cli", "worker", "--batch"], env=env,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(args.workers)
     ]
     while len(receiver.bodies) < args.events and any(w.poll() is None for w in workers):

@@ -42,11 +42,15 @@ def run_worker_until_idle(*, data_dir: Path, extra_env: dict[str, str] | None = 
 
 
 def start_worker(*, data_dir: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-    """Start `accord worker --batch` in the background, for tests that kill it mid-run."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "accord.cli", "worker", "--batch"],
-        env=_worker_env(data_dir, extra_env), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    """Start `accord worker --batch` in the background, for tests that kill it mid-run.
+
+    Its log goes to `data_dir/worker.log`: a pipe nobody reads would fill up and stall the worker.
+    """
+    with (data_dir / "worker.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "accord.cli", "worker", "--batch"],
+            env=_worker_env(data_dir, extra_env), stdout=subprocess.DEVNULL, stderr=log,
+        )
 
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

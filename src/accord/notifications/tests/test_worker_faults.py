@@ -99,7 +99,7 @@ def test_a_worker_killed_mid_batch_and_restarted_loses_nothing_and_doubles_nothi
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
     before_restart = http_receiver.count()
-    assert 8 <= before_restart < 32, worker.stderr.read().decode()
+    assert 8 <= before_restart < 32, (tmp_path / "worker.log").read_text()
 
     recovered = sweep(timedelta(minutes=3))  # past the claim lease and the requeue delay
     restarted = run_worker_until_idle(data_dir=tmp_path)
