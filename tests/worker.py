@@ -20,19 +20,37 @@ def worker_database_url() -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-def run_worker_until_idle(*, data_dir: Path) -> subprocess.CompletedProcess:
-    """Run `accord worker --batch`: it takes every queued task, runs it, and exits."""
-    env = {
+def _worker_env(data_dir: Path, extra_env: dict[str, str] | None) -> dict[str, str]:
+    return {
         **os.environ,
         "ACCORD_DATABASE_URL": worker_database_url(),
         "ACCORD_TASKS_IMMEDIATE": "false",
         "ACCORD_DATA_DIR": str(data_dir),
         "ACCORD_SECRET_KEY": "test-only",
+        **(extra_env or {}),
     }
+
+
+def run_worker_until_idle(*, data_dir: Path, extra_env: dict[str, str] | None = None
+                          ) -> subprocess.CompletedProcess:
+    """Run `accord worker --batch`: it takes every queued task, runs it, and exits."""
     return subprocess.run(
         [sys.executable, "-m", "accord.cli", "worker", "--batch"],
-        env=env, capture_output=True, text=True, timeout=180, check=False,
+        env=_worker_env(data_dir, extra_env), capture_output=True, text=True, timeout=180,
+        check=False,
     )
+
+
+def start_worker(*, data_dir: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start `accord worker --batch` in the background, for tests that kill it mid-run.
+
+    Its log goes to `data_dir/worker.log`: a pipe nobody reads would fill up and stall the worker.
+    """
+    with (data_dir / "worker.log").open("ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "accord.cli", "worker", "--batch"],
+            env=_worker_env(data_dir, extra_env), stdout=subprocess.DEVNULL, stderr=log,
+        )
 
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "periodic"]}}

@@ -62,11 +62,24 @@ SECURE_COOKIES = _bool("ACCORD_SECURE_COOKIES", False)
 EMAIL_HOST = _str("ACCORD_EMAIL_HOST", "localhost")
 EMAIL_PORT = _int("ACCORD_EMAIL_PORT", 25)
 EMAIL_FROM = _str("ACCORD_EMAIL_FROM", "accord@localhost")
+EMAIL_USER = _str("ACCORD_EMAIL_USER", "")
+EMAIL_PASSWORD = _str("ACCORD_EMAIL_PASSWORD", "")  # a secret: from the environment only
+EMAIL_STARTTLS = _bool("ACCORD_EMAIL_STARTTLS", False)
+EMAIL_SSL = _bool("ACCORD_EMAIL_SSL", False)
+# Where people reach Accord; links in emails and Slack messages start with it.
+PUBLIC_URL = _str("ACCORD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+DIGEST_HOUR = _int("ACCORD_DIGEST_HOUR", 7)
 TASKS_IMMEDIATE = _bool("ACCORD_TASKS_IMMEDIATE", False)
 API_PAGE_SIZE_MAX = _int("ACCORD_API_PAGE_SIZE_MAX", 500)
 
 if len(CURRENCY) != 3 or not CURRENCY.isalpha():
     raise ImproperlyConfigured(f"ACCORD_CURRENCY must be a three-letter ISO code, got {CURRENCY!r}")
+if EMAIL_STARTTLS and EMAIL_SSL:
+    raise ImproperlyConfigured("Set at most one of ACCORD_EMAIL_STARTTLS and ACCORD_EMAIL_SSL")
+if not PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"ACCORD_PUBLIC_URL must start with http:// or https://, got {PUBLIC_URL!r}")
+if not 0 <= DIGEST_HOUR <= 23:
+    raise ImproperlyConfigured(f"ACCORD_DIGEST_HOUR must be an hour from 0 to 23, got {DIGEST_HOUR}")
 if DATABASE_URL and not DATABASE_URL.startswith(("postgres://", "postgresql://", "sqlite://")):
     raise ImproperlyConfigured(
         "ACCORD_DATABASE_URL must start with postgresql:// or sqlite://, "

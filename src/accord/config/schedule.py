@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.tasks import Task
 
+from accord.notifications import tasks as notification_tasks
 from accord.sla import tasks as sla_tasks
 
 
@@ -26,4 +27,10 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Breaches must be alerted within 60 s of their due time: a 15 s cadence leaves room for a
     # slow pass and for the queue.
     Periodic("sla.check_clocks", sla_tasks.check_clocks, timedelta(seconds=15)),
+    # Retries that fell due, and deliveries a killed worker left claimed: without this sweep a
+    # failed send would never be tried again.
+    Periodic("notifications.sweep_deliveries", notification_tasks.sweep_deliveries,
+             timedelta(seconds=10)),
+    # Hourly: send_digests itself waits for ACCORD_DIGEST_HOUR and sends once per person a day.
+    Periodic("notifications.send_digests", notification_tasks.send_digests, timedelta(hours=1)),
 )

@@ -177,10 +177,17 @@ TASKS = {
 MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {"host": env.EMAIL_HOST, "port": env.EMAIL_PORT},
+        "OPTIONS": {
+            "host": env.EMAIL_HOST, "port": env.EMAIL_PORT,
+            "username": env.EMAIL_USER, "password": env.EMAIL_PASSWORD,
+            "use_tls": env.EMAIL_STARTTLS, "use_ssl": env.EMAIL_SSL, "timeout": 10,
+        },
     }
 }
 DEFAULT_FROM_EMAIL = env.EMAIL_FROM
+ACCORD_PUBLIC_URL = env.PUBLIC_URL
+ACCORD_DIGEST_HOUR = env.DIGEST_HOUR
+ACCORD_SLACK_REQUIRE_HTTPS = True  # tests point Slack at a local http receiver
 
 NINJA_PAGINATION_MAX_LIMIT = env.API_PAGE_SIZE_MAX
 ACCORD_CURRENCY = env.CURRENCY

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("accord.imports.urls")),
     path("", include("accord.scoring.urls")),
     path("", include("accord.sla.urls")),
+    path("", include("accord.notifications.urls")),
     path("", include("accord.web.urls")),
 ]

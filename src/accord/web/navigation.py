@@ -28,6 +28,7 @@ ITEMS = (
     NavItem("Import", "imports", Action.IMPORT_DATA),
     NavItem("Scoring", "scoring-rules", Action.EDIT_SCORING),
     NavItem("Jobs", "jobs"),
+    NavItem("Integrations", "notification-webhooks", Action.USE_ADMIN),
     NavItem("API tokens", "tokens", Action.MANAGE_OWN_TOKENS),
     NavItem("Admin", "admin:index", Action.USE_ADMIN),
 )
