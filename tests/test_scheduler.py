@@ -16,6 +16,11 @@ pytestmark = pytest.mark.django_db
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
+# The tests tick a schedule of the SLA checker alone, so adding a periodic task elsewhere
+# doesn't change what they count.
+ONLY_SLA = tuple(entry for entry in SCHEDULE if entry.name == "sla.check_clocks")
+
+
 def queued():
     return list(DBTaskResult.objects.filter(queue_name=PERIODIC_QUEUE).values_list("task_path", flat=True))
 
@@ -29,8 +34,8 @@ def test_the_sla_checker_is_scheduled_every_15_seconds():
 
 @override_settings(TASKS=DB_TASKS)
 def test_a_task_is_enqueued_once_per_interval_however_often_workers_tick():
-    first = tick(now=T0)
-    second = tick(now=T0 + timedelta(seconds=5))  # another worker, same interval
+    first = tick(now=T0, schedule=ONLY_SLA)
+    second = tick(now=T0 + timedelta(seconds=5), schedule=ONLY_SLA)  # another worker, same interval
 
     assert first == ["sla.check_clocks"]
     assert second == []
@@ -40,12 +45,19 @@ def test_a_task_is_enqueued_once_per_interval_however_often_workers_tick():
 
 @override_settings(TASKS=DB_TASKS)
 def test_a_waiting_copy_is_not_doubled_but_the_next_interval_enqueues_once_it_ran():
-    tick(now=T0)
+    tick(now=T0, schedule=ONLY_SLA)
 
-    while_waiting = tick(now=T0 + timedelta(seconds=15))
+    while_waiting = tick(now=T0 + timedelta(seconds=15), schedule=ONLY_SLA)
     DBTaskResult.objects.update(status="SUCCESSFUL")
-    after_it_ran = tick(now=T0 + timedelta(seconds=30))
+    after_it_ran = tick(now=T0 + timedelta(seconds=30), schedule=ONLY_SLA)
 
     assert while_waiting == []
     assert after_it_ran == ["sla.check_clocks"]
     assert len(queued()) == 2
+
+
+def test_the_worker_sweeps_notification_deliveries_every_10_seconds_and_checks_digests_hourly():
+    every = {entry.name: entry.every for entry in SCHEDULE}
+
+    assert every["notifications.sweep_deliveries"] == timedelta(seconds=10)
+    assert every["notifications.send_digests"] == timedelta(hours=1)
