@@ -8,9 +8,11 @@ from accord.accounts.models import Team, User
 from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
 from accord.collaboration.models import Comment, ContentAsset
 from accord.deals.models import Deal, DealContact, DealStageChange, Pipeline, PipelineStage
+from accord.handoff.models import SweepCursor
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
-from accord.notifications.models import Notification
+from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
 from accord.planning.models import Goal
+from accord.sla.models import SlaClock
 
 InfluencingCampaign = Deal.influencing_campaigns.through
 
@@ -25,7 +27,10 @@ WRITTEN_MODELS: tuple[type[models.Model], ...] = (
 EVENT_MODELS = frozenset({Contact, Touchpoint, StageTransition, Activity, CostEntry})
 # The CRM tables a reset empties, children first. A demo database is a sandbox: records
 # added by hand sit among generated ones and go with them; logins other than the demo's stay.
+# Outgoing deliveries and SLA clocks point at notifications and assignments, so they go first;
+# the sweep's cursor goes too, so the next sweep starts after the new history, not inside it.
 CLEARED_MODELS: tuple[type[models.Model], ...] = (
+    DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor,
     Activity, DealStageChange, DealContact, InfluencingCampaign, Deal, PipelineStage, Pipeline,
     LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,
     Notification, Goal, Contact, Campaign, Account,

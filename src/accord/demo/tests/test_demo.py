@@ -19,8 +19,13 @@ from accord.deals.models import Deal
 from accord.demo import world as W
 from accord.demo.selectors import demo_fingerprint
 from accord.demo.services import DEMO_PASSWORD, Login, clear_demo, load_demo
+from accord.handoff.models import SweepCursor
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
+from accord.notifications.models import Delivery, Notification
+from accord.notifications.services import notify
 from accord.planning.models import Goal
+from accord.sla.models import SlaClock
+from accord.sla.tests.factories import SlaClockFactory
 
 AS_OF = date(2026, 5, 20)
 SMALL = 0.02
@@ -261,3 +266,21 @@ def test_the_rep_login_owns_leads_and_deals_in_the_managers_team(company):
     assert set(User.objects.filter(team=rep.team, role=Role.SALES_REP).values_list("username", flat=True)) == {
         p.username for p in W.PEOPLE if p.team == "Sales – Americas" and p.role == "sales_rep"
     }
+
+
+@pytest.mark.django_db
+def test_a_reset_clears_sla_clocks_and_deliveries_that_point_at_demo_records():
+    load_demo(seed=1, scale=SMALL, as_of=AS_OF, reset=True)
+    assignment = LeadAssignment.objects.select_related("contact", "owner").first()
+    SlaClockFactory(contact=assignment.contact, owner=assignment.owner, assignment=assignment)
+    notify(recipient=assignment.owner, kind=Notification.Kind.LEAD_ASSIGNED, title="New lead",
+           dedupe_key="demo-reset-test")
+    SweepCursor.objects.create(name="new-leads", last_contact_id=10**9, last_touchpoint_id=10**9)
+
+    clear_demo()
+
+    assert SlaClock.objects.count() == 0
+    assert Notification.objects.count() == 0
+    assert Delivery.objects.count() == 0
+    assert SweepCursor.objects.count() == 0
+    assert LeadAssignment.objects.count() == 0
