@@ -27,14 +27,25 @@ def test_the_sla_checker_is_scheduled_every_15_seconds():
     assert entry.task.module_path == "accord.sla.tasks.check_clocks"
 
 
+def test_the_handoff_sweeps_new_leads_every_minute_and_answers_breaches_every_15_seconds():
+    entries = {entry.name: entry for entry in SCHEDULE}
+
+    assert (entries["handoff.sweep_new_leads"].every, entries["handoff.sweep_new_leads"].task.module_path) == (
+        timedelta(seconds=60), "accord.handoff.tasks.sweep_new_leads")
+    assert (entries["handoff.reassign_breached_leads"].every,
+            entries["handoff.reassign_breached_leads"].task.module_path) == (
+        timedelta(seconds=15), "accord.handoff.tasks.reassign_breached_leads")
+
+
 @override_settings(TASKS=DB_TASKS)
 def test_a_task_is_enqueued_once_per_interval_however_often_workers_tick():
     first = tick(now=T0)
     second = tick(now=T0 + timedelta(seconds=5))  # another worker, same interval
 
-    assert first == ["sla.check_clocks"]
+    assert first == ["sla.check_clocks", "handoff.reassign_breached_leads", "handoff.sweep_new_leads"]
     assert second == []
-    assert queued() == ["accord.sla.tasks.check_clocks"]
+    assert sorted(queued()) == ["accord.handoff.tasks.reassign_breached_leads",
+                                "accord.handoff.tasks.sweep_new_leads", "accord.sla.tasks.check_clocks"]
     assert ScheduleEntry.objects.get(name="sla.check_clocks").last_enqueued_at == T0
 
 
@@ -47,5 +58,6 @@ def test_a_waiting_copy_is_not_doubled_but_the_next_interval_enqueues_once_it_ra
     after_it_ran = tick(now=T0 + timedelta(seconds=30))
 
     assert while_waiting == []
-    assert after_it_ran == ["sla.check_clocks"]
-    assert len(queued()) == 2
+    # The minute's sweep is not due yet; the two 15-second tasks are.
+    assert after_it_ran == ["sla.check_clocks", "handoff.reassign_breached_leads"]
+    assert len(queued()) == 5

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.tasks import Task
 
+from accord.handoff import tasks as handoff_tasks
 from accord.sla import tasks as sla_tasks
 
 
@@ -26,4 +27,9 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Breaches must be alerted within 60 s of their due time: a 15 s cadence leaves room for a
     # slow pass and for the queue.
     Periodic("sla.check_clocks", sla_tasks.check_clocks, timedelta(seconds=15)),
+    # A breach that says "reassign" is answered within a pass of the checker.
+    Periodic("handoff.reassign_breached_leads", handoff_tasks.reassign_breached_leads, timedelta(seconds=15)),
+    # New contacts and touchpoints reach sales within about a minute (plus the sweep's 2-minute lag
+    # for rows whose transaction may still be open).
+    Periodic("handoff.sweep_new_leads", handoff_tasks.sweep_new_leads, timedelta(seconds=60)),
 )

@@ -35,8 +35,9 @@ def test_the_queue_lists_the_reps_mqls_in_a_pinned_number_of_queries(client, tea
     client.get(reverse("leads"))  # the session and the permissions warm up once
     services.evaluate_leads(contact_ids=[hot_lead().pk for _ in range(5)])
 
-    # session, user, count, page of leads with account, owner and campaign joined
-    with django_assert_num_queries(4):
+    # session, user, count, page of leads with account, owner, campaign and SLA deadline joined,
+    # and the page's SLA clocks for the countdowns (sla.selectors.clocks_for: one for the page)
+    with django_assert_num_queries(5):
         response = client.get(reverse("leads"))
 
     assert response.status_code == 200
