@@ -161,10 +161,10 @@ def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime) -> None:
     _, agreement = sla.sla_in_force(at)
     document, _ = lifecycle.active_routing()
     scores = dict(Contact.objects.filter(pk__in=[a.contact_id for a in assignments]).values_list("pk", "score"))
-    for assignment in assignments:
-        tier = priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
-                             first_touch_hours=agreement.sales.first_touch_hours)
-        sla.open_clocks(assignment=assignment, tier=tier, at=at)
+    sla.open_clocks_for(assignments=[
+        (assignment, priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
+                                   first_touch_hours=agreement.sales.first_touch_hours))
+        for assignment in assignments], at=at)
 
 
 def _stage_changed(contact: Contact, at: datetime) -> None:
