@@ -32,6 +32,16 @@ def test_the_sla_checker_is_scheduled_every_15_seconds():
     assert entry.task.module_path == "accord.sla.tasks.check_clocks"
 
 
+def test_the_handoff_sweeps_new_leads_every_minute_and_answers_breaches_every_15_seconds():
+    entries = {entry.name: entry for entry in SCHEDULE}
+
+    assert (entries["handoff.sweep_new_leads"].every, entries["handoff.sweep_new_leads"].task.module_path) == (
+        timedelta(seconds=60), "accord.handoff.tasks.sweep_new_leads")
+    assert (entries["handoff.reassign_breached_leads"].every,
+            entries["handoff.reassign_breached_leads"].task.module_path) == (
+        timedelta(seconds=15), "accord.handoff.tasks.reassign_breached_leads")
+
+
 @override_settings(TASKS=DB_TASKS)
 def test_a_task_is_enqueued_once_per_interval_however_often_workers_tick():
     first = tick(now=T0, schedule=ONLY_SLA)

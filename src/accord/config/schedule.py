@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.tasks import Task
 
+from accord.handoff import tasks as handoff_tasks
 from accord.notifications import tasks as notification_tasks
 from accord.sla import tasks as sla_tasks
 
@@ -33,4 +34,9 @@ SCHEDULE: tuple[Periodic, ...] = (
              timedelta(seconds=10)),
     # Hourly: send_digests itself waits for ACCORD_DIGEST_HOUR and sends once per person a day.
     Periodic("notifications.send_digests", notification_tasks.send_digests, timedelta(hours=1)),
+    # A breach that says "reassign" is answered within a pass of the checker.
+    Periodic("handoff.reassign_breached_leads", handoff_tasks.reassign_breached_leads, timedelta(seconds=15)),
+    # New contacts and touchpoints reach sales within about a minute (plus the sweep's 2-minute lag
+    # for rows whose transaction may still be open).
+    Periodic("handoff.sweep_new_leads", handoff_tasks.sweep_new_leads, timedelta(seconds=60)),
 )

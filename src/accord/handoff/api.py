@@ -23,7 +23,6 @@ from accord.handoff.schemas import (
     TransitionOut,
 )
 from accord.lifecycle import selectors as lifecycle_selectors
-from accord.lifecycle import services as lifecycle
 
 router = Router(tags=["leads"])
 
@@ -35,14 +34,14 @@ IdempotencyKey = Header(
 
 
 def _lead_out(request, contact_id: int):
-    return lifecycle_selectors.lead_row(user=request.user, contact_id=contact_id)
+    return selectors.lead_row(user=request.user, contact_id=contact_id)
 
 
 @router.get("/leads", response=list[LeadOut])
 @paginate(Page)
 def list_leads(request, filters: Query[QueueFilters]):
     """List your open leads (a manager: the team's and the unassigned), most urgent first."""
-    return lifecycle_selectors.lead_queue(user=request.user, view=filters.view)
+    return selectors.lead_queue(user=request.user, view=filters.view)
 
 
 @router.get("/leads/{contact_id}", response=LeadDetailOut)
@@ -66,7 +65,7 @@ def list_transitions(request, contact_id: int = Path(..., **_ID)):
 def change_stage(request, payload: StageIn, contact_id: int = Path(..., **_ID)):
     """Move the lead to another stage; 409 with the reason when the move is not allowed to you."""
     contact = selectors.lead_for(user=request.user, contact_id=contact_id)
-    lifecycle.change_stage(contact=contact, to_stage=payload.to_stage, by=request.user, reason=payload.reason)
+    services.change_stage(contact=contact, to_stage=payload.to_stage, by=request.user, reason=payload.reason)
     return _lead_out(request, contact.pk)
 
 

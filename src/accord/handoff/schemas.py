@@ -35,7 +35,7 @@ class LeadOut(Schema):
     lifecycle_stage: str
     stage_changed_at: dt.datetime | None
     follow_up_due: dt.datetime | None = Field(
-        None, description="When the follow-up SLA clock runs out; null until SLA clocks are configured."
+        None, description="When the lead's soonest running SLA clock runs out; null when none runs (none opened, all met, paused or closed)."
     )
 
     @staticmethod

@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from accord.capture.models import Contact
-from accord.capture.selectors import contact_for
+from accord.capture.selectors import contact_for, contacts_visible_to
 from accord.collaboration.models import ContentAsset
+from accord.core.errors import NotFound
 from accord.core.vocabulary import LifecycleStage
+from accord.lifecycle import selectors as lifecycle_selectors
 from accord.scoring.selectors import latest_score
+from accord.sla.models import SlaClock
 
 TOUCHPOINTS_IN_PACKET = 5
 CONTENT_IN_PACKET = 3
@@ -25,6 +28,33 @@ CONTENT_IN_PACKET = 3
 def lead_for(*, user, contact_id: int) -> Contact:
     """Return a lead the user may see, or raise NotFound."""
     return contact_for(user=user, contact_id=contact_id)
+
+
+def with_follow_up_due(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Annotate each contact with `follow_up_due`: the soonest due time of its running SLA clocks.
+
+    A paused clock does not count (its due time moves when it resumes), nor a met or closed
+    one; a lead with none is NULL. One correlated subquery that walks the
+    slaclock_contact_kind index: at most three open clocks per lead.
+    """
+    due = (SlaClock.objects.filter(SlaClock.OPEN, contact=OuterRef("pk"), paused_since__isnull=True)
+           .order_by("due_at").values("due_at")[:1])
+    return contacts.annotate(follow_up_due=Subquery(due))
+
+
+def lead_queue(*, user, view: str = "all") -> QuerySet[Contact]:
+    """Return the open leads the user may see, most urgent first: the soonest SLA deadline, then score, then the newest."""
+    leads = with_follow_up_due(lifecycle_selectors.lead_queue(user=user, view=view))
+    return leads.order_by(F("follow_up_due").asc(nulls_last=True), *lifecycle_selectors.QUEUE_ORDER)
+
+
+def lead_row(*, user, contact_id: int) -> Contact:
+    """Return one lead as the queue shows it, with its follow-up deadline, or raise NotFound."""
+    lead = (with_follow_up_due(contacts_visible_to(user=user).filter(pk=contact_id))
+            .select_related("account", "owner", "original_campaign").first())
+    if lead is None:
+        raise NotFound(f"No contact {contact_id}.")
+    return lead
 
 
 @dataclass(frozen=True)

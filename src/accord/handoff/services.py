@@ -26,16 +26,19 @@ from accord.core.permissions import Action, Role, require
 from accord.core.vocabulary import LifecycleStage as S
 from accord.deals import services as deals
 from accord.deals.models import DealContact
+from accord.handoff.domain import priority_tier
 from accord.handoff.models import SweepCursor
 from accord.handoff.selectors import handoff_packet
 from accord.lifecycle import domain
 from accord.lifecycle import selectors as lifecycle_selectors
 from accord.lifecycle import services as lifecycle
-from accord.lifecycle.models import LeadFeedback
+from accord.lifecycle.models import LeadAssignment, LeadFeedback
 from accord.lifecycle.routing import Decision, Lead, Rep, Router
 from accord.lifecycle.rules import RoutingDocument
 from accord.notifications.services import notify
 from accord.scoring import services as scoring
+from accord.sla import selectors as sla_selectors
+from accord.sla import services as sla
 from accord.sla.domain import WorkCalendar, add_working_time
 
 # Rows younger than this are read again by the next sweep: an id handed out before a
@@ -43,6 +46,8 @@ from accord.sla.domain import WorkCalendar, add_working_time
 SWEEP_LAG = timedelta(minutes=2)
 SWEEP_BATCH = 5_000
 PROMOTABLE = (S.SUBSCRIBER, S.LEAD)
+# Activities that count as touching the lead for the SLA; a note is not contact with the buyer.
+TOUCHES = ("call", "email", "meeting")
 Progress = Callable[[int, int, str], None]
 
 
@@ -149,6 +154,37 @@ def _notify_waiting(contact_id: int, decision: Decision, key: str) -> None:
            body=decision.reason, url=_lead_url(contact_id), dedupe_key=f"lead-waiting:{key}")
 
 
+def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime) -> None:
+    """Start the SLA clocks of each new assignment, in the tier its lead's score earns (call inside a transaction)."""
+    if not assignments:
+        return
+    _, agreement = sla.sla_in_force(at)
+    document, _ = lifecycle.active_routing()
+    scores = dict(Contact.objects.filter(pk__in=[a.contact_id for a in assignments]).values_list("pk", "score"))
+    sla.open_clocks_for(assignments=[
+        (assignment, priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
+                                   first_touch_hours=agreement.sales.first_touch_hours))
+        for assignment in assignments], at=at)
+
+
+def _stage_changed(contact: Contact, at: datetime) -> None:
+    """Tell the SLA clocks the lead's new stage: in the queue or nurture they run or pause as the SLA
+    says; anywhere else (disqualified, a deal, back to marketing) the handoff's promises are settled."""
+    stage = contact.lifecycle_stage
+    if stage in lifecycle_selectors.OPEN_STAGES or stage == S.NURTURE:
+        sla.lead_status_changed(contact_id=contact.pk, at=at, stage=stage)
+    else:
+        sla.close_clocks(contact_id=contact.pk, at=at, reason=f"moved to {S(stage).label}")
+
+
+@transaction.atomic
+def change_stage(*, contact: Contact, to_stage: str, by: User, reason: str = ""):
+    """Move a lead to a stage by hand, and pause, resume or close its SLA clocks to match."""
+    transition = lifecycle.change_stage(contact=contact, to_stage=to_stage, by=by, reason=reason)
+    _stage_changed(contact, transition.occurred_at)
+    return transition
+
+
 def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) -> dict:
     """Score the contacts, promote those at or over the threshold to MQL, route and notify each.
 
@@ -187,7 +223,7 @@ def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime
                  for lead in _leads(contact_ids)}
     lifecycle.save_rotations(credits=router.credits, at=at)
     assigned = [(pk, d.owner_id, d.rule, d.reason) for pk, d in decisions.items() if d.owner_id]
-    lifecycle.assign_leads_by_rule(decisions=assigned, at=at)
+    open_clocks(assignments=lifecycle.assign_leads_by_rule(decisions=assigned, at=at), at=at)
     stamp = int(at.timestamp() * 1000)
     for pk, decision in decisions.items():
         if decision.owner_id:
@@ -213,11 +249,16 @@ def accept_lead(*, contact: Contact, by: User) -> Contact:
         last = _latest_feedback(contact)
         if last is not None and last.decision == LeadFeedback.Decision.ACCEPT and last.by_user_id == by.pk:
             return contact
-    lifecycle.change_stage(contact=contact, to_stage=S.SAL, by=by, reason="Accepted by sales.")
-    lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.ACCEPT,
-                              reason=LeadFeedback.Reason.GOOD_FIT)
+    at = timezone.now()
+    lifecycle.change_stage(contact=contact, to_stage=S.SAL, by=by, reason="Accepted by sales.", at=at)
+    feedback = lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.ACCEPT,
+                                         reason=LeadFeedback.Reason.GOOD_FIT, at=at)
     if contact.owner_id is None:
-        lifecycle.assign_lead(contact=contact, owner=by, rule="accepted", reason="Took the lead by accepting it.")
+        assignment = lifecycle.assign_lead(contact=contact, owner=by, rule="accepted",
+                                           reason="Took the lead by accepting it.", at=at)
+        open_clocks(assignments=[assignment], at=at)
+    _stage_changed(contact, at)
+    sla.record_decision(contact_id=contact.pk, at=feedback.created_at)
     return contact
 
 
@@ -243,10 +284,15 @@ def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> C
         raise Conflict(f"Only a lead awaiting or in sales can be rejected; this one is "
                        f"{S(contact.lifecycle_stage).label}.", field="reason")
     label = LeadFeedback.Reason(reason).label
-    lifecycle.change_stage(contact=contact, to_stage=target, by=by,
+    at = timezone.now()
+    lifecycle.change_stage(contact=contact, to_stage=target, by=by, at=at,
                            reason=f"Rejected by sales: {label}." + (f" {note.strip()}" if note.strip() else ""))
     feedback = lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.REJECT,
-                                         reason=reason, note=note)
+                                         reason=reason, note=note, at=at)
+    sla.record_decision(contact_id=contact.pk, at=at)
+    # Disqualified closes the rest; nurture pauses them when the SLA says so, and if the lead
+    # comes back its next assignment opens fresh clocks and closes these.
+    _stage_changed(contact, at)
     campaign = contact.original_campaign
     if campaign is not None and campaign.owner_id and campaign.owner_id != by.pk:
         notify(recipient=campaign.owner, kind="lead_rejected",
@@ -255,13 +301,20 @@ def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> C
     return contact
 
 
+@transaction.atomic
 def log_activity(*, contact: Contact, by: User, kind: str, outcome: str = "", subject: str = "",
                  body: str = "", occurred_at: datetime | None = None, duration_minutes: int | None = None,
                  client_key: str = ""):
-    """Log what the rep did with the lead; a resubmitted form or retried request logs it once."""
-    return lifecycle.log_activity(by=by, contact=contact, kind=kind, outcome=outcome, subject=subject,
-                                  body=body, occurred_at=occurred_at, duration_minutes=duration_minutes,
-                                  client_key=client_key)
+    """Log what the rep did with the lead; a resubmitted form or retried request logs it once.
+
+    A call, email or meeting is a touch for the SLA clocks, counted once per activity logged.
+    """
+    activity, created = lifecycle.log_activity_once(
+        by=by, contact=contact, kind=kind, outcome=outcome, subject=subject, body=body,
+        occurred_at=occurred_at, duration_minutes=duration_minutes, client_key=client_key)
+    if created and kind in TOUCHES:
+        sla.record_touch(contact_id=contact.pk, at=activity.occurred_at)
+    return activity
 
 
 @transaction.atomic
@@ -282,9 +335,11 @@ def convert_to_deal(*, contact: Contact, by: User, name: str = "", amount=None):
     deal = deals.create_deal(by=by, **values)
     # deals.services has no call to add a person to a deal yet; the row is what it would write.
     DealContact.objects.create(deal=deal, contact_id=contact.pk, role=DealContact.Role.OTHER, is_primary=True)
+    at = timezone.now()
     if contact.lifecycle_stage == S.SAL:
-        lifecycle.change_stage(contact=contact, to_stage=S.SQL, by=by, reason="Qualified by opening a deal.")
-    lifecycle.change_stage(contact=contact, to_stage=S.OPPORTUNITY, by=by, reason=f"Deal opened: {deal.name}.")
+        lifecycle.change_stage(contact=contact, to_stage=S.SQL, by=by, reason="Qualified by opening a deal.", at=at)
+    lifecycle.change_stage(contact=contact, to_stage=S.OPPORTUNITY, by=by, reason=f"Deal opened: {deal.name}.", at=at)
+    sla.close_clocks(contact_id=contact.pk, at=at, reason="converted")
     return deal
 
 
@@ -296,7 +351,8 @@ def reassign_lead(*, contact: Contact, by: User, owner: User | None = None) -> C
         contact.refresh_from_db(fields=["owner"])
         if contact.owner_id == owner.pk:
             return contact  # a retried request: the lead is already theirs
-        lifecycle.assign_lead(contact=contact, owner=owner, by=by, reason=f"Reassigned by {by}.")
+        assignment = lifecycle.assign_lead(contact=contact, owner=owner, by=by, reason=f"Reassigned by {by}.")
+        open_clocks(assignments=[assignment], at=assignment.assigned_at)
         _notify_owner(contact.pk, Decision(owner.pk, lifecycle.MANUAL, f"{by} gave you this lead."),
                       f"{contact.pk}:{owner.pk}:{int(timezone.now().timestamp() * 1000)}")
         return contact
@@ -378,4 +434,46 @@ def sweep_new_leads(*, now: datetime | None = None, progress: Progress = _quiet,
         if not full or not settled:
             break
         contact_after, touch_after = new_contact, new_touch
+    return totals
+
+
+# -- breach reassignment --------------------------------------------------------------------------
+
+
+def reassign_breached_leads(*, now: datetime | None = None, limit: int = 100) -> dict:
+    """Route again every lead whose breached SLA clock asks for it (on_breach: alert_and_reassign).
+
+    Each lead goes to whoever the rules pick next, never its current owner; the new owner gets
+    the packet, the previous owner is told, and the new assignment's clocks replace the breached
+    ones. With nobody free, the team's manager hears of it and the lead stays where it is.
+    Idempotent: each request is cleared in the transaction that answers it.
+    """
+    now = now or timezone.now()
+    by_lead: dict[int, list] = {}
+    for clock in sla_selectors.clocks_awaiting_reassignment(limit=limit):
+        by_lead.setdefault(clock.contact_id, []).append(clock)
+    totals = {"leads": len(by_lead), "reassigned": 0, "unassigned": 0}
+    if not by_lead:
+        return totals
+    document, _ = lifecycle.active_routing()
+    document = document.model_copy(update={"keep_existing_owner": False})
+    for contact_id, clocks in by_lead.items():
+        with transaction.atomic():
+            # Locked: a manager reassigning the lead by hand at the same moment waits, then is seen.
+            contact = Contact.objects.select_for_update().get(pk=contact_id)
+            previous = contact.owner_id
+            decision = route(contact_ids=[contact_id], document=document, at=now,
+                             exclude={contact_id: previous} if previous else None)[contact_id]
+            for clock in clocks:
+                sla.mark_reassigned(clock_id=clock.pk)
+            if not decision.owner_id:
+                totals["unassigned"] += 1
+                continue
+            totals["reassigned"] += 1
+            if previous and previous != decision.owner_id:
+                what = ", ".join(sorted(c.get_kind_display().lower() for c in clocks))
+                notify(recipient=User.objects.get(pk=previous), kind="sla_breach",
+                       title=f"{contact} went to someone else after an SLA breach",
+                       body=f"The SLA was breached ({what}), and it says to route the lead again.",
+                       url=_lead_url(contact_id), dedupe_key=f"lead-breach-moved:{clocks[0].pk}")
     return totals

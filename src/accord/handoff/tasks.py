@@ -11,3 +11,9 @@ from accord.handoff import services
 def sweep_new_leads() -> dict:
     """Evaluate contacts that are new or newly active since the last sweep (safe to run twice)."""
     return services.sweep_new_leads()
+
+
+@task()
+def reassign_breached_leads() -> dict:
+    """Route again the leads whose SLA breach asks for it (safe to run twice)."""
+    return services.reassign_breached_leads()

@@ -34,9 +34,19 @@ from accord.lifecycle import domain
 from accord.lifecycle import selectors as lifecycle_selectors
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.selectors import QUEUE_VIEWS
+from accord.sla import selectors as sla_selectors
 
 PAGE_SIZE = 50
 VIEW_LABELS = {"new": "New MQLs", "working": "Accepted", "all": "All open"}
+
+
+def _with_clocks(request, leads) -> list:
+    """Attach each lead's open SLA clocks (`lead.clocks`) for its countdowns, in one query."""
+    leads = list(leads)
+    clocks = sla_selectors.clocks_for(contact_ids=[lead.pk for lead in leads], visible_to=request.user)
+    for lead in leads:
+        lead.clocks = clocks.get(lead.pk, [])
+    return leads
 
 
 def _htmx(request) -> bool:
@@ -59,8 +69,9 @@ def queue(request):
         raise PermissionDenied
     view = request.GET.get("view", "new")
     view = view if view in QUEUE_VIEWS else "new"
-    leads = lifecycle_selectors.lead_queue(user=request.user, view=view)
+    leads = selectors.lead_queue(user=request.user, view=view)
     page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = _with_clocks(request, page.object_list)
     context = {
         "page_obj": page, "view": view, "views": VIEW_LABELS, "reject_form": RejectForm(),
         "activity_form": ActivityForm(), "shows_owner": request.user.role != Role.SALES_REP,
@@ -77,7 +88,7 @@ def queue(request):
 def _answer(request, contact, *, done: str = "", error: str = "", form: RejectForm | None = None):
     """Answer an action: the row again for htmx, else a redirect to where the action came from."""
     if _htmx(request):
-        contact = lifecycle_selectors.lead_row(user=request.user, contact_id=contact.pk)
+        contact = _with_clocks(request, [selectors.lead_row(user=request.user, contact_id=contact.pk)])[0]
         context = {"lead": contact, "done": done, "error": error, "reject_form": form or RejectForm(),
                    "activity_form": ActivityForm(), "shows_owner": request.user.role != Role.SALES_REP,
                    "may_judge": can(request.user, Action.GIVE_LEAD_FEEDBACK),
@@ -182,8 +193,8 @@ def change_stage(request, contact_id: int):
     if not form.is_valid():
         return _answer(request, contact, error=_first_error(form))
     try:
-        lifecycle.change_stage(contact=contact, by=request.user, to_stage=form.cleaned_data["to_stage"],
-                               reason=form.cleaned_data["reason"])
+        services.change_stage(contact=contact, by=request.user, to_stage=form.cleaned_data["to_stage"],
+                              reason=form.cleaned_data["reason"])
     except AccordError as error:
         return _answer(request, contact, error=error.message)
     return _answer(request, contact, done=f"{contact} is now {contact.get_lifecycle_stage_display()}.")
@@ -205,8 +216,8 @@ def lead_detail(request, contact_id: int):
         "assignments": lifecycle_selectors.assignment_history(contact=contact)[:20],
         "activities": contact.activities.select_related("user")[:20],
         "feedback": contact.feedback.select_related("by_user")[:10],
-        "follow_up_due": lifecycle_selectors.with_follow_up_due(
-            type(contact).objects.filter(pk=contact.pk)).values_list("follow_up_due", flat=True).first(),
+        "follow_up_due": selectors.lead_row(user=user, contact_id=contact.pk).follow_up_due,
+        "clocks": sla_selectors.clocks_for(contact_ids=[contact.pk], visible_to=user).get(contact.pk, []),
         "reject_form": RejectForm(), "activity_form": ActivityForm(), "convert_form": ConvertForm(),
         "stage_form": StageForm(stages=domain.next_stages(contact.lifecycle_stage))
         if can(user, Action.EDIT_CONTACTS) else None,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import Count, F, Min, QuerySet, Value
-from django.db.models.fields import DateTimeField
+from django.db.models import Count, F, Min, QuerySet
 
 from accord.capture.models import Contact
 from accord.capture.selectors import contacts_visible_to
@@ -22,6 +21,8 @@ QUEUE_VIEWS = {
     "working": (LifecycleStage.SAL, LifecycleStage.SQL),
     "all": OPEN_STAGES,
 }
+# Within equal deadlines: the best lead, then the newest arrival in its stage.
+QUEUE_ORDER = ("-score", F("stage_changed_at").desc(nulls_last=True), "-id")
 
 
 def stage_history(*, contact: Contact) -> QuerySet[StageTransition]:
@@ -52,29 +53,17 @@ def open_loads(*, user_ids: Sequence[int]) -> dict[int, int]:
     return loads
 
 
-def with_follow_up_due(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
-    """Annotate each contact with `follow_up_due`, when its follow-up SLA clock runs out.
-
-    SEAM for the SLA clocks (sla.services.open_clocks): until they land this is NULL for
-    every lead, and the queue orders by score and recency alone. Replace the Value with a
-    Subquery on the open clock's due time; the queue already sorts soonest-due first.
-    """
-    return contacts.annotate(follow_up_due=Value(None, output_field=DateTimeField()))
-
-
 def lead_queue(*, user, view: str = "all") -> QuerySet[Contact]:
-    """Return the open leads the user may see, most urgent first.
+    """Return the open leads the user may see, highest score first, then the most recent arrival.
 
     A rep sees their own, a manager their team's and the unassigned ones (owner_scope).
-    Priority: soonest follow-up deadline (once SLA clocks exist), then score, then the most
-    recent arrival in the stage.
+    The handoff's queue (handoff.selectors.lead_queue) puts the soonest SLA deadline first;
+    this layer cannot read the SLA clocks.
     """
     stages = QUEUE_VIEWS.get(view, OPEN_STAGES)
-    leads = (contacts_visible_to(user=user).filter(lifecycle_stage__in=stages)
-             .select_related("account", "owner", "original_campaign"))
-    return with_follow_up_due(leads).order_by(
-        F("follow_up_due").asc(nulls_last=True), "-score", F("stage_changed_at").desc(nulls_last=True), "-id",
-    )
+    return (contacts_visible_to(user=user).filter(lifecycle_stage__in=stages)
+            .select_related("account", "owner", "original_campaign")
+            .order_by(*QUEUE_ORDER))
 
 
 def active_routing_config() -> RoutingConfig | None:
@@ -98,8 +87,8 @@ def rotation_credits(*, team_ids: Sequence[int], lock: bool = False) -> dict[int
 
 
 def lead_row(*, user, contact_id: int) -> Contact:
-    """Return one lead as the queue shows it (with its follow-up deadline), or raise NotFound."""
-    lead = (with_follow_up_due(contacts_visible_to(user=user).filter(pk=contact_id))
+    """Return one lead as the queue shows it, or raise NotFound."""
+    lead = (contacts_visible_to(user=user).filter(pk=contact_id)
             .select_related("account", "owner", "original_campaign").first())
     if lead is None:
         raise NotFound(f"No contact {contact_id}.")

@@ -123,8 +123,8 @@ def assign_lead(*, contact: Contact, owner: User, by: User | None = None, rule: 
 
 @transaction.atomic
 def assign_leads_by_rule(*, decisions: Iterable[tuple[int, int, str, str]],
-                         at: datetime | None = None) -> int:
-    """Record many rule assignments, given as (contact id, owner id, rule, reason); return how many."""
+                         at: datetime | None = None) -> list[LeadAssignment]:
+    """Record many rule assignments, given as (contact id, owner id, rule, reason); return them."""
     at = at or timezone.now()
     rows = [LeadAssignment(contact_id=contact_id, owner_id=owner_id, assigned_at=at, rule=rule[:100],
                            reason=reason[:500]) for contact_id, owner_id, rule, reason in decisions]
@@ -134,7 +134,7 @@ def assign_leads_by_rule(*, decisions: Iterable[tuple[int, int, str, str]],
         by_owner[row.owner_id].append(row.contact_id)
     for owner_id, contact_ids in by_owner.items():
         Contact.objects.filter(pk__in=contact_ids).update(owner_id=owner_id, updated_at=at)
-    return len(rows)
+    return rows
 
 
 # -- feedback and activities ----------------------------------------------------------------
@@ -160,6 +160,19 @@ def log_activity(*, by: User, kind: str, contact: Contact | None = None, deal=No
                  subject: str = "", body: str = "", occurred_at: datetime | None = None,
                  duration_minutes: int | None = None, client_key: str = "") -> Activity:
     """Log a call, email, meeting or note; a repeated client key returns the first one logged."""
+    activity, _ = log_activity_once(by=by, kind=kind, contact=contact, deal=deal, outcome=outcome,
+                                    subject=subject, body=body, occurred_at=occurred_at,
+                                    duration_minutes=duration_minutes, client_key=client_key)
+    return activity
+
+
+def log_activity_once(*, by: User, kind: str, contact: Contact | None = None, deal=None, outcome: str = "",
+                      subject: str = "", body: str = "", occurred_at: datetime | None = None,
+                      duration_minutes: int | None = None, client_key: str = "") -> tuple[Activity, bool]:
+    """Log an activity as `log_activity` does; also tell whether this call logged it (False on a repeat).
+
+    Callers that count activities (the SLA's touches) count only when it is True.
+    """
     require(by, Action.EDIT_CONTACTS)
     if contact is None and deal is None:
         raise ValidationFailed("Name the contact or the deal the activity was with.", field="contact_id")
@@ -174,17 +187,17 @@ def log_activity(*, by: User, kind: str, contact: Contact | None = None, deal=No
     if client_key:
         earlier = Activity.objects.filter(user=by, client_key=client_key).first()
         if earlier is not None:
-            return earlier
+            return earlier, False
     try:
         with transaction.atomic():
             return Activity.objects.create(
                 contact=contact, deal=deal, user=by, kind=kind, outcome=outcome, subject=subject.strip()[:200],
                 body=body.strip(), occurred_at=occurred_at or now, duration_minutes=duration_minutes,
                 client_key=client_key,
-            )
+            ), True
     except IntegrityError:
         # The same key, submitted twice at once: the other request logged it.
-        return Activity.objects.get(user=by, client_key=client_key)
+        return Activity.objects.get(user=by, client_key=client_key), False
 
 
 # -- routing configuration --------------------------------------------------------------------

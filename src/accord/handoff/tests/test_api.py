@@ -11,6 +11,7 @@ from accord.handoff import services
 from accord.handoff.tests.factories import ALL_HOURS, hot_lead, sales_team
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import Activity, LeadFeedback, StageTransition
+from accord.sla.models import SlaClock
 
 pytestmark = pytest.mark.django_db
 
@@ -155,7 +156,7 @@ def test_an_activity_with_a_negative_duration_is_refused_naming_the_field(mql):
     assert (response.status_code, errors_of(response)) == (422, [("duration_minutes", "invalid")])
 
 
-def test_the_queue_lists_the_reps_open_leads_and_the_lead_shows_its_explanation(mql):
+def test_the_queue_lists_the_reps_open_leads_with_their_first_sla_deadline_and_the_lead_shows_its_explanation(mql):
     ContactFactory(owner=mql.owner, lifecycle_stage=S.NURTURE)
     client = api_as(mql.owner)
 
@@ -163,7 +164,8 @@ def test_the_queue_lists_the_reps_open_leads_and_the_lead_shows_its_explanation(
     lead = client.get(f"/leads/{mql.pk}").json()
 
     assert [item["id"] for item in queue["items"]] == [mql.pk]
-    assert queue["items"][0]["follow_up_due"] is None
+    first_touch = SlaClock.objects.get(contact=mql, kind=SlaClock.Kind.FIRST_TOUCH)
+    assert queue["items"][0]["follow_up_due"] == first_touch.due_at.isoformat().replace("+00:00", "Z")
     assert lead["explanation"]["total"] == mql.score
     assert "Requested a demo today (+25)" in [f["text"] for f in lead["explanation"]["up"]]
     assert set(lead["stage_entered_at"]) == {"mql"}

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.timezone import localtime
 
 from accord.accounts.tests.factories import UserFactory
 from accord.capture.tests.factories import ContactFactory
@@ -11,6 +12,7 @@ from accord.handoff import services
 from accord.handoff.tests.factories import ALL_HOURS, ContentAssetFactory, hot_lead, sales_team
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import Activity, LeadFeedback, RoutingConfig
+from accord.sla.models import SlaClock
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -35,8 +37,9 @@ def test_the_queue_lists_the_reps_mqls_in_a_pinned_number_of_queries(client, tea
     client.get(reverse("leads"))  # the session and the permissions warm up once
     services.evaluate_leads(contact_ids=[hot_lead().pk for _ in range(5)])
 
-    # session, user, count, page of leads with account, owner and campaign joined
-    with django_assert_num_queries(4):
+    # session, user, count, page of leads with account, owner, campaign and SLA deadline joined,
+    # and the page's SLA clocks for the countdowns (sla.selectors.clocks_for: one for the page)
+    with django_assert_num_queries(5):
         response = client.get(reverse("leads"))
 
     assert response.status_code == 200
@@ -171,3 +174,22 @@ def test_publishing_routing_from_the_page_makes_a_new_active_version(client, tea
 
 def test_a_rep_may_not_open_the_routing_page(client, team):
     assert signed_in(client, team[2]).get(reverse("routing")).status_code == 403
+
+
+def test_the_queue_row_and_the_lead_page_show_the_real_deadline_and_a_countdown_per_running_clock(client, team):
+    _, _, rep = team
+    lead = hot_lead()
+    services.evaluate_leads(contact_ids=[lead.pk])
+    services.accept_lead(contact=lead, by=rep)  # meets the decision clock: two countdowns remain
+    due = SlaClock.objects.filter(contact=lead, kind__in=["first_touch", "attempts"]).order_by("due_at").first().due_at
+    signed_in(client, rep)
+
+    queue = client.get(reverse("leads"), {"view": "working"}).content.decode()
+    page = client.get(reverse("lead", args=[lead.pk])).content.decode()
+
+    for html in (queue, page):
+        assert html.count("data-sla-countdown") == 2
+        assert "sla/countdown.js" in html
+        assert 'data-sla-state="met"' not in html
+    assert f'<td data-testid="follow-up-due">{localtime(due):%-d %b %H:%M}<br>' in queue
+    assert f'<dd data-testid="follow-up-due">{localtime(due):%-d %b %Y %H:%M}<br>' in page

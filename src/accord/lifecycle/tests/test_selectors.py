@@ -59,10 +59,3 @@ def test_the_queue_shows_a_manager_the_team_and_the_unassigned():
 
     assert set(selectors.lead_queue(user=manager, view="all")) == {mine, waiting}
     assert list(selectors.lead_queue(user=manager, view="working")) == [mine]
-
-
-def test_the_follow_up_seam_is_empty_until_sla_clocks_exist():
-    rep = UserFactory()
-    ContactFactory(owner=rep, lifecycle_stage=S.MQL)
-
-    assert [lead.follow_up_due for lead in selectors.lead_queue(user=rep)] == [None]

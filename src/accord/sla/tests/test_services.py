@@ -216,6 +216,24 @@ def test_opening_clocks_twice_for_one_assignment_keeps_one_set():
     assert SlaClock.objects.filter(assignment=assignment).count() == 3
 
 
+def test_a_batch_of_assignments_opens_its_clocks_in_the_queries_of_one(django_assert_num_queries):
+    published()
+    moment = berlin(2026, 11, 23, 9, 0)
+    rep = rep_in("Sales DE")
+    batch = [(assigned(rep, moment), tier) for tier in ("hot", "cold", "warm", None)]
+    services.open_clocks(assignment=assigned(rep, moment))  # the agreement in force is read once
+
+    # savepoint, existing clocks, cancel earlier owners', owners with teams, the version in force,
+    # the insert, release: none of them per assignment
+    with django_assert_num_queries(7):
+        clocks = services.open_clocks_for(assignments=batch, at=moment)
+
+    assert len(clocks) == 12
+    first_touch = sorted((c.tier, c.due_at) for c in clocks if c.kind == SlaClock.Kind.FIRST_TOUCH)
+    assert first_touch == [("cold", berlin(2026, 11, 23, 17, 0)), ("hot", berlin(2026, 11, 23, 10, 0)),
+                           ("warm", berlin(2026, 11, 23, 13, 0)), ("warm", berlin(2026, 11, 23, 13, 0))]
+
+
 def test_reassigning_a_lead_cancels_the_first_owners_clocks():
     published()
     first = assigned(rep_in("Sales DE"), berlin(2026, 11, 23, 9, 0))
