@@ -1,23 +1,15 @@
-"""Factories for the tables analytics reads but whose apps have no factories yet."""
+"""Factories for the tables analytics reads: the lifecycle's own, and goals."""
 
 import datetime as dt
 
 import factory
 from django.utils import timezone
 
-from accord.core.vocabulary import LifecycleStage
-from accord.lifecycle.models import Activity, LeadFeedback, StageTransition
+from accord.lifecycle.tests.factories import ActivityFactory as LifecycleActivityFactory
+from accord.lifecycle.tests.factories import LeadFeedbackFactory, StageTransitionFactory
 from accord.planning.models import Goal
 
-
-class StageTransitionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = StageTransition
-
-    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
-    from_stage = LifecycleStage.LEAD
-    to_stage = LifecycleStage.MQL
-    occurred_at = factory.LazyFunction(timezone.now)
+__all__ = ["ActivityFactory", "GoalFactory", "LeadFeedbackFactory", "StageTransitionFactory"]
 
 
 class GoalFactory(factory.django.DjangoModelFactory):
@@ -31,21 +23,5 @@ class GoalFactory(factory.django.DjangoModelFactory):
     target = 100000
 
 
-class ActivityFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Activity
-
-    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
-    kind = Activity.Kind.CALL
+class ActivityFactory(LifecycleActivityFactory):
     subject = "Intro call"
-    occurred_at = factory.LazyFunction(timezone.now)
-
-
-class LeadFeedbackFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = LeadFeedback
-
-    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
-    decision = LeadFeedback.Decision.ACCEPT
-    reason = LeadFeedback.Reason.GOOD_FIT
-    created_at = factory.LazyFunction(timezone.now)

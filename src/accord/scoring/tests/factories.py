@@ -1,39 +1,23 @@
 import factory
 from django.utils import timezone
 
-from accord.core.vocabulary import LifecycleStage
-from accord.lifecycle.models import Activity, LeadFeedback, StageTransition
+from accord.lifecycle.models import Activity, LeadFeedback
+from accord.lifecycle.tests import factories as lifecycle_factories
 from accord.scoring.models import PredictiveModelVersion, ScoringRuleSet
 from accord.scoring.services import DEFAULT_RULES
 
-
-class StageTransitionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = StageTransition
-
-    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
-    from_stage = LifecycleStage.LEAD
-    to_stage = LifecycleStage.MQL
-    occurred_at = factory.LazyFunction(timezone.now)
+# The lifecycle's factories, with the defaults scoring tests lean on: a meeting is the
+# engagement that scores, and a rejection is sales' evidence against a lead.
+StageTransitionFactory = lifecycle_factories.StageTransitionFactory
 
 
-class ActivityFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Activity
-
-    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
+class ActivityFactory(lifecycle_factories.ActivityFactory):
     kind = Activity.Kind.MEETING
-    occurred_at = factory.LazyFunction(timezone.now)
 
 
-class LeadFeedbackFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = LeadFeedback
-
-    contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
+class LeadFeedbackFactory(lifecycle_factories.LeadFeedbackFactory):
     decision = LeadFeedback.Decision.REJECT
     reason = LeadFeedback.Reason.STUDENT
-    created_at = factory.LazyFunction(timezone.now)
 
 
 class ScoringRuleSetFactory(factory.django.DjangoModelFactory):
