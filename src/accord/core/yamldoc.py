@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 Path = tuple[str | int, ...]
 
@@ -104,3 +104,20 @@ def validate[M: BaseModel](source: str, model: type[M]) -> M:
                 message = "required setting is missing"
             problems.append(DocumentError(line, _dotted(path), message))
         raise InvalidDocument(problems) from None
+
+
+class StrictDocument(BaseModel):
+    """A document section that refuses keys it doesn't know (a typo is an error, not a no-op)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def known[T](values: T, allowed: tuple[str, ...], what: str) -> T:
+    """Return the values (a list, or a mapping's keys) when each is allowed; name the others."""
+    unknown = [value for value in values if value not in allowed]
+    if unknown:
+        raise ValueError(
+            f"unknown {what} {', '.join(repr(u) for u in unknown)}; "
+            f"use one of {', '.join(repr(a) for a in allowed)}"
+        )
+    return values

@@ -11,9 +11,10 @@ import re
 from datetime import time
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from accord.core.yamldoc import validate
+from accord.core.yamldoc import StrictDocument as _Strict
+from accord.core.yamldoc import known, validate
 
 INDUSTRIES = ("software", "financial", "healthcare", "manufacturing", "retail", "education",
               "professional", "hospitality", "logistics", "public", "consumer", "other")
@@ -22,20 +23,6 @@ REGIONS = ("na", "emea", "apac", "latam")
 SEGMENTS = ("b2b", "b2c")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _known(values: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
-    unknown = [value for value in values if value not in allowed]
-    if unknown:
-        raise ValueError(
-            f"unknown {what} {', '.join(repr(u) for u in unknown)}; "
-            f"use one of {', '.join(repr(a) for a in allowed)}"
-        )
-    return values
 
 
 class Match(_Strict):
@@ -49,22 +36,22 @@ class Match(_Strict):
     @field_validator("region")
     @classmethod
     def _regions(cls, values: list[str]) -> list[str]:
-        return _known(values, REGIONS, "region")
+        return known(values, REGIONS, "region")
 
     @field_validator("segment")
     @classmethod
     def _segments(cls, values: list[str]) -> list[str]:
-        return _known(values, SEGMENTS, "segment")
+        return known(values, SEGMENTS, "segment")
 
     @field_validator("industry")
     @classmethod
     def _industries(cls, values: list[str]) -> list[str]:
-        return _known(values, INDUSTRIES, "industry")
+        return known(values, INDUSTRIES, "industry")
 
     @field_validator("size_band")
     @classmethod
     def _sizes(cls, values: list[str]) -> list[str]:
-        return _known(values, SIZE_BANDS, "size band")
+        return known(values, SIZE_BANDS, "size band")
 
 
 class Rule(_Strict):
@@ -85,7 +72,7 @@ class WorkingHours(_Strict):
     @field_validator("days")
     @classmethod
     def _days(cls, values: list[str]) -> list[str]:
-        return _known([value.lower() for value in values], WEEKDAYS, "weekday")
+        return known([value.lower() for value in values], WEEKDAYS, "weekday")
 
     @field_validator("start", "end")
     @classmethod

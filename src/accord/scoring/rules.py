@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from accord.core.yamldoc import validate
+from accord.core.yamldoc import StrictDocument as _Strict
+from accord.core.yamldoc import known, validate
 
 INDUSTRIES = ("software", "financial", "healthcare", "manufacturing", "retail", "education",
               "professional", "hospitality", "logistics", "public", "consumer", "other")
@@ -27,20 +28,6 @@ MAX_KEYWORD_RULES = 24
 MAX_DOMAIN_RULES = 24
 
 Points = Annotated[int, Field(ge=-100, le=100)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _known(values: dict, allowed: tuple[str, ...], what: str) -> dict:
-    unknown = [key for key in values if key not in allowed]
-    if unknown:
-        raise ValueError(
-            f"unknown {what} {', '.join(repr(u) for u in unknown)}; "
-            f"use one of {', '.join(repr(a) for a in allowed)}"
-        )
-    return values
 
 
 class KeywordRule(_Strict):
@@ -84,22 +71,22 @@ class Fit(_Strict):
     @field_validator("industry")
     @classmethod
     def _industries(cls, values: dict) -> dict:
-        return _known(values, INDUSTRIES, "industry")
+        return known(values, INDUSTRIES, "industry")
 
     @field_validator("size_band")
     @classmethod
     def _sizes(cls, values: dict) -> dict:
-        return _known(values, SIZE_BANDS, "size band")
+        return known(values, SIZE_BANDS, "size band")
 
     @field_validator("region")
     @classmethod
     def _regions(cls, values: dict) -> dict:
-        return _known(values, REGIONS, "region")
+        return known(values, REGIONS, "region")
 
     @field_validator("seniority")
     @classmethod
     def _seniorities(cls, values: dict) -> dict:
-        return _known(values, SENIORITIES, "seniority")
+        return known(values, SENIORITIES, "seniority")
 
 
 class KindPoints(_Strict):
@@ -121,12 +108,12 @@ class Engagement(_Strict):
     @field_validator("touchpoints")
     @classmethod
     def _touch_kinds(cls, values: dict) -> dict:
-        return _known(values, TOUCHPOINT_KINDS, "touchpoint kind")
+        return known(values, TOUCHPOINT_KINDS, "touchpoint kind")
 
     @field_validator("activities")
     @classmethod
     def _activity_kinds(cls, values: dict) -> dict:
-        return _known(values, ACTIVITY_KINDS, "activity kind")
+        return known(values, ACTIVITY_KINDS, "activity kind")
 
 
 class RulesDocument(_Strict):

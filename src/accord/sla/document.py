@@ -11,9 +11,10 @@ from datetime import date, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from accord.core.yamldoc import DocumentError, InvalidDocument, validate
+from accord.core.yamldoc import StrictDocument as _Strict
 from accord.sla.domain import WorkCalendar
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -26,10 +27,6 @@ _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 Hours = Annotated[float, Field(gt=0, le=24 * 30)]
 Share = Annotated[float, Field(gt=0, lt=1)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _known(values: list[str], allowed: tuple[str, ...], what: str) -> list[str]:
