@@ -175,7 +175,7 @@ def test_accepting_an_mql_makes_it_sal_with_feedback_and_accepting_again_is_a_no
 
     mql.refresh_from_db()
     assert mql.lifecycle_stage == S.SAL
-    assert list(LeadFeedback.objects.values_list("decision", "reason", "by_user")) == [("accept", "good_fit", rep.pk)]
+    assert list(LeadFeedback.objects.values_list("decision", "reason", "by_user")) == [("accept", "", rep.pk)]
     assert StageTransition.objects.filter(contact=mql, to_stage=S.SAL).count() == 1
 
 
