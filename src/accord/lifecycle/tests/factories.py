@@ -2,7 +2,13 @@ import factory
 from django.utils import timezone
 
 from accord.core.vocabulary import LifecycleStage
-from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, RejectionReason, StageTransition
+from accord.lifecycle.models import (
+    Activity,
+    LeadAssignment,
+    LeadFeedback,
+    RejectionReason,
+    StageTransition,
+)
 
 
 class StageTransitionFactory(factory.django.DjangoModelFactory):
