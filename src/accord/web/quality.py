@@ -163,8 +163,8 @@ def _feedback(request, feedback_id: int) -> LeadFeedback:
 @login_required
 def feedback_detail(request, feedback_id: int):
     feedback = _feedback(request, feedback_id)
-    context = {"f": feedback, "thread": list(collaboration_selectors.comments_on(target=feedback)),
-               "reply_form": ReplyForm(), "may_reply": can(request.user, Action.COMMENT)}
+    feedback.thread = list(collaboration_selectors.comments_on(target=feedback))
+    context = {"f": feedback, "reply_form": ReplyForm(), "may_reply": can(request.user, Action.COMMENT)}
     return render(request, "web/quality/feedback_detail.html", context)
 
 
