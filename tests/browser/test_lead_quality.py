@@ -43,6 +43,7 @@ def test_marketing_replies_on_a_rejection_and_the_rep_reads_it_in_the_inbox(live
     row = page.get_by_test_id("quality-row").filter(has_text="Spring webinar")
     expect(row.get_by_test_id("rejected-link")).to_have_text("2")
     expect(page.get_by_test_id("reasons-chart")).to_be_visible()
+    page.screenshot(path=str(results_dir / "lead-quality.png"), full_page=True)
     row.get_by_role("link", name="Student or job seeker 1").click()
 
     items = page.get_by_test_id("feedback-item")

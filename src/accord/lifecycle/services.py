@@ -294,6 +294,7 @@ def rebuild_feedback_rollup(*, progress: Progress | None = None, batch: int = 2_
     return {"rows": sum(1 for n in counts.values() if n), "events": done}
 
 
+@transaction.atomic
 def _rebuild_feedback_of(contact_ids: list[int], counts: dict[tuple, int]) -> int:
     """Set handover, origin and currency on these contacts' feedback; add their verdicts to `counts`."""
     handovers: dict[int, list] = defaultdict(list)
@@ -316,8 +317,16 @@ def _rebuild_feedback_of(contact_ids: list[int], counts: dict[tuple, int]) -> in
             latest[(item.contact_id, handover.pk)] = item
     for item in latest.values():
         counts[_verdict_key(item)] += 1
-    LeadFeedback.objects.bulk_update(feedback, ["handed_over_at", "campaign", "channel", "source", "content",
-                                                "is_current"], batch_size=1_000)
+    # One prepared UPDATE run over the rows: bulk_update's CASE per row and column costs
+    # quadratic time, about 15 ms a row at a batch of 1,000.
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {LeadFeedback._meta.db_table} SET handed_over_at = %s, campaign_id = %s, channel = %s, "  # noqa: S608
+            "source = %s, content = %s, is_current = %s WHERE id = %s",
+            [(adapt(f.handed_over_at), f.campaign_id, f.channel, f.source, f.content, f.is_current, f.pk)
+             for f in feedback],
+        )
     return len(feedback)
 
 
