@@ -30,6 +30,7 @@ from accord.capture.tests.factories import (
 from accord.config.wsgi import application
 from accord.core.permissions import Role
 from accord.deals.tests.factories import DealFactory, PipelineStageFactory
+from accord.lifecycle.tests.factories import LeadFeedbackFactory
 from accord.web.exports import start_list_export
 
 # The coverage phase adds ~2,000 systematic boundary cases (about a minute); it passes, and
@@ -71,6 +72,7 @@ def seeded(db, in_process_requests):
         pipeline=discovery.pipeline, name="Won", order=2, probability="1.000", outcome="won"
     )
     deal = DealFactory(owner=rep, account=account, stage=discovery, source_campaign=campaign)
+    feedback = LeadFeedbackFactory(contact=contact, by_user=rep, decision="reject", reason="no_need")
     export = start_list_export(user=admin, list_name="campaigns", params={})
     spare_token, _ = issue_api_token(user=admin, name="spare")
     # Fuzzed DELETE /tokens/{id} calls are aimed at the spare token, never at this one.
@@ -83,6 +85,7 @@ def seeded(db, in_process_requests):
             "contact_id": contact.pk,
             "cost_id": cost.pk,
             "deal_id": deal.pk,
+            "feedback_id": feedback.pk,
             "job_id": export.pk,
             "token_id": spare_token.pk,
         },

@@ -296,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     from accord.handoff.cli import add_parser as add_handoff_parser
 
     add_handoff_parser(sub)
+    from accord.lifecycle.cli import add_parser as add_feedback_parser
+
+    add_feedback_parser(sub)
     from accord.notifications.cli import add_parser as add_notifications_parser
 
     add_notifications_parser(sub)

@@ -50,7 +50,7 @@ def test_a_rep_accepts_one_mql_and_rejects_another_with_a_reason_from_the_queue(
     drop.refresh_from_db()
     assert (keep.lifecycle_stage, drop.lifecycle_stage) == (S.SAL, S.NURTURE)
     assert sorted(LeadFeedback.objects.values_list("contact_id", "decision", "reason", "note")) == sorted([
-        (keep.pk, "accept", "good_fit", ""), (drop.pk, "reject", "no_budget", "Frozen until next fiscal year")])
+        (keep.pk, "accept", "", ""), (drop.pk, "reject", "no_budget", "Frozen until next fiscal year")])
 
     # A reload shows what is still open: the accepted lead under "Accepted", the rejected one gone.
     page.goto(f"{live_server.url}/leads/?view=all")

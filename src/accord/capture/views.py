@@ -95,7 +95,7 @@ def contact_detail(request, contact_id: int):
         "transitions": contact.stage_transitions.select_related("by_user").order_by("-occurred_at", "-id")[:50],
         "touchpoints": contact.touchpoints.select_related("campaign")[:20],
         "activities": contact.activities.select_related("user")[:20],
-        "feedback": contact.feedback.select_related("by_user")[:20],
+        "feedback": contact.feedback.labelled().select_related("by_user")[:20],
         "deal_roles": contact.deal_roles.filter(owner_scope(request.user, field="deal__owner"))
         .select_related("deal__stage")
         .order_by("-deal__created_at"),

@@ -22,9 +22,17 @@ class Comment(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
+    # The client's idempotency key (API header, or the reply form's one-time token): a resubmitted
+    # reply finds the comment it already added.
+    client_key = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "client_key"], condition=~models.Q(client_key=""), name="comment_client_key_unique",
+            ),
+        ]
         indexes = [
             models.Index(fields=["target_type", "target_id", "created_at"], name="comment_target"),
         ]

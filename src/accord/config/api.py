@@ -29,9 +29,11 @@ from accord.accounts.api import router as accounts_router
 from accord.accounts.selectors import user_for_token
 from accord.capture.api import router as capture_router
 from accord.capture.events_api import router as events_router
+from accord.collaboration.api import router as collaboration_router
 from accord.core.errors import AccordError, ValidationFailed
 from accord.deals.api import router as deals_router
 from accord.handoff.api import router as handoff_router
+from accord.lifecycle.api import router as lifecycle_router
 from accord.web.api import router as web_router
 
 logger = logging.getLogger(__name__)
@@ -357,3 +359,5 @@ api.add_router("", events_router)
 api.add_router("", deals_router)
 api.add_router("", web_router)
 api.add_router("", handoff_router)
+api.add_router("", lifecycle_router)
+api.add_router("", collaboration_router)

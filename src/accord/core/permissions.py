@@ -40,6 +40,7 @@ class Action(StrEnum):
     ASSIGN_LEADS = "assign_leads"
     EDIT_GOALS = "edit_goals"
     EDIT_SLA = "edit_sla"
+    EDIT_REJECTION_REASONS = "edit_rejection_reasons"  # the taxonomy sales rejects leads with
     EDIT_SCORING = "edit_scoring"
     VIEW_ANALYTICS = "view_analytics"
     COMMENT = "comment"
@@ -62,9 +63,10 @@ MATRIX: dict[Role, frozenset[Action]] = {
             A.COMMENT,
             A.EDIT_CONTENT,
             A.EDIT_SCORING,
-            # The SLA and the goals are joint commitments: each side edits its half.
+            # The SLA, the goals and the rejection reasons are joint commitments: each side edits its half.
             A.EDIT_SLA,
             A.EDIT_GOALS,
+            A.EDIT_REJECTION_REASONS,
         }
     ),
     Role.SALES_REP: frozenset(
@@ -79,6 +81,7 @@ MATRIX: dict[Role, frozenset[Action]] = {
             A.ASSIGN_LEADS,
             A.EDIT_GOALS,
             A.EDIT_SLA,
+            A.EDIT_REJECTION_REASONS,
             A.COMMENT,
             A.EDIT_CONTENT,
         }

@@ -39,6 +39,7 @@ from accord.demo.simulation import (
     simulate_chunk,
 )
 from accord.demo.tables import CLEARED_MODELS, EVENT_MODELS, WRITTEN_MODELS, InfluencingCampaign
+from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.planning.models import Goal
 
@@ -196,6 +197,11 @@ def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[
         _insert(Goal, goal_rows(world, totals, ids, created_by=user_ids["revops"]), counts)
         _insert(ContentAsset, _content_rows(world, ids, user_ids), counts)
     _reset_sequences()
+    # The history went in as bulk rows: give its feedback the handover and origin the live path
+    # records, and count the lead-quality rollup from it.
+    bar.describe("Lead quality")
+    reporter.update(done=done, message="Lead quality", force=True)
+    lifecycle.rebuild_feedback_rollup()
     bar.describe("Done")
     return counts
 

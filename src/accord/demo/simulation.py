@@ -1036,7 +1036,8 @@ class _ChunkSimulation:
             "contact_id": self.ids[given].tolist(),
             "by_user_id": rep_user[given].tolist(),
             "decision": ["accept" if a else "reject" for a in self.accepted[given].tolist()],
-            "reason": self.reason[given].tolist(),
+            # An acceptance has no reason: "good_fit" only picks its note.
+            "reason": np.where(self.accepted[given], "", self.reason[given]).tolist(),
             "note": self.note[given].tolist(),
             "created_at": Instants(self.feedback_at[given]),
         }

@@ -9,7 +9,13 @@ from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpo
 from accord.collaboration.models import Comment, ContentAsset
 from accord.deals.models import Deal, DealContact, DealStageChange, Pipeline, PipelineStage
 from accord.handoff.models import SweepCursor
-from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
+from accord.lifecycle.models import (
+    Activity,
+    FeedbackDaily,
+    LeadAssignment,
+    LeadFeedback,
+    StageTransition,
+)
 from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
 from accord.planning.models import Goal
 from accord.sla.models import SlaClock
@@ -32,6 +38,6 @@ EVENT_MODELS = frozenset({Contact, Touchpoint, StageTransition, Activity, CostEn
 CLEARED_MODELS: tuple[type[models.Model], ...] = (
     DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor,
     Activity, DealStageChange, DealContact, InfluencingCampaign, Deal, PipelineStage, Pipeline,
-    LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,
+    FeedbackDaily, LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,
     Notification, Goal, Contact, Campaign, Account,
 )

@@ -6,14 +6,28 @@ import uuid
 
 from django import forms
 
-from accord.lifecycle.models import Activity, LeadFeedback
-
-REJECT_REASONS = [(value, label) for value, label in LeadFeedback.Reason.choices if value != "good_fit"]
+from accord.lifecycle.models import Activity
+from accord.lifecycle.services import offered_rejection_reasons
 
 
 class RejectForm(forms.Form):
-    reason = forms.ChoiceField(choices=[("", "Choose a reason…"), *REJECT_REASONS])
+    """Reject a lead with one of the active reasons of the editable taxonomy, and a note."""
+
+    reason = forms.ChoiceField()
     note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read once per form: the queue renders one form for all its rows' dialogs.
+        self.reasons = offered_rejection_reasons()
+        self.fields["reason"].choices = [("", "Choose a reason…"), *[(r.code, r.label) for r in self.reasons]]
+
+
+class ReplyForm(forms.Form):
+    """A reply on a feedback thread (posted to the quality pages' reply view)."""
+
+    body = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), label="Reply")
+    client_key = forms.CharField(widget=forms.HiddenInput, max_length=100, initial=lambda: uuid.uuid4().hex)
 
 
 class ActivityForm(forms.Form):

@@ -10,10 +10,9 @@ from ninja import Field, Schema
 from accord.accounts.schemas import InSchema, Moment, ObjectId, UserRef
 from accord.capture.schemas import AccountRef, CampaignRef, Money
 from accord.core.vocabulary import LifecycleStage
-from accord.lifecycle.models import Activity, LeadFeedback
+from accord.lifecycle.models import Activity
 
 StageValue = Literal[tuple(LifecycleStage.values)]
-RejectReason = Literal[tuple(r for r in LeadFeedback.Reason.values if r != "good_fit")]
 ActivityKind = Literal[tuple(Activity.Kind.values)]
 ActivityOutcome = Literal[tuple(Activity.Outcome.values)]
 QueueView = Literal["new", "working", "all"]
@@ -84,7 +83,9 @@ class StageIn(InSchema):
 
 
 class RejectIn(InSchema):
-    reason: RejectReason
+    # Checked against the active reasons by the service, since revenue ops edits the list
+    # (GET /api/v1/rejection-reasons); an unknown or retired code is a 422 naming them.
+    reason: str = Field(max_length=32, description="The code of an active rejection reason.")
     note: str = Field("", max_length=2000)
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.capture.models import Contact, Touchpoint
-from accord.core.errors import Conflict, ValidationFailed
+from accord.core.errors import Conflict
 from accord.core.permissions import Action, Role, require
 from accord.core.vocabulary import LifecycleStage as S
 from accord.deals import services as deals
@@ -251,8 +251,7 @@ def accept_lead(*, contact: Contact, by: User) -> Contact:
             return contact
     at = timezone.now()
     lifecycle.change_stage(contact=contact, to_stage=S.SAL, by=by, reason="Accepted by sales.", at=at)
-    feedback = lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.ACCEPT,
-                                         reason=LeadFeedback.Reason.GOOD_FIT, at=at)
+    feedback = lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.ACCEPT, at=at)
     if contact.owner_id is None:
         assignment = lifecycle.assign_lead(contact=contact, owner=by, rule="accepted",
                                            reason="Took the lead by accepting it.", at=at)
@@ -269,13 +268,9 @@ def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> C
     The campaign's owner hears of it, so marketing learns what sales will not take.
     """
     require(by, Action.GIVE_LEAD_FEEDBACK)
-    if reason not in LeadFeedback.Reason.values or reason == LeadFeedback.Reason.GOOD_FIT:
-        choices = ", ".join(r for r in LeadFeedback.Reason.values if r != LeadFeedback.Reason.GOOD_FIT)
-        raise ValidationFailed(f"Give a reason for rejecting the lead: one of {choices}.", field="reason")
-    if reason == LeadFeedback.Reason.OTHER and not note.strip():
-        raise ValidationFailed("Say why in the note when the reason is 'other'.", field="note")
+    taxonomy = lifecycle.rejection_reason_for(code=reason, note=note)
     contact.refresh_from_db(fields=["lifecycle_stage", "owner", "original_campaign"])
-    target = domain.stage_after_rejection(reason)
+    target = domain.stage_after_rejection(taxonomy.outcome)
     last = _latest_feedback(contact)
     if (contact.lifecycle_stage == target and last is not None and last.decision == LeadFeedback.Decision.REJECT
             and last.reason == reason and last.by_user_id == by.pk):
@@ -283,7 +278,7 @@ def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> C
     if contact.lifecycle_stage not in (S.MQL, S.SAL):
         raise Conflict(f"Only a lead awaiting or in sales can be rejected; this one is "
                        f"{S(contact.lifecycle_stage).label}.", field="reason")
-    label = LeadFeedback.Reason(reason).label
+    label = taxonomy.label
     at = timezone.now()
     lifecycle.change_stage(contact=contact, to_stage=target, by=by, at=at,
                            reason=f"Rejected by sales: {label}." + (f" {note.strip()}" if note.strip() else ""))
@@ -297,7 +292,8 @@ def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> C
     if campaign is not None and campaign.owner_id and campaign.owner_id != by.pk:
         notify(recipient=campaign.owner, kind="lead_rejected",
                title=f"Sales rejected {contact} from {campaign}: {label}",
-               body=note.strip(), url=_lead_url(contact.pk), dedupe_key=f"lead-rejected:{feedback.pk}")
+               body=note.strip(), url=reverse("quality-feedback-detail", args=[feedback.pk]),
+               dedupe_key=f"lead-rejected:{feedback.pk}")
     return contact
 
 

@@ -18,6 +18,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from accord.accounts.selectors import assignable_owners
+from accord.collaboration.selectors import comments_on_many
 from accord.core.errors import AccordError, NotFound
 from accord.core.permissions import Action, Role, can
 from accord.core.yamldoc import InvalidDocument
@@ -27,12 +28,14 @@ from accord.handoff.forms import (
     ConvertForm,
     ReassignForm,
     RejectForm,
+    ReplyForm,
     RoutingForm,
     StageForm,
 )
 from accord.lifecycle import domain
 from accord.lifecycle import selectors as lifecycle_selectors
 from accord.lifecycle import services as lifecycle
+from accord.lifecycle.models import LeadFeedback
 from accord.lifecycle.selectors import QUEUE_VIEWS
 from accord.sla import selectors as sla_selectors
 
@@ -215,7 +218,7 @@ def lead_detail(request, contact_id: int):
         "history": lifecycle_selectors.stage_history(contact=contact)[:50],
         "assignments": lifecycle_selectors.assignment_history(contact=contact)[:20],
         "activities": contact.activities.select_related("user")[:20],
-        "feedback": contact.feedback.select_related("by_user")[:10],
+        "feedback": _feedback_threads(user, contact),
         "follow_up_due": selectors.lead_row(user=user, contact_id=contact.pk).follow_up_due,
         "clocks": sla_selectors.clocks_for(contact_ids=[contact.pk], visible_to=user).get(contact.pk, []),
         "reject_form": RejectForm(), "activity_form": ActivityForm(), "convert_form": ConvertForm(),
@@ -224,8 +227,20 @@ def lead_detail(request, contact_id: int):
         "reassign_form": ReassignForm(owners=assignable_owners(user=user)) if can(user, Action.ASSIGN_LEADS) else None,
         "may_judge": can(user, Action.GIVE_LEAD_FEEDBACK), "may_convert": can(user, Action.EDIT_DEALS),
         "may_log": can(user, Action.EDIT_CONTACTS),
+        "reply_form": ReplyForm(), "may_reply": can(user, Action.COMMENT),
     }
     return render(request, "handoff/lead.html", context)
+
+
+def _feedback_threads(user, contact) -> list:
+    """Return the lead's latest feedback with reason labels; each the viewer may read carries its thread."""
+    feedback = list(lifecycle_selectors.with_reason_label(contact.feedback.select_related("by_user"))[:10])
+    readable = set(lifecycle_selectors.feedback_visible_to(user=user).filter(pk__in=[f.pk for f in feedback])
+                   .values_list("pk", flat=True))
+    threads = comments_on_many(model=LeadFeedback, ids=list(readable))
+    for item in feedback:
+        item.thread = threads.get(item.pk, []) if item.pk in readable else None
+    return feedback
 
 
 # -- routing ------------------------------------------------------------------------------------------

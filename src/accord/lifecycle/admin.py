@@ -4,8 +4,10 @@ from django.contrib import admin
 
 from accord.lifecycle.models import (
     Activity,
+    FeedbackDaily,
     LeadAssignment,
     LeadFeedback,
+    RejectionReason,
     RoutingConfig,
     RoutingRotation,
     StageTransition,
@@ -44,9 +46,10 @@ class LeadAssignmentAdmin(HistoryAdmin):
 
 @admin.register(LeadFeedback)
 class LeadFeedbackAdmin(HistoryAdmin):
-    list_display = ("contact", "decision", "reason", "by_user", "created_at")
-    list_filter = ("decision", "reason")
-    list_select_related = ("contact", "by_user")
+    list_display = ("contact", "decision", "reason", "by_user", "created_at", "handed_over_at", "campaign",
+                    "is_current")
+    list_filter = ("decision", "reason", "is_current")
+    list_select_related = ("contact", "by_user", "campaign")
     search_fields = ("contact__email", "note")
     raw_id_fields = ("contact",)
 
@@ -76,3 +79,19 @@ class RoutingRotationAdmin(HistoryAdmin):
 
     list_display = ("team", "updated_at")
     list_select_related = ("team",)
+
+
+@admin.register(RejectionReason)
+class RejectionReasonAdmin(HistoryAdmin):
+    """The taxonomy is edited on Settings → Rejection reasons, where retiring and ordering are kept right."""
+
+    list_display = ("label", "code", "outcome", "note_required", "is_active", "order")
+    list_filter = ("outcome", "is_active")
+
+
+@admin.register(FeedbackDaily)
+class FeedbackDailyAdmin(HistoryAdmin):
+    """The lead-quality rollup, written by lifecycle.services and `accord feedback rebuild`."""
+
+    list_display = ("day", "campaign_id", "channel", "source", "content", "kind", "reason", "count")
+    list_filter = ("kind",)

@@ -68,14 +68,36 @@ MOVES: tuple[Move, ...] = (
 
 TABLE: dict[tuple[str, str], Move] = {(m.from_stage.value, m.to_stage.value): m for m in MOVES}
 
-# A sales rejection sends the lead where its reason belongs: "not now" goes back to
-# marketing's nurture, "never" is disqualified and stays out of the funnel.
-DISQUALIFYING_REASONS = frozenset({"bad_data", "competitor", "student", "duplicate", "existing_customer"})
+# A sales rejection sends the lead where its reason's outcome (RejectionReason.outcome, edited
+# by revenue ops) says: "not now" goes back to marketing's nurture, "never" is disqualified and
+# stays out of the funnel.
+DISQUALIFY = "disqualify"
+NURTURE = "nurture"
+
+# The shipped taxonomy (code, label, outcome, note required, help for reps): seeded by migration
+# lifecycle 0003 and again whenever the table is empty. Revenue ops edits it from there.
+DEFAULT_REJECTION_REASONS = [
+    ("bad_data", "Bad contact data", "disqualify", False,
+     "The email bounces, the phone is fake or the name is gibberish: nobody can be reached."),
+    ("not_decision_maker", "Not a decision maker", "nurture", False,
+     "A real person with no say in the purchase; name the decision maker in the note if you know them."),
+    ("no_budget", "No budget", "nurture", False, "Interested, but no money this period."),
+    ("no_need", "No need", "nurture", False, "Browsing or happy with what they have."),
+    ("competitor", "Competitor", "disqualify", False, "Works for a competitor."),
+    ("student", "Student or job seeker", "disqualify", False, "Research, a thesis or a job search: no buyer."),
+    ("existing_customer", "Existing customer", "disqualify", False,
+     "Already a customer: the account team handles them."),
+    ("duplicate", "Duplicate", "disqualify", False, "The same person as another lead already in sales."),
+    ("bad_timing", "Bad timing", "nurture", False, "A fit, but not now: a project next year, a freeze."),
+    ("other", "Other", "nurture", True, "None of the above: say why in the note."),
+]
 
 
-def stage_after_rejection(reason: str) -> S:
-    """Return the stage a rejected lead moves to for the given LeadFeedback reason."""
-    return S.DISQUALIFIED if reason in DISQUALIFYING_REASONS else S.NURTURE
+def stage_after_rejection(outcome: str) -> S:
+    """Return the stage a rejected lead moves to for its reason's outcome (nurture or disqualify)."""
+    if outcome not in (DISQUALIFY, NURTURE):
+        raise ValueError(f"{outcome!r} is not a rejection outcome")
+    return S.DISQUALIFIED if outcome == DISQUALIFY else S.NURTURE
 
 
 def _label(stage: str) -> str:

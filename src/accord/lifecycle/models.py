@@ -70,25 +70,62 @@ class LeadAssignment(models.Model):
         return f"{self.contact_id} → {self.owner_id}"
 
 
+class RejectionReason(models.Model):
+    """One reason sales may give for rejecting a lead, with where the rejected lead goes.
+
+    The taxonomy is edited by revenue ops and the managers of both teams. Feedback stores the
+    code, so a reason in use is retired (hidden from new rejections), never deleted: old
+    feedback keeps its label and its meaning.
+    """
+
+    class Outcome(models.TextChoices):
+        NURTURE = "nurture", "Back to nurture"
+        DISQUALIFY = "disqualify", "Disqualify"
+
+    code = models.SlugField(max_length=32, unique=True)
+    label = models.CharField(max_length=100)
+    # Shown to reps under the choice: when this reason applies, and when it does not.
+    description = models.CharField(max_length=500, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    # "Other"-style reasons say nothing on their own: the rep must write why.
+    note_required = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class LeadFeedbackQuerySet(models.QuerySet):
+    def labelled(self) -> LeadFeedbackQuerySet:
+        """Annotate each row with its reason's label (`reason_label`), retired reasons included, in the same query.
+
+        A queryset method so that apps below lifecycle (capture's contact page) can ask for it
+        through the reverse relation without importing the taxonomy.
+        """
+        label = RejectionReason.objects.filter(code=models.OuterRef("reason")).values("label")[:1]
+        return self.annotate(reason_label=models.Subquery(label))
+
+
 class LeadFeedback(models.Model):
-    """Sales' verdict on a handed-over lead: the closed loop back to marketing."""
+    """Sales' verdict on a handed-over lead: the closed loop back to marketing.
+
+    Besides the verdict, each row keeps the handover it answers (`handed_over_at`, the lead's
+    latest move to MQL) and where the lead came from at that moment (campaign, channel,
+    source, content), so the lead-quality page filters and counts without joining contacts
+    and touchpoints. A later verdict on the same handover (a SAL rejected after all) replaces
+    the earlier one in the numbers: only the `is_current` row of a handover counts.
+    """
 
     class Decision(models.TextChoices):
         ACCEPT = "accept", "Accepted"
         REJECT = "reject", "Rejected"
-
-    class Reason(models.TextChoices):
-        GOOD_FIT = "good_fit", "Good fit"
-        BAD_DATA = "bad_data", "Bad contact data"
-        NOT_DECISION_MAKER = "not_decision_maker", "Not a decision maker"
-        NO_BUDGET = "no_budget", "No budget"
-        NO_NEED = "no_need", "No need"
-        COMPETITOR = "competitor", "Competitor"
-        STUDENT = "student", "Student or job seeker"
-        EXISTING_CUSTOMER = "existing_customer", "Existing customer"
-        DUPLICATE = "duplicate", "Duplicate"
-        BAD_TIMING = "bad_timing", "Bad timing"
-        OTHER = "other", "Other"
 
     contact = models.ForeignKey(
         "capture.Contact", on_delete=models.CASCADE, related_name="feedback"
@@ -100,19 +137,89 @@ class LeadFeedback(models.Model):
         related_name="lead_feedback",
     )
     decision = models.CharField(max_length=8, choices=Decision.choices)
-    reason = models.CharField(max_length=32, choices=Reason.choices)
+    # A RejectionReason code for a rejection, blank for an acceptance. A code, not a foreign
+    # key: the taxonomy never deletes a code in use, and history needs no join to be read.
+    reason = models.CharField(max_length=32, blank=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField()
+    handed_over_at = models.DateTimeField(null=True, blank=True)
+    campaign = models.ForeignKey(
+        "capture.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
+    )
+    channel = models.CharField(max_length=32, blank=True, default="", db_default="")
+    source = models.CharField(max_length=100, blank=True, default="", db_default="")
+    content = models.CharField(max_length=100, blank=True, default="", db_default="")
+    is_current = models.BooleanField(default=True, db_default=True)
+
+    objects = LeadFeedbackQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(decision="accept", reason="") | (models.Q(decision="reject") & ~models.Q(reason="")),
+                name="feedback_reason_iff_rejected",
+            ),
+        ]
         indexes = [
             models.Index(fields=["contact", "-created_at"], name="feedback_contact_recent"),
             models.Index(fields=["decision", "reason", "created_at"], name="feedback_reason_time"),
+            # The lead-quality drill-down: one period of handovers, by one origin.
+            models.Index(fields=["handed_over_at"], name="feedback_handover"),
+            models.Index(fields=["campaign", "handed_over_at"], name="feedback_campaign_handover"),
+            models.Index(fields=["channel", "handed_over_at"], name="feedback_channel_handover"),
+            models.Index(fields=["source", "handed_over_at"], name="feedback_source_handover"),
+            models.Index(fields=["content", "handed_over_at"], name="feedback_content_handover"),
+            models.Index(fields=["by_user", "handed_over_at"], name="feedback_rep_handover"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()}: {self.get_reason_display()}"
+        return f"{self.get_decision_display()}: {self.get_reason_display() or '—'}"
+
+    def get_reason_display(self) -> str:
+        """Return the reason's label: annotated by `labelled()`, else looked up; blank for an acceptance."""
+        if not self.reason:
+            return ""
+        label = getattr(self, "reason_label", None)
+        if label is None:
+            label = RejectionReason.objects.filter(code=self.reason).values_list("label", flat=True).first()
+        return label or self.reason
+
+
+class FeedbackDaily(models.Model):
+    """Handovers and current verdicts per handover day and lead origin: the lead-quality numbers.
+
+    Kept current in the transaction of every handover and verdict (lifecycle.services) and
+    rebuilt from the rows by `accord feedback rebuild`. `campaign_id` is a plain number (0:
+    none) so the unique key needs no NULL handling on either database.
+    """
+
+    class Kind(models.TextChoices):
+        HANDED_OVER = "handed_over", "Handed over"
+        ACCEPT = "accept", "Accepted"
+        REJECT = "reject", "Rejected"
+
+    day = models.DateField()
+    campaign_id = models.PositiveBigIntegerField(default=0)
+    channel = models.CharField(max_length=32, blank=True)
+    source = models.CharField(max_length=100, blank=True)
+    content = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    reason = models.CharField(max_length=32, blank=True)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "campaign_id", "channel", "source", "content", "kind", "reason"],
+                name="feedback_daily_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["campaign_id", "day"], name="feedback_daily_campaign")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.reason}: {self.count}"
 
 
 class Activity(models.Model):

@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import Count, F, Min, QuerySet
+from django.db.models import Count, F, Min, Q, QuerySet
 
 from accord.capture.models import Contact
 from accord.capture.selectors import contacts_visible_to
 from accord.core.errors import NotFound
+from accord.core.permissions import Action, Role, can, sees_everything
 from accord.core.vocabulary import LifecycleStage
-from accord.lifecycle.models import LeadAssignment, RoutingConfig, RoutingRotation, StageTransition
+from accord.lifecycle.models import (
+    LeadAssignment,
+    LeadFeedback,
+    RejectionReason,
+    RoutingConfig,
+    RoutingRotation,
+    StageTransition,
+)
 
 # Leads a rep is working: counted against their capacity and listed in their queue.
 OPEN_STAGES = (LifecycleStage.MQL, LifecycleStage.SAL, LifecycleStage.SQL)
@@ -93,3 +101,57 @@ def lead_row(*, user, contact_id: int) -> Contact:
     if lead is None:
         raise NotFound(f"No contact {contact_id}.")
     return lead
+
+
+# -- the rejection taxonomy ---------------------------------------------------------------------
+
+
+def active_rejection_reasons() -> QuerySet[RejectionReason]:
+    """Return the reasons a rep may choose now, in the order revenue ops set."""
+    return RejectionReason.objects.filter(is_active=True).order_by("order", "id")
+
+
+def rejection_reasons(*, include_retired: bool = True) -> QuerySet[RejectionReason]:
+    """Return the whole taxonomy, active reasons first in their order, then the retired ones."""
+    reasons = RejectionReason.objects.all()
+    if not include_retired:
+        reasons = reasons.filter(is_active=True)
+    return reasons.order_by("-is_active", "order", "id")
+
+
+def rejection_reason(*, code: str) -> RejectionReason | None:
+    return RejectionReason.objects.filter(code=code).first()
+
+
+def reason_labels() -> dict[str, str]:
+    """Return every code's label, retired ones included, for showing old feedback."""
+    return dict(RejectionReason.objects.values_list("code", "label"))
+
+
+def with_reason_label(feedback: QuerySet[LeadFeedback]) -> QuerySet[LeadFeedback]:
+    """Annotate each feedback row with its reason's label (`reason_label`), in the same query."""
+    return feedback.labelled()
+
+
+# -- sales' feedback ------------------------------------------------------------------------------
+
+
+def feedback_visible_to(*, user) -> QuerySet[LeadFeedback]:
+    """Return the feedback the user may read: marketing, revenue ops and executives all of it,
+    a sales manager their team's verdicts, a rep their own."""
+    if not can(user, Action.VIEW_RECORDS):
+        return LeadFeedback.objects.none()
+    if sees_everything(user):
+        return LeadFeedback.objects.all()
+    if user.role == Role.SALES_MANAGER and user.team_id is not None:
+        return LeadFeedback.objects.filter(Q(by_user__team_id=user.team_id) | Q(by_user=user))
+    return LeadFeedback.objects.filter(by_user=user)
+
+
+def feedback_for(*, user, feedback_id: int) -> LeadFeedback:
+    """Return one piece of feedback the user may read, with its lead, rep, campaign and reason label."""
+    found = (with_reason_label(feedback_visible_to(user=user)).filter(pk=feedback_id)
+             .select_related("contact", "by_user", "campaign", "campaign__owner").first())
+    if found is None:
+        raise NotFound(f"No feedback {feedback_id}.")
+    return found

@@ -9,26 +9,30 @@ not make decisions.)
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from accord.accounts.models import Team, User
 from accord.accounts.selectors import owner_for_assignment
-from accord.capture.models import Contact
+from accord.capture.models import Contact, Touchpoint
 from accord.core.errors import Conflict, ValidationFailed
 from accord.core.permissions import Action, require
+from accord.core.vocabulary import LifecycleStage
 from accord.core.yamldoc import DocumentError, InvalidDocument, parse
 from accord.lifecycle import domain, selectors
 from accord.lifecycle.models import (
     Activity,
+    FeedbackDaily,
     LeadAssignment,
     LeadFeedback,
+    RejectionReason,
     RoutingConfig,
     RoutingRotation,
     StageTransition,
@@ -37,6 +41,8 @@ from accord.lifecycle.rules import RoutingDocument, parse_routing
 
 DEFAULT_ROUTING = Path(__file__).with_name("default_routing.yaml")
 MANUAL = "manual"
+SLUG = re.compile(r"[a-z][a-z0-9_]{0,31}")
+Progress = Callable[[int, int, str], None]
 
 
 class StageRefused(Conflict):
@@ -72,6 +78,8 @@ def change_stage(*, contact: Contact, to_stage: str, by: User | None = None, rul
     )
     Contact.objects.filter(pk=contact.pk).update(lifecycle_stage=to_stage, stage_changed_at=at, updated_at=at)
     contact.lifecycle_stage, contact.stage_changed_at = to_stage, at
+    if to_stage == LifecycleStage.MQL:
+        count_handovers(transition_ids=[transition.pk])
     return transition
 
 
@@ -88,13 +96,15 @@ def change_stages_by_rule(*, contact_ids: Sequence[int], to_stage: str, rule: st
     allowed = [(pk, stage) for pk, stage in rows
                if domain.refusal(from_stage=stage, to_stage=to_stage, rule=rule) is None]
     reasons = reasons or {}
-    StageTransition.objects.bulk_create([
+    created = StageTransition.objects.bulk_create([
         StageTransition(contact_id=pk, from_stage=stage, to_stage=to_stage, occurred_at=at, by_rule=rule,
                         reason=reasons.get(pk, reason)[:500])
         for pk, stage in allowed
     ])
     moved = [pk for pk, _ in allowed]
     Contact.objects.filter(pk__in=moved).update(lifecycle_stage=to_stage, stage_changed_at=at, updated_at=at)
+    if to_stage == LifecycleStage.MQL and created:
+        count_handovers(transition_ids=[t.pk for t in created])
     return moved
 
 
@@ -140,20 +150,326 @@ def assign_leads_by_rule(*, decisions: Iterable[tuple[int, int, str, str]],
 # -- feedback and activities ----------------------------------------------------------------
 
 
-def record_feedback(*, contact: Contact, by: User, decision: str, reason: str, note: str = "",
+# A lead's origin at its handover, as the lead-quality page groups it (docs/closed-loop.md).
+Origin = tuple[int, str, str, str]  # campaign id (0: none), channel, source, content
+
+
+def _with_origin(transitions):
+    """Annotate MQL transitions with the lead's origin at that moment (one query, indexed subqueries).
+
+    Campaign: the contact's original campaign. Channel: that campaign's channel, else the
+    contact's lead source. Source: the utm_source of the latest touch at or before the
+    handover that has one, else the lead source. Content: the utm_content of the latest
+    touch at or before the handover that has one (walks touch_contact_time backwards).
+    """
+    touches = (Touchpoint.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__lte=OuterRef("occurred_at"))
+               .order_by("-occurred_at", "-id"))
+    return transitions.annotate(
+        o_campaign=F("contact__original_campaign_id"), o_channel=F("contact__original_campaign__channel"),
+        o_lead_source=F("contact__lead_source"),
+        o_source=Subquery(touches.exclude(utm_source="").values("utm_source")[:1]),
+        o_content=Subquery(touches.exclude(utm_content="").values("utm_content")[:1]),
+    )
+
+
+def _origin(row) -> Origin:
+    return (row.o_campaign or 0, (row.o_channel or row.o_lead_source or "")[:32],
+            (row.o_source or row.o_lead_source or "")[:100], (row.o_content or "")[:100])
+
+
+def _bump(counts: dict[tuple, int]) -> None:
+    """Add counts to the lead-quality rollup: {(day, campaign id, channel, source, content, kind, reason): n}."""
+    counts = {key: n for key, n in counts.items() if n}
+    if not counts:
+        return
+    table = FeedbackDaily._meta.db_table
+    key = "day, campaign_id, channel, source, content, kind, reason"
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(counts))
+    params: list = []
+    for (day, *rest), n in counts.items():
+        params.extend([connection.ops.adapt_datefield_value(day), *rest, n])
+    # An increment, not an overwrite: two verdicts committed at once must both count.
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({key}, count) VALUES {values} "  # noqa: S608 - fixed names
+                       f"ON CONFLICT ({key}) DO UPDATE SET count = {table}.count + excluded.count", params)
+
+
+def _day(at: datetime):
+    return timezone.localdate(at)
+
+
+def count_handovers(*, transition_ids: Sequence[int]) -> None:
+    """Count new MQL transitions into the lead-quality rollup, each under its lead's origin."""
+    counts: dict[tuple, int] = defaultdict(int)
+    for row in _with_origin(StageTransition.objects.filter(pk__in=list(transition_ids), to_stage=LifecycleStage.MQL)):
+        counts[(_day(row.occurred_at), *_origin(row), FeedbackDaily.Kind.HANDED_OVER, "")] += 1
+    _bump(counts)
+
+
+def _verdict_key(feedback: LeadFeedback) -> tuple:
+    return (_day(feedback.handed_over_at), feedback.campaign_id or 0, feedback.channel, feedback.source,
+            feedback.content, feedback.decision, feedback.reason)
+
+
+@transaction.atomic
+def record_feedback(*, contact: Contact, by: User, decision: str, reason: str = "", note: str = "",
                     at: datetime | None = None) -> LeadFeedback:
-    """Record sales' verdict on a lead (the stage move is the caller's, in the same transaction)."""
+    """Record sales' verdict on a lead (the stage move is the caller's, in the same transaction).
+
+    The verdict answers the lead's latest handover (move to MQL): it carries the lead's origin
+    then, replaces an earlier verdict on the same handover in the counts, and updates the
+    lead-quality rollup. A rejection's reason must be an active RejectionReason code; an
+    acceptance has none.
+    """
     require(by, Action.GIVE_LEAD_FEEDBACK)
     if decision not in LeadFeedback.Decision.values:
         raise ValidationFailed(f"{decision!r} is not accept or reject.", field="decision")
-    if reason not in LeadFeedback.Reason.values:
-        raise ValidationFailed(
-            f"{reason!r} is not a reason; use one of {', '.join(LeadFeedback.Reason.values)}.", field="reason"
-        )
-    return LeadFeedback.objects.create(
+    if decision == LeadFeedback.Decision.REJECT:
+        rejection_reason_for(code=reason, note=note)
+    else:
+        reason = ""
+    at = at or timezone.now()
+    handover = (_with_origin(StageTransition.objects.filter(contact_id=contact.pk, to_stage=LifecycleStage.MQL,
+                                                            occurred_at__lte=at))
+                .order_by("-occurred_at", "-id").first())
+    origin: Origin = _origin(handover) if handover is not None else (0, "", "", "")
+    counts: dict[tuple, int] = defaultdict(int)
+    if handover is not None:
+        earlier = list(LeadFeedback.objects.select_for_update()
+                       .filter(contact_id=contact.pk, handed_over_at=handover.occurred_at, is_current=True))
+        for previous in earlier:
+            counts[_verdict_key(previous)] -= 1
+        LeadFeedback.objects.filter(pk__in=[f.pk for f in earlier]).update(is_current=False)
+    feedback = LeadFeedback.objects.create(
         contact_id=contact.pk, by_user=by, decision=decision, reason=reason, note=note.strip()[:5000],
-        created_at=at or timezone.now(),
+        created_at=at, handed_over_at=handover.occurred_at if handover is not None else None,
+        campaign_id=origin[0] or None, channel=origin[1], source=origin[2], content=origin[3],
     )
+    if handover is not None:
+        counts[_verdict_key(feedback)] += 1
+        _bump(counts)
+    return feedback
+
+
+def rebuild_feedback_rollup(*, progress: Progress | None = None, batch: int = 2_000) -> dict[str, int]:
+    """Recompute every feedback row's handover and origin, and the lead-quality rollup, from the history.
+
+    For data loaded in bulk (the demo, imports, rows from before the rollup existed) and for
+    checking the live counts: the result equals what the live path keeps. Reads in batches
+    of contacts, then swaps the rollup in one transaction.
+    """
+    progress = progress or (lambda done, total, message: None)
+    mql = StageTransition.objects.filter(to_stage=LifecycleStage.MQL)
+    total = LeadFeedback.objects.count() + mql.count()
+    done = 0
+    counts: dict[tuple, int] = defaultdict(int)
+    progress(0, total, "Handovers")
+    last = 0
+    while True:
+        rows = list(_with_origin(mql.filter(pk__gt=last)).order_by("pk")[:batch])
+        if not rows:
+            break
+        last = rows[-1].pk
+        for row in rows:
+            counts[(_day(row.occurred_at), *_origin(row), FeedbackDaily.Kind.HANDED_OVER, "")] += 1
+        done += len(rows)
+        progress(done, total, "Handovers")
+    contact_ids = LeadFeedback.objects.values_list("contact_id", flat=True).distinct().order_by("contact_id")
+    last = 0
+    while True:
+        ids = list(contact_ids.filter(contact_id__gt=last)[:batch])
+        if not ids:
+            break
+        last = ids[-1]
+        done += _rebuild_feedback_of(ids, counts)
+        progress(done, total, "Verdicts")
+    with transaction.atomic():
+        FeedbackDaily.objects.all().delete()
+        FeedbackDaily.objects.bulk_create(
+            [FeedbackDaily(day=day, campaign_id=campaign, channel=channel, source=source, content=content,
+                           kind=kind, reason=reason, count=n)
+             for (day, campaign, channel, source, content, kind, reason), n in counts.items() if n],
+            batch_size=1_000,
+        )
+    return {"rows": sum(1 for n in counts.values() if n), "events": done}
+
+
+@transaction.atomic
+def _rebuild_feedback_of(contact_ids: list[int], counts: dict[tuple, int]) -> int:
+    """Set handover, origin and currency on these contacts' feedback; add their verdicts to `counts`."""
+    handovers: dict[int, list] = defaultdict(list)
+    for row in _with_origin(StageTransition.objects.filter(contact_id__in=contact_ids, to_stage=LifecycleStage.MQL)
+                            ).order_by("occurred_at", "id"):
+        handovers[row.contact_id].append(row)
+    feedback = list(LeadFeedback.objects.filter(contact_id__in=contact_ids).order_by("created_at", "id"))
+    latest: dict[tuple, LeadFeedback] = {}
+    for item in feedback:
+        before = [h for h in handovers[item.contact_id] if h.occurred_at <= item.created_at]
+        handover = before[-1] if before else None
+        origin = _origin(handover) if handover is not None else (0, "", "", "")
+        item.handed_over_at = handover.occurred_at if handover is not None else None
+        item.campaign_id, item.channel, item.source, item.content = origin[0] or None, *origin[1:]
+        item.is_current = True
+        if handover is not None:
+            previous = latest.get((item.contact_id, handover.pk))
+            if previous is not None:
+                previous.is_current = False
+            latest[(item.contact_id, handover.pk)] = item
+    for item in latest.values():
+        counts[_verdict_key(item)] += 1
+    # One prepared UPDATE run over the rows: bulk_update's CASE per row and column costs
+    # quadratic time, about 15 ms a row at a batch of 1,000.
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {LeadFeedback._meta.db_table} SET handed_over_at = %s, campaign_id = %s, channel = %s, "  # noqa: S608
+            "source = %s, content = %s, is_current = %s WHERE id = %s",
+            [(adapt(f.handed_over_at), f.campaign_id, f.channel, f.source, f.content, f.is_current, f.pk)
+             for f in feedback],
+        )
+    return len(feedback)
+
+
+# -- the rejection taxonomy -------------------------------------------------------------------
+
+
+def offered_rejection_reasons() -> list[RejectionReason]:
+    """Return the active reasons for a new rejection, in order.
+
+    An empty table (a database flushed by hand or by a test) gets the shipped taxonomy first,
+    as routing and the SLA publish their defaults, so sales can always reject a lead.
+    """
+    reasons = list(selectors.active_rejection_reasons())
+    if not reasons and not RejectionReason.objects.exists():
+        at = timezone.now()
+        RejectionReason.objects.bulk_create([
+            RejectionReason(code=code, label=label, outcome=outcome, note_required=note_required,
+                            description=description, order=order, created_at=at, updated_at=at)
+            for order, (code, label, outcome, note_required, description)
+            in enumerate(domain.DEFAULT_REJECTION_REASONS, start=1)
+        ], ignore_conflicts=True)
+        reasons = list(selectors.active_rejection_reasons())
+    return reasons
+
+
+def rejection_reason_for(*, code: str, note: str = "") -> RejectionReason:
+    """Return the active reason with this code for a new rejection, or say which reasons there are.
+
+    Raises ValidationFailed on `reason` for an unknown or retired code, and on `note` when the
+    reason requires one and none is given.
+    """
+    offered = offered_rejection_reasons()
+    reason = selectors.rejection_reason(code=code) if code else None
+    if reason is None or not reason.is_active:
+        choices = ", ".join(f"{r.code} ({r.label})" for r in offered)
+        what = "Give a reason for rejecting the lead" if not code else (
+            f"{code!r} is {'retired' if reason is not None else 'not a rejection reason'}")
+        raise ValidationFailed(f"{what}: one of {choices}.", field="reason")
+    if reason.note_required and not note.strip():
+        raise ValidationFailed(f"Say why in the note when the reason is {reason.label!r}.", field="note")
+    return reason
+
+
+def _check_reason_fields(*, label: str, outcome: str, description: str) -> None:
+    if not label.strip():
+        raise ValidationFailed("Give the reason a label reps will recognise.", field="label")
+    if len(label.strip()) > 100:
+        raise ValidationFailed("Keep the label to 100 characters.", field="label")
+    if outcome not in RejectionReason.Outcome.values:
+        raise ValidationFailed(f"{outcome!r} is not an outcome; use nurture or disqualify.", field="outcome")
+    if len(description) > 500:
+        raise ValidationFailed("Keep the description to 500 characters.", field="description")
+
+
+@transaction.atomic
+def create_rejection_reason(*, by: User, code: str, label: str, outcome: str, description: str = "",
+                            note_required: bool = False) -> RejectionReason:
+    """Add a reason at the end of the list; its code is permanent, since feedback stores it."""
+    require(by, Action.EDIT_REJECTION_REASONS)
+    code = code.strip().lower()
+    if not SLUG.fullmatch(code):
+        raise ValidationFailed("A code is 1-32 lower-case letters, digits and underscores, "
+                               "starting with a letter.", field="code")
+    _check_reason_fields(label=label, outcome=outcome, description=description)
+    if RejectionReason.objects.filter(code=code).exists():
+        raise Conflict(f"A reason with the code {code!r} exists already (retired reasons keep theirs).",
+                       field="code")
+    at = timezone.now()
+    top = RejectionReason.objects.select_for_update().aggregate(top=Max("order"))["top"] or 0
+    try:
+        with transaction.atomic():
+            return RejectionReason.objects.create(
+                code=code, label=label.strip(), outcome=outcome, description=description.strip(),
+                note_required=note_required, order=top + 1, created_at=at, updated_at=at,
+            )
+    except IntegrityError:
+        raise Conflict(f"A reason with the code {code!r} exists already.", field="code") from None
+
+
+@transaction.atomic
+def update_rejection_reason(*, by: User, reason: RejectionReason, label: str, outcome: str, description: str = "",
+                            note_required: bool = False) -> RejectionReason:
+    """Change a reason's label, help, outcome or note rule; past feedback keeps its code and stage moves."""
+    require(by, Action.EDIT_REJECTION_REASONS)
+    _check_reason_fields(label=label, outcome=outcome, description=description)
+    reason.label, reason.outcome = label.strip(), outcome
+    reason.description, reason.note_required = description.strip(), note_required
+    reason.updated_at = timezone.now()
+    reason.save(update_fields=["label", "outcome", "description", "note_required", "updated_at"])
+    return reason
+
+
+@transaction.atomic
+def retire_rejection_reason(*, by: User, reason: RejectionReason) -> RejectionReason:
+    """Hide a reason from new rejections; feedback that used it still shows it. Retiring twice is a no-op."""
+    require(by, Action.EDIT_REJECTION_REASONS)
+    if not reason.is_active:
+        return reason
+    if RejectionReason.objects.filter(is_active=True).exclude(pk=reason.pk).count() == 0:
+        raise Conflict("Keep at least one active reason: sales must be able to reject a lead.", field="code")
+    reason.is_active, reason.retired_at = False, timezone.now()
+    reason.updated_at = reason.retired_at
+    reason.save(update_fields=["is_active", "retired_at", "updated_at"])
+    return reason
+
+
+@transaction.atomic
+def restore_rejection_reason(*, by: User, reason: RejectionReason) -> RejectionReason:
+    """Offer a retired reason to reps again, at the end of the list."""
+    require(by, Action.EDIT_REJECTION_REASONS)
+    if reason.is_active:
+        return reason
+    top = RejectionReason.objects.select_for_update().aggregate(top=Max("order"))["top"] or 0
+    reason.is_active, reason.retired_at, reason.order = True, None, top + 1
+    reason.updated_at = timezone.now()
+    reason.save(update_fields=["is_active", "retired_at", "order", "updated_at"])
+    return reason
+
+
+@transaction.atomic
+def reorder_rejection_reasons(*, by: User, codes: Sequence[str]) -> list[RejectionReason]:
+    """Put the active reasons in the order given; every active code must be named exactly once."""
+    require(by, Action.EDIT_REJECTION_REASONS)
+    active = {r.code: r for r in RejectionReason.objects.select_for_update().filter(is_active=True)}
+    if sorted(codes) != sorted(active) or len(set(codes)) != len(codes):
+        raise ValidationFailed(f"Name every active reason once: {', '.join(sorted(active))}.", field="codes")
+    at = timezone.now()
+    for position, code in enumerate(codes, start=1):
+        active[code].order, active[code].updated_at = position, at
+    RejectionReason.objects.bulk_update(active.values(), ["order", "updated_at"])
+    return [active[code] for code in codes]
+
+
+@transaction.atomic
+def move_rejection_reason(*, by: User, reason: RejectionReason, step: int) -> list[RejectionReason]:
+    """Move an active reason one place up (step -1) or down (+1) in the list reps see."""
+    codes = list(selectors.active_rejection_reasons().values_list("code", flat=True))
+    if reason.code not in codes:
+        raise Conflict("Only an active reason has a place in the list.", field="code")
+    at = codes.index(reason.code)
+    to = min(max(at + step, 0), len(codes) - 1)
+    codes.insert(to, codes.pop(at))
+    return reorder_rejection_reasons(by=by, codes=codes)
 
 
 def log_activity(*, by: User, kind: str, contact: Contact | None = None, deal=None, outcome: str = "",

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accord.web import views
+from accord.web import quality, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,4 +18,10 @@ urlpatterns = [
     path("exports/<slug:list_name>/", views.export_list, name="export-list"),
     path("tokens/", views.token_list, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("quality/", quality.quality_page, name="quality"),
+    path("quality/feedback/", quality.feedback_list, name="quality-feedback"),
+    path("quality/feedback/<int:feedback_id>/", quality.feedback_detail, name="quality-feedback-detail"),
+    path("quality/feedback/<int:feedback_id>/reply/", quality.feedback_reply, name="quality-feedback-reply"),
+    path("settings/rejection-reasons/", quality.reasons_page, name="rejection-reasons"),
+    path("settings/rejection-reasons/<int:reason_id>/", quality.reason_edit, name="rejection-reason"),
 ]

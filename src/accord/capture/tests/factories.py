@@ -138,7 +138,7 @@ class LeadFeedbackFactory(factory.django.DjangoModelFactory):
         model = "lifecycle.LeadFeedback"
 
     contact = factory.SubFactory(ContactFactory)
-    decision = "accept"
+    decision = "reject"
     reason = "bad_data"
     created_at = factory.LazyFunction(timezone.now)
 

@@ -9,6 +9,7 @@ from accord.core.permissions import Role
 from accord.core.vocabulary import LifecycleStage as S
 from accord.handoff import services
 from accord.handoff.tests.factories import ALL_HOURS, hot_lead, sales_team
+from accord.lifecycle import selectors as lifecycle_selectors
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import Activity, LeadFeedback, StageTransition
 from accord.sla.models import SlaClock
@@ -184,3 +185,14 @@ def test_converting_through_the_api_answers_201_with_the_deal(mql):
 
     assert response.status_code == 201
     assert response.json()["lead"]["lifecycle_stage"] == "opportunity"
+
+
+def test_a_retired_reason_is_refused_by_field_naming_the_active_ones(mql):
+    lifecycle.retire_rejection_reason(by=UserFactory(role=Role.REVOPS_ADMIN),
+                                      reason=lifecycle_selectors.rejection_reason(code="student"))
+
+    response = api_as(mql.owner).post(f"/leads/{mql.pk}/reject", {"reason": "student"})
+
+    assert (response.status_code, errors_of(response)) == (422, [("reason", "invalid")])
+    assert "'student' is retired: one of bad_data (Bad contact data)" in response.json()["errors"][0]["message"]
+    assert LeadFeedback.objects.count() == 0

@@ -27,6 +27,7 @@ from accord.handoff.tests.factories import (
     hot_lead,
     sales_team,
 )
+from accord.lifecycle import selectors as lifecycle_selectors
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import LeadAssignment, LeadFeedback, StageTransition
 from accord.notifications.models import Notification
@@ -175,7 +176,7 @@ def test_accepting_an_mql_makes_it_sal_with_feedback_and_accepting_again_is_a_no
 
     mql.refresh_from_db()
     assert mql.lifecycle_stage == S.SAL
-    assert list(LeadFeedback.objects.values_list("decision", "reason", "by_user")) == [("accept", "good_fit", rep.pk)]
+    assert list(LeadFeedback.objects.values_list("decision", "reason", "by_user")) == [("accept", "", rep.pk)]
     assert StageTransition.objects.filter(contact=mql, to_stage=S.SAL).count() == 1
 
 
@@ -362,3 +363,26 @@ def test_the_sweep_reads_in_batches(na_team):
 
     assert result["mql"] == 5
     assert SweepCursor.objects.get().last_contact_id == leads[-1].pk
+
+
+def test_the_reasons_outcome_as_edited_decides_where_a_rejected_lead_goes(mql):
+    revops = UserFactory(role=Role.REVOPS_ADMIN)
+    reason = lifecycle_selectors.rejection_reason(code="no_budget")
+    lifecycle.update_rejection_reason(by=revops, reason=reason, label="No budget", outcome="disqualify")
+
+    services.reject_lead(contact=mql, by=mql.owner, reason="no_budget")
+
+    mql.refresh_from_db()
+    assert mql.lifecycle_stage == S.DISQUALIFIED
+
+
+def test_a_retired_reason_cannot_reject_a_lead_and_nothing_changes(mql):
+    lifecycle.retire_rejection_reason(by=UserFactory(role=Role.REVOPS_ADMIN),
+                                      reason=lifecycle_selectors.rejection_reason(code="student"))
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.reject_lead(contact=mql, by=mql.owner, reason="student")
+
+    assert refused.value.field == "reason"
+    mql.refresh_from_db()
+    assert (mql.lifecycle_stage, LeadFeedback.objects.count()) == (S.MQL, 0)

@@ -2,7 +2,13 @@ import factory
 from django.utils import timezone
 
 from accord.core.vocabulary import LifecycleStage
-from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
+from accord.lifecycle.models import (
+    Activity,
+    LeadAssignment,
+    LeadFeedback,
+    RejectionReason,
+    StageTransition,
+)
 
 
 class StageTransitionFactory(factory.django.DjangoModelFactory):
@@ -31,8 +37,21 @@ class LeadFeedbackFactory(factory.django.DjangoModelFactory):
 
     contact = factory.SubFactory("accord.capture.tests.factories.ContactFactory")
     decision = LeadFeedback.Decision.ACCEPT
-    reason = LeadFeedback.Reason.GOOD_FIT
+    reason = ""
     created_at = factory.LazyFunction(timezone.now)
+
+
+class RejectionReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RejectionReason
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"reason_{n}")
+    label = factory.LazyAttribute(lambda o: o.code.replace("_", " ").capitalize())
+    outcome = RejectionReason.Outcome.NURTURE
+    order = factory.Sequence(lambda n: 100 + n)
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
 
 
 class ActivityFactory(factory.django.DjangoModelFactory):

@@ -17,7 +17,7 @@ class ActivityFactory(lifecycle_factories.ActivityFactory):
 
 class LeadFeedbackFactory(lifecycle_factories.LeadFeedbackFactory):
     decision = LeadFeedback.Decision.REJECT
-    reason = LeadFeedback.Reason.STUDENT
+    reason = "student"
 
 
 class ScoringRuleSetFactory(factory.django.DjangoModelFactory):

@@ -59,8 +59,8 @@
           }
         },
         scales: {
-          x: { grid: { display: false }, ticks: { autoSkip: false, maxRotation: 40 } },
-          y: { beginAtZero: true, ticks: { precision: 0, callback: function (v) { return format.format(v); } } }
+          x: { stacked: !!spec.stacked, grid: { display: false }, ticks: { autoSkip: false, maxRotation: 40 } },
+          y: { stacked: !!spec.stacked, beginAtZero: true, ticks: { precision: 0, callback: function (v) { return format.format(v); } } }
         }
       }
     });
