@@ -1,4 +1,4 @@
-"""Benchmark capture over HTTP against a real `accord serve` (gunicorn sync workers).
+"""Benchmark capture over HTTP against a real `accord serve` (gunicorn, WSGI, threaded workers).
 
 (a) Batch ingestion: POST /api/v1/events/batch in batches of 1,000 from a few client threads,
     then count the stored touchpoints (no loss, no duplicates).
@@ -34,6 +34,7 @@ def main() -> int:
     parser.add_argument("--database-url", default="", help="PostgreSQL URL; a fresh SQLite file if left out")
     parser.add_argument("--port", type=int, default=8771)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers; `accord serve`'s default if 0")
+    parser.add_argument("--threads", type=int, default=0, help="threads per worker; `accord serve`'s default if 0")
     parser.add_argument("--batches", type=int, default=100, help="batches of 1,000 in (a); 0 skips (a)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent connections in (a)")
     parser.add_argument("--contacts", type=int, default=20000, help="distinct people across the events")
@@ -44,10 +45,10 @@ def main() -> int:
     data_dir = setup_django(args.database_url, prefix="accord-bench-capture-")
     token, key = seed()
     database = "PostgreSQL" if args.database_url else f"SQLite ({data_dir})"
-    print(f"database: {database}; gunicorn sync workers: {args.workers or 'default'}; port {args.port}; "
+    print(f"database: {database}; gunicorn workers: {args.workers or 'default'} x {args.threads or 'default'} threads; port {args.port}; "
           f"load average {_load()}")
 
-    server = _serve(args.port, args.workers, data_dir)
+    server = _serve(args.port, args.workers, args.threads, data_dir)
     try:
         _wait_ready(args.port)
         # Warm every worker (first requests import and compile), then measure.
@@ -127,11 +128,13 @@ def seed() -> tuple[str, str]:
     return token, source.public_key
 
 
-def _serve(port: int, workers: int, data_dir: Path) -> subprocess.Popen:
+def _serve(port: int, workers: int, threads: int, data_dir: Path) -> subprocess.Popen:
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     command = [sys.executable, "-m", "accord.cli", "serve", "--host", HOST, "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 

@@ -1,0 +1,128 @@
+"""Group commit on SQLite: requests' writes share one transaction, each answered after its commit."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from accord.capture import groupcommit, ratelimit
+from accord.capture.models import Contact, RateLimitCounter, Touchpoint
+from accord.capture.tests.factories import CaptureSourceFactory
+from accord.core.errors import ValidationFailed
+
+# Outside a test's wrapping transaction, so writes go to the process's writer thread.
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL commits each request on its own"),
+]
+
+
+def count(bucket: str):
+    """Return a write counting one hit in `bucket`, and the outermost transaction it ran in."""
+
+    def write():
+        ratelimit.hit({bucket: 1_000})
+        return id(connection.atomic_blocks[0]), threading.current_thread().name
+
+    return write
+
+
+def test_writes_queued_while_the_writer_is_busy_share_one_transaction_and_all_commit():
+    # Given the writer held up by a first write
+    started, release = threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(10)
+        return count("first")()
+
+    with ThreadPoolExecutor(6) as pool:
+        first = pool.submit(groupcommit.run_in_transaction, slow)
+        assert started.wait(10)
+        # When five more requests write meanwhile
+        queued = [pool.submit(groupcommit.run_in_transaction, count(f"b{n}")) for n in range(5)]
+        _wait_until_queued(5)
+        release.set()
+        answers = [future.result(10) for future in queued]
+
+    # Then they ran together in one transaction on the writer thread, after the first one's,
+    # and every count is committed (read here through another connection)
+    assert len({transaction_id for transaction_id, _ in answers}) == 1
+    assert answers[0][0] != first.result()[0]
+    assert {thread for _, thread in answers} == {"accord-group-commit"}
+    assert dict(RateLimitCounter.objects.values_list("bucket", "count")) == {
+        "first": 1, "b0": 1, "b1": 1, "b2": 1, "b3": 1, "b4": 1,
+    }
+
+
+def _wait_until_queued(writes: int) -> None:
+    deadline = time.monotonic() + 10
+    while groupcommit.queued() < writes:
+        assert time.monotonic() < deadline, "the writes never reached the writer"
+        time.sleep(0.001)
+
+
+def test_a_failing_write_rolls_back_alone_and_its_caller_gets_the_error():
+    # Given three writes in one group, the middle one failing after it wrote
+    started, release = threading.Event(), threading.Event()
+
+    def hold():
+        started.set()
+        release.wait(10)
+
+    def failing():
+        ratelimit.hit({"failing": 1_000})
+        raise ValidationFailed("Give an email address.", field="email")
+
+    with ThreadPoolExecutor(4) as pool:
+        pool.submit(groupcommit.run_in_transaction, hold)
+        assert started.wait(10)
+        before = pool.submit(groupcommit.run_in_transaction, count("before"))
+        bad = pool.submit(groupcommit.run_in_transaction, failing)
+        after = pool.submit(groupcommit.run_in_transaction, count("after"))
+        _wait_until_queued(3)
+        release.set()
+
+        # Then the others are stored and the failing one's row is not
+        assert before.result(10)[0] == after.result(10)[0]
+        with pytest.raises(ValidationFailed) as error:
+            bad.result(10)
+    assert error.value.field == "email"
+    assert sorted(RateLimitCounter.objects.values_list("bucket", flat=True)) == ["after", "before"]
+
+
+def test_concurrent_form_posts_are_all_answered_and_all_stored():
+    # Given a source
+    source = CaptureSourceFactory()
+    url = reverse("capture-submit", args=[source.public_key])
+
+    # When twenty people post at once
+    def post(n: int) -> int:
+        data = {"email": f"p{n}@example.org", "anonymous_id": f"vid-{n}"}
+        return Client(REMOTE_ADDR="203.0.113.7").post(url, data, headers={"Accept": "application/json"}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(post, range(20)))
+
+    # Then each got its 201, and each person, touch and count is stored once
+    assert statuses == [201] * 20
+    assert Contact.objects.count() == 20
+    assert Touchpoint.objects.filter(contact__isnull=False).count() == 20
+    assert RateLimitCounter.objects.get(bucket=f"key:{source.pk}").count == 20
+
+
+def test_inside_an_open_transaction_the_write_runs_in_the_callers_own():
+    # Given a transaction already open on this thread
+    with transaction.atomic():
+        outer = id(connection.atomic_blocks[0])
+
+        # When a write is run
+        transaction_id, thread = groupcommit.run_in_transaction(count("nested"))
+
+    # Then it ran here, in that transaction
+    assert (transaction_id, thread) == (outer, threading.current_thread().name)
+    assert RateLimitCounter.objects.get().bucket == "nested"
