@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -329,6 +330,22 @@ MAX_BATCH = 1000
 TouchKindValue = Literal[tuple(Touchpoint.Kind.values)]
 
 
+# A batch repeats people and pages, and integrations send the same ones batch after batch:
+# checking each distinct email and URL once per process was most of validating a batch.
+@lru_cache(maxsize=16384)
+def _is_email(email: str) -> bool:
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _is_http_url(url: str) -> bool:
+    return bool(origin_of(url))
+
+
 def _optional_id(value: str | None) -> str | None:
     if value is None:
         return None
@@ -378,17 +395,15 @@ class EventIn(BaseModel):
         if value is None or not value.strip():
             return None
         email = value.strip().lower()
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            raise ValueError("Enter a valid email address.") from None
+        if not _is_email(email):
+            raise ValueError("Enter a valid email address.")
         return email
 
     @field_validator("url", "referrer")
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip()
-        if value and not origin_of(value):
+        if value and not _is_http_url(value):
             raise ValueError("Give an http(s) URL.")
         return value
 

@@ -26,7 +26,8 @@ def count(bucket: str):
 
     def write():
         ratelimit.hit({bucket: 1_000})
-        return id(connection.atomic_blocks[0]), threading.current_thread().name
+        # The outermost atomic block itself (kept alive, so compared by identity).
+        return connection.atomic_blocks[0], threading.current_thread().name
 
     return write
 
@@ -51,8 +52,8 @@ def test_writes_queued_while_the_writer_is_busy_share_one_transaction_and_all_co
 
     # Then they ran together in one transaction on the writer thread, after the first one's,
     # and every count is committed (read here through another connection)
-    assert len({transaction_id for transaction_id, _ in answers}) == 1
-    assert answers[0][0] != first.result()[0]
+    assert all(block is answers[0][0] for block, _ in answers)
+    assert answers[0][0] is not first.result()[0]
     assert {thread for _, thread in answers} == {"accord-group-commit"}
     assert dict(RateLimitCounter.objects.values_list("bucket", "count")) == {
         "first": 1, "b0": 1, "b1": 1, "b2": 1, "b3": 1, "b4": 1,
@@ -88,7 +89,7 @@ def test_a_failing_write_rolls_back_alone_and_its_caller_gets_the_error():
         release.set()
 
         # Then the others are stored and the failing one's row is not
-        assert before.result(10)[0] == after.result(10)[0]
+        assert before.result(10)[0] is after.result(10)[0]
         with pytest.raises(ValidationFailed) as error:
             bad.result(10)
     assert error.value.field == "email"
@@ -118,11 +119,12 @@ def test_concurrent_form_posts_are_all_answered_and_all_stored():
 def test_inside_an_open_transaction_the_write_runs_in_the_callers_own():
     # Given a transaction already open on this thread
     with transaction.atomic():
-        outer = id(connection.atomic_blocks[0])
+        outer = connection.atomic_blocks[0]
 
         # When a write is run
-        transaction_id, thread = groupcommit.run_in_transaction(count("nested"))
+        block, thread = groupcommit.run_in_transaction(count("nested"))
 
     # Then it ran here, in that transaction
-    assert (transaction_id, thread) == (outer, threading.current_thread().name)
+    assert block is outer
+    assert thread == threading.current_thread().name
     assert RateLimitCounter.objects.get().bucket == "nested"
