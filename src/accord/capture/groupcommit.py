@@ -14,9 +14,10 @@ own savepoint only. The writers of different processes take turns through a bloc
 on a file beside the database, so the kernel wakes the next one the moment the lock is free
 instead of a busy handler polling for it.
 
-On PostgreSQL (row locks, and its own group commit of the WAL), inside a transaction already
-open (tests, a service calling another), or when it is turned off, the function runs in the
-caller's thread in a transaction of its own.
+PostgreSQL runs the same way, without the file lock (its row locks do that job): every post
+updates its source's rate-limit row, so posts committed one by one queued on that row for a
+commit each. Inside a transaction already open (tests, a service calling another), or when
+grouping is turned off, the function runs in the caller's thread in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import queue
 import threading
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def run_in_transaction[T](write: Callable[[], T]) -> T:
     (each in its own savepoint), so it must use the database only through Django's default
     connection and must not depend on thread-local state of its caller.
     """
-    if not _enabled or connection.vendor != "sqlite" or connection.in_atomic_block:
+    if not _enabled or connection.in_atomic_block:
         with transaction.atomic():
             return write()
     return _writer_for_this_process().submit(write)
@@ -76,6 +77,10 @@ def _writer_for_this_process() -> _Writer:
         if _writer is None or _writer.pid != os.getpid():
             _writer = _Writer()
         return _writer
+
+
+class _GroupAborted(Exception):
+    """A write hit a deadlock or lock timeout: the group is rolled back and each write run alone."""
 
 
 class _Job:
@@ -159,6 +164,10 @@ def _commit_group(group: list[_Job]) -> None:
             transaction.on_commit(mark_committed)
             for job in group:
                 job.run()
+                if isinstance(job.error, OperationalError):
+                    # A deadlock with another process's group (PostgreSQL) or a lock wait
+                    # that timed out: not this write's fault, so it is retried alone below.
+                    raise _GroupAborted from job.error
     except Exception:
         if committed:
             logger.exception("A hook run after a group commit failed; the group is stored.")
@@ -172,6 +181,8 @@ def _commit_group(group: list[_Job]) -> None:
 
 
 def _lock_path() -> str:
+    if connection.vendor != "sqlite":
+        return ""
     name = str(connection.settings_dict["NAME"])
     if name.startswith("file:") or name == ":memory:":
         return ""

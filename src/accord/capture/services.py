@@ -571,7 +571,9 @@ def record_form_post(
     transaction grouped with other posts' (capture.groupcommit): a post costs a share of
     one fsync, and a refused post still commits its count.
     """
-    limits = {f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute, f"key:{source.pk}": source.rate_limit_per_minute}
+    # The source's row first: every post updates it, so a group waiting for another's holds
+    # no other counter meanwhile, and two groups cannot deadlock on counters (PostgreSQL).
+    limits = {f"key:{source.pk}": source.rate_limit_per_minute, f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute}
 
     def write() -> tuple[int | None, int | None]:
         retry = ratelimit.hit(limits)

@@ -5,7 +5,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -15,10 +15,7 @@ from accord.capture.tests.factories import CaptureSourceFactory
 from accord.core.errors import ValidationFailed
 
 # Outside a test's wrapping transaction, so writes go to the process's writer thread.
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL commits each request on its own"),
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def count(bucket: str):
@@ -128,3 +125,35 @@ def test_inside_an_open_transaction_the_write_runs_in_the_callers_own():
     assert block is outer
     assert thread == threading.current_thread().name
     assert RateLimitCounter.objects.get().bucket == "nested"
+
+
+def test_a_write_caught_in_a_deadlock_rolls_the_group_back_and_every_write_is_stored_on_its_own():
+    # Given a group whose second write loses a deadlock once (as against another process's group)
+    started, release = threading.Event(), threading.Event()
+    attempts = []
+
+    def hold():
+        started.set()
+        release.wait(10)
+
+    def deadlocked_once():
+        attempts.append(threading.current_thread().name)
+        ratelimit.hit({"retried": 1_000})
+        if len(attempts) == 1:
+            raise OperationalError("deadlock detected")
+        return "stored"
+
+    with ThreadPoolExecutor(4) as pool:
+        pool.submit(groupcommit.run_in_transaction, hold)
+        assert started.wait(10)
+        before = pool.submit(groupcommit.run_in_transaction, count("before"))
+        retried = pool.submit(groupcommit.run_in_transaction, deadlocked_once)
+        after = pool.submit(groupcommit.run_in_transaction, count("after"))
+        _wait_until_queued(3)
+        release.set()
+
+        # Then every caller gets its answer, and each write is stored once
+        assert retried.result(10) == "stored"
+        before.result(10), after.result(10)
+    assert len(attempts) == 2
+    assert dict(RateLimitCounter.objects.values_list("bucket", "count")) == {"before": 1, "retried": 1, "after": 1}
