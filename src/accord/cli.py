@@ -21,7 +21,7 @@ DEMO_PORT = 8000
 # (capture.groupcommit groups a process's writes into one transaction and one fsync) holds
 # a thread, not a process, while the others parse and render on the core.
 WEB_WORKERS = os.cpu_count() or 1
-WEB_THREADS = 8
+WEB_THREADS = 16
 
 
 def _setup_django() -> None:

@@ -64,6 +64,19 @@ def run_in_transaction[T](write: Callable[[], T]) -> T:
     return _writer_for_this_process().submit(write)
 
 
+def stop() -> None:
+    """Store what this process's writer has queued, close its connections and end its threads.
+
+    The next write starts a new writer. For tests, and anything that must close every
+    connection (PostgreSQL drops no database another connection holds open).
+    """
+    global _writer
+    with _state_lock:
+        writer, _writer = _writer, None
+    if writer is not None and writer.pid == os.getpid():
+        writer.stop()
+
+
 def queued() -> int:
     """Return how many writes of this process wait for the writer to take them."""
     writer = _writer
@@ -103,11 +116,16 @@ class _Job:
 class _Writer:
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: stop
         self.lock_path = _lock_path()
-        threading.Thread(target=self._loop, name="accord-group-commit", daemon=True).start()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._loop, name="accord-group-commit", daemon=True)]
         if self.lock_path:
-            threading.Thread(target=_checkpoint_loop, name="accord-wal-checkpoint", daemon=True).start()
+            self.threads.append(
+                threading.Thread(target=_checkpoint_loop, args=(self.stopping,), name="accord-wal-checkpoint", daemon=True)
+            )
+        for thread in self.threads:
+            thread.start()
 
     def submit[T](self, write: Callable[[], T]) -> T:
         job = _Job(write)
@@ -117,25 +135,42 @@ class _Writer:
             raise job.error
         return job.result  # type: ignore[return-value]
 
+    def stop(self) -> None:
+        self.jobs.put(None)
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join()
+
     def _loop(self) -> None:
-        lock_file = open(self.lock_path, "a+b") if self.lock_path else None  # noqa: SIM115 - the process's life
+        lock_file = open(self.lock_path, "a+b") if self.lock_path else None  # noqa: SIM115 - closed on stop
         if lock_file is not None:
             with connection.cursor() as cursor:
                 # The checkpoint thread copies the WAL back, so no group (and no request in it)
                 # waits for the pages copied and the database file's fsync.
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
-        while True:
-            group = [self.jobs.get()]
+        stopped = False
+        while not stopped:
+            first = self.jobs.get()
+            group = [first] if first is not None else []
+            stopped = first is None
             with _exclusive(lock_file):
                 # Whatever queued while this process waited for its turn joins the group.
-                while len(group) < MAX_GROUP:
+                while group and len(group) < MAX_GROUP:
                     try:
-                        group.append(self.jobs.get_nowait())
+                        job = self.jobs.get_nowait()
                     except queue.Empty:
                         break
-                _commit_group(group)
+                    if job is None:
+                        stopped = True
+                        break
+                    group.append(job)
+                if group:
+                    _commit_group(group)
             for job in group:
                 job.done.set()
+        connection.close()
+        if lock_file is not None:
+            lock_file.close()
 
 
 @contextlib.contextmanager
@@ -189,12 +224,12 @@ def _lock_path() -> str:
     return name + "-writelock"
 
 
-def _checkpoint_loop() -> None:
-    stop = threading.Event()
-    while not stop.wait(CHECKPOINT_SECONDS):
+def _checkpoint_loop(stopping: threading.Event) -> None:
+    while not stopping.wait(CHECKPOINT_SECONDS):
         try:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except Exception:
             logger.exception("The WAL checkpoint failed; retrying in %s s.", CHECKPOINT_SECONDS)
             connection.close_if_unusable_or_obsolete()
+    connection.close()
