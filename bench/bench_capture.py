@@ -1,15 +1,17 @@
 """Benchmark capture over HTTP against a real `accord serve` (gunicorn, WSGI, threaded workers).
 
 (a) Batch ingestion: POST /api/v1/events/batch in batches of 1,000 from a few client threads,
-    then count the stored touchpoints (no loss, no duplicates).
+    then count the stored touchpoints (no loss, no duplicates). Target: 20,000 events/s.
 (b) Single capture: the public form endpoint at a fixed request rate; p50/p99 latency, errors,
-    and the stored count afterwards.
+    and the stored count afterwards. Target: p99 under 50 ms at 200 requests/s, no error, none lost.
 
-    .venv/bin/python bench/bench_capture.py                       # fresh SQLite data dir
-    .venv/bin/python bench/bench_capture.py --database-url "$ACCORD_PG_URL"
+    .venv/bin/python bench/bench_capture.py --batches 100 --seconds 0   # (a) only, fresh SQLite
+    .venv/bin/python bench/bench_capture.py --batches 0 --seconds 30    # (b) only, fresh SQLite
+    .venv/bin/python bench/bench_capture.py --database-url "$ACCORD_PG_URL" --port 8772   # both, PostgreSQL
 
-Loopback only; the server runs on its own port with a temporary data dir and is stopped at
-the end.
+Each figure is printed with the load average (the machine is shared: read p99 against it) and
+the server's CPU per request (its process group's, from /proc). Loopback only; the server runs
+on its own port with a temporary data dir and is stopped at the end.
 """
 
 from __future__ import annotations
