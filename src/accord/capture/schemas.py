@@ -445,7 +445,8 @@ class EventBatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[EventIn] = Field(..., min_length=1, max_length=MAX_BATCH)
-    # Set when the batch passed the quick check: the events to store, already built.
+    # Set when the batch passed the quick check: the events to store, already built, and
+    # `events` is then left empty. Read a batch through to_events().
     _checked: list[Event] | None = PrivateAttr(None)
 
     @model_validator(mode="wrap")
