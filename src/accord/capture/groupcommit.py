@@ -16,8 +16,8 @@ instead of a busy handler polling for it.
 
 PostgreSQL runs the same way, without the file lock (its row locks do that job): every post
 updates its source's rate-limit row, so posts committed one by one queued on that row for a
-commit each. Inside a transaction already open (tests, a service calling another), or when
-grouping is turned off, the function runs in the caller's thread in a transaction of its own.
+commit each. Inside a transaction already open (tests, a service calling another), the function
+runs in the caller's thread, within that transaction.
 """
 
 from __future__ import annotations
@@ -40,15 +40,8 @@ MAX_GROUP = 64
 # Checkpoint the WAL from a thread of its own this often, so no request waits for one.
 CHECKPOINT_SECONDS = 1.0
 
-_enabled = True
 _state_lock = threading.Lock()
 _writer: _Writer | None = None
-
-
-def set_enabled(enabled: bool) -> None:
-    """Turn grouping on or off for this process (off: every write commits on its own)."""
-    global _enabled
-    _enabled = enabled
 
 
 def run_in_transaction[T](write: Callable[[], T]) -> T:
@@ -58,7 +51,7 @@ def run_in_transaction[T](write: Callable[[], T]) -> T:
     (each in its own savepoint), so it must use the database only through Django's default
     connection and must not depend on thread-local state of its caller.
     """
-    if not _enabled or connection.in_atomic_block:
+    if connection.in_atomic_block:
         with transaction.atomic():
             return write()
     return _writer_for_this_process().submit(write)
@@ -109,7 +102,7 @@ class _Job:
         try:
             with transaction.atomic():
                 self.result = self.write()
-        except Exception as error:  # handed to the caller, who raises it
+        except BaseException as error:  # handed to the caller, who raises it; the writer lives on
             self.error = error
 
 
@@ -153,19 +146,27 @@ class _Writer:
             first = self.jobs.get()
             group = [first] if first is not None else []
             stopped = first is None
-            with _exclusive(lock_file):
-                # Whatever queued while this process waited for its turn joins the group.
-                while group and len(group) < MAX_GROUP:
-                    try:
-                        job = self.jobs.get_nowait()
-                    except queue.Empty:
-                        break
-                    if job is None:
-                        stopped = True
-                        break
-                    group.append(job)
-                if group:
-                    _commit_group(group)
+            try:
+                with _exclusive(lock_file):
+                    # Whatever queued while this process waited for its turn joins the group.
+                    while group and len(group) < MAX_GROUP:
+                        try:
+                            job = self.jobs.get_nowait()
+                        except queue.Empty:
+                            break
+                        if job is None:
+                            stopped = True
+                            break
+                        group.append(job)
+                    if group:
+                        _commit_group(group)
+            except Exception as error:
+                # The lock file or the connection failed outside any one write: the writes not
+                # answered yet get the error, and the writer carries on with the next group.
+                logger.exception("The group-commit writer failed on a group of %d writes.", len(group))
+                for job in group:
+                    if job.result is None and job.error is None:
+                        job.error = error
             for job in group:
                 job.done.set()
         connection.close()
