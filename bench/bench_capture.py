@@ -1,15 +1,17 @@
-"""Benchmark capture over HTTP against a real `accord serve` (gunicorn sync workers).
+"""Benchmark capture over HTTP against a real `accord serve` (gunicorn, WSGI, threaded workers).
 
 (a) Batch ingestion: POST /api/v1/events/batch in batches of 1,000 from a few client threads,
-    then count the stored touchpoints (no loss, no duplicates).
+    then count the stored touchpoints (no loss, no duplicates). Target: 20,000 events/s.
 (b) Single capture: the public form endpoint at a fixed request rate; p50/p99 latency, errors,
-    and the stored count afterwards.
+    and the stored count afterwards. Target: p99 under 50 ms at 200 requests/s, no error, none lost.
 
-    .venv/bin/python bench/bench_capture.py                       # fresh SQLite data dir
-    .venv/bin/python bench/bench_capture.py --database-url "$ACCORD_PG_URL"
+    .venv/bin/python bench/bench_capture.py --batches 100 --seconds 0   # (a) only, fresh SQLite
+    .venv/bin/python bench/bench_capture.py --batches 0 --seconds 30    # (b) only, fresh SQLite
+    .venv/bin/python bench/bench_capture.py --database-url "$ACCORD_PG_URL" --port 8772   # both, PostgreSQL
 
-Loopback only; the server runs on its own port with a temporary data dir and is stopped at
-the end.
+Each figure is printed with the load average (the machine is shared: read p99 against it) and
+the server's CPU per request (its process group's, from /proc). Loopback only; the server runs
+on its own port with a temporary data dir and is stopped at the end.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def main() -> int:
     parser.add_argument("--database-url", default="", help="PostgreSQL URL; a fresh SQLite file if left out")
     parser.add_argument("--port", type=int, default=8771)
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers; `accord serve`'s default if 0")
+    parser.add_argument("--threads", type=int, default=0, help="threads per worker; `accord serve`'s default if 0")
     parser.add_argument("--batches", type=int, default=100, help="batches of 1,000 in (a); 0 skips (a)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent connections in (a)")
     parser.add_argument("--contacts", type=int, default=20000, help="distinct people across the events")
@@ -44,10 +47,10 @@ def main() -> int:
     data_dir = setup_django(args.database_url, prefix="accord-bench-capture-")
     token, key = seed()
     database = "PostgreSQL" if args.database_url else f"SQLite ({data_dir})"
-    print(f"database: {database}; gunicorn sync workers: {args.workers or 'default'}; port {args.port}; "
+    print(f"database: {database}; gunicorn workers: {args.workers or 'default'} x {args.threads or 'default'} threads; port {args.port}; "
           f"load average {_load()}")
 
-    server = _serve(args.port, args.workers, data_dir)
+    server = _serve(args.port, args.workers, args.threads, data_dir)
     try:
         _wait_ready(args.port)
         # Warm every worker (first requests import and compile), then measure.
@@ -127,11 +130,13 @@ def seed() -> tuple[str, str]:
     return token, source.public_key
 
 
-def _serve(port: int, workers: int, data_dir: Path) -> subprocess.Popen:
+def _serve(port: int, workers: int, threads: int, data_dir: Path) -> subprocess.Popen:
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     command = [sys.executable, "-m", "accord.cli", "serve", "--host", HOST, "--port", str(port)]
     if workers:
         command += ["--workers", str(workers)]
+    if threads:
+        command += ["--threads", str(threads)]
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 

@@ -37,7 +37,17 @@ def main() -> int:
     from bench.loadgen import batch_body, form_body
 
     setup_django(args.database_url, prefix="accord-profile-capture-")
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
     from accord.config.wsgi import application
+
+    # Writes run on the process's group-commit writer thread, on a connection of its own:
+    # every connection, this one and those opened later, reports its statements.
+    connection.execute_wrappers.append(_record)
+    connection_created.connect(
+        lambda sender, connection, **kwargs: connection.execute_wrappers.append(_record), weak=False
+    )
 
     token, key = seed()
     run = uuid.uuid4().hex[:8]
@@ -60,18 +70,20 @@ def main() -> int:
     return 0
 
 
+_recording: list[str] | None = None
+
+
+def _record(execute, sql, params, many, context):
+    if _recording is not None:
+        _recording.append(sql)
+    return execute(sql, params, many, context)
+
+
 def _measure(label: str, call, count: int, *, expected: int, top: int, sort: str = "cumulative") -> None:
-    from django.db import connection
-
-    queries: list[str] = []
-
-    def record(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
-
-    # A wrapper, not CaptureQueriesContext: request_started clears connection.queries.
-    with connection.execute_wrapper(record):
-        _expect(call(10**6), expected)
+    global _recording
+    _recording = queries = []
+    _expect(call(10**6), expected)
+    _recording = None
     profile = cProfile.Profile()
     wall, cpu = time.perf_counter(), time.process_time()
     profile.enable()

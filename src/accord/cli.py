@@ -17,10 +17,11 @@ from datetime import date
 
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = 8000
-# Two sync workers a core: a worker waits on the disk (an fsync per commit) and on SQLite's
-# single writer for part of each request, and the other keeps the core busy meanwhile;
-# more only add processes queueing for the same write lock.
-WEB_WORKERS = 2 * (os.cpu_count() or 1)
+# One process a core, each with a few threads: a request waiting for its write to commit
+# (capture.groupcommit groups a process's writes into one transaction and one fsync) holds
+# a thread, not a process, while the others parse and render on the core.
+WEB_WORKERS = os.cpu_count() or 1
+WEB_THREADS = 16
 
 
 def _setup_django() -> None:
@@ -80,12 +81,13 @@ def cmd_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
+def _gunicorn_argv(host: str, port: int, workers: int, threads: int = WEB_THREADS) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", "accord.config.wsgi:application",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
-        "--worker-class", "sync",
+        "--worker-class", "gthread",
+        "--threads", str(threads),
         "--access-logfile", "-",
         "--graceful-timeout", "10",
         # Import Django once in the master, then fork: workers answer at once and share
@@ -129,7 +131,7 @@ def _run_children(commands: list[list[str]]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
     _migrate()
-    commands = [_gunicorn_argv(args.host, args.port, args.workers)]
+    commands = [_gunicorn_argv(args.host, args.port, args.workers, args.threads)]
     if args.with_worker:
         commands.append(_worker_argv())
     print(f"Accord is at http://{args.host}:{args.port}/", flush=True)
@@ -241,11 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     serve = sub.add_parser(
-        "serve", help="serve the web app and API", description="Migrate, then serve with gunicorn sync workers."
+        "serve", help="serve the web app and API", description="Migrate, then serve with gunicorn (WSGI, threaded workers)."
     )
     serve.add_argument("--host", default=DEMO_HOST)
     serve.add_argument("--port", type=int, default=DEMO_PORT)
-    serve.add_argument("--workers", type=int, default=WEB_WORKERS, help="web server processes (default: 2 a core)")
+    serve.add_argument("--workers", type=int, default=WEB_WORKERS, help="web server processes (default: 1 a core)")
+    serve.add_argument("--threads", type=int, default=WEB_THREADS, help="threads per process")
     serve.add_argument("--with-worker", action="store_true", help="also run a background worker")
     serve.set_defaults(handler=cmd_serve)
 

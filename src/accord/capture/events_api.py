@@ -23,7 +23,7 @@ IdempotencyKey = Header(
 @router.post("/events", response={200: EventsOut, 201: EventsOut})
 def ingest_event(request, response: HttpResponse, payload: EventIn, idempotency_key: str | None = IdempotencyKey):
     """Store one event; 201 when stored, 200 when its id was already stored."""
-    return _ingest(request, response, [payload], idempotency_key, created_status=201)
+    return _ingest(request, response, [payload.to_event()], idempotency_key, created_status=201)
 
 
 @router.post("/events/batch", response={200: EventsOut})
@@ -31,13 +31,13 @@ def ingest_event_batch(
     request, response: HttpResponse, payload: EventBatchIn, idempotency_key: str | None = IdempotencyKey
 ):
     """Store up to 1,000 events in one transaction: all of them, or (on a 422) none."""
-    return _ingest(request, response, payload.events, idempotency_key, created_status=200)
+    return _ingest(request, response, payload.to_events(), idempotency_key, created_status=200)
 
 
-def _ingest(request, response: HttpResponse, events: list[EventIn], key: str | None, *, created_status: int):
+def _ingest(request, response: HttpResponse, events: list[Event], key: str | None, *, created_status: int):
     status, body, replayed = services.ingest_events(
         by=request.user,
-        events=[_event(item) for item in events],
+        events=events,
         idempotency_key=key or None,
         request_hash=services.request_digest(path=request.path, body=request.body),
         created_status=created_status,
@@ -45,25 +45,3 @@ def _ingest(request, response: HttpResponse, events: list[EventIn], key: str | N
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return Status(status, body)
-
-
-def _event(item: EventIn) -> Event:
-    return Event(
-        kind=item.type,
-        occurred_at=item.occurred_at,
-        email=item.email,
-        contact_external_id=item.external_id or "",
-        anonymous_id=item.anonymous_id or "",
-        first_name=item.first_name.strip(),
-        last_name=item.last_name.strip(),
-        utm_source=item.utm_source.strip(),
-        utm_medium=item.utm_medium.strip(),
-        utm_campaign=item.utm_campaign.strip(),
-        utm_term=item.utm_term.strip(),
-        utm_content=item.utm_content.strip(),
-        url=item.url,
-        referrer=item.referrer,
-        campaign_code=item.campaign.strip(),
-        channel=item.channel or "",
-        event_id=item.id or "",
-    )

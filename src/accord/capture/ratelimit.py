@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import math
 import time
+from functools import partial
 
 from django.db import connection, transaction
 
+from accord.capture.groupcommit import run_in_transaction
 from accord.capture.models import RateLimitCounter
 
 WINDOW_SECONDS = 60
@@ -52,3 +54,8 @@ def hit(limits: dict[str, int], *, now: float | None = None) -> int | None:
     if any(counts[bucket] > limit for bucket, limit in limits.items()):
         return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
     return None
+
+
+def hit_and_commit(limits: dict[str, int]) -> int | None:
+    """Count one request and commit the count (grouped with other requests' writes); see hit."""
+    return run_in_transaction(partial(hit, limits))

@@ -35,7 +35,9 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.accounts.selectors import default_owner, owner_for_assignment
+from accord.capture import ratelimit
 from accord.capture.domain import UTM_FIELDS, clean_url, origin_of, utm_from_url
+from accord.capture.groupcommit import run_in_transaction
 from accord.capture.ingestion import Event, ingest, ingest_identified, insert_row
 from accord.capture.models import (
     Account,
@@ -559,6 +561,29 @@ def check_form_submission(*, fields: Mapping[str, str], page_url: str = "") -> F
     )
 
 
+def record_form_post(
+    *, source: CaptureSource, submission: FormSubmission | None, ip: str, user_agent: str = ""
+) -> tuple[int | None, int | None]:
+    """Count a post against the source's rate limits and store it if allowed and given.
+
+    Return (seconds to wait, None) when a limit refuses it, else (None, the contact's id or
+    None when nothing was to be stored). The count and the data commit together, in a
+    transaction grouped with other posts' (capture.groupcommit): a post costs a share of
+    one fsync, and a refused post still commits its count.
+    """
+    # The source's row first: every post updates it, so a group waiting for another's holds
+    # no other counter meanwhile, and two groups cannot deadlock on counters (PostgreSQL).
+    limits = {f"key:{source.pk}": source.rate_limit_per_minute, f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute}
+
+    def write() -> tuple[int | None, int | None]:
+        retry = ratelimit.hit(limits)
+        if retry is not None or submission is None:
+            return retry, None
+        return None, store_form_submission(source=source, submission=submission, ip=ip, user_agent=user_agent)
+
+    return run_in_transaction(write)
+
+
 def store_form_submission(
     *, source: CaptureSource, submission: FormSubmission, ip: str = "", user_agent: str = ""
 ) -> int:
@@ -620,36 +645,40 @@ def ingest_events(
     same key with a different body is refused (Conflict naming the header).
     """
     require(by, Action.IMPORT_DATA)
+
+    def write() -> tuple[int, dict[str, Any], bool]:
+        if idempotency_key:
+            record = IdempotencyRecord.objects.filter(user=by, key=idempotency_key).first()
+            if record is not None:
+                return _replay(record, request_hash=request_hash)
+        now = timezone.now()
+        outcome = ingest(events, now=now)
+        status = created_status if outcome.stored else 200
+        body = {
+            "received": len(events),
+            "stored": outcome.stored,
+            "duplicates": len(outcome.duplicates),
+            "duplicate_indexes": outcome.duplicates,
+            "contacts_created": outcome.contacts_created,
+            "stitched": outcome.stitched,
+            "contact_ids": outcome.contact_ids,
+        }
+        if idempotency_key:
+            IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+            IdempotencyRecord.objects.create(
+                user=by,
+                key=idempotency_key,
+                request_hash=request_hash,
+                status=status,
+                response=body,
+                created_at=now,
+            )
+        return status, body, False
+
     for attempt in range(3):
         try:
-            with transaction.atomic():
-                if idempotency_key:
-                    record = IdempotencyRecord.objects.filter(user=by, key=idempotency_key).first()
-                    if record is not None:
-                        return _replay(record, request_hash=request_hash)
-                now = timezone.now()
-                outcome = ingest(events, now=now)
-                status = created_status if outcome.stored else 200
-                body = {
-                    "received": len(events),
-                    "stored": outcome.stored,
-                    "duplicates": len(outcome.duplicates),
-                    "duplicate_indexes": outcome.duplicates,
-                    "contacts_created": outcome.contacts_created,
-                    "stitched": outcome.stitched,
-                    "contact_ids": outcome.contact_ids,
-                }
-                if idempotency_key:
-                    IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
-                    IdempotencyRecord.objects.create(
-                        user=by,
-                        key=idempotency_key,
-                        request_hash=request_hash,
-                        status=status,
-                        response=body,
-                        created_at=now,
-                    )
-                return status, body, False
+            # Grouped with other requests' writes on SQLite (capture.groupcommit).
+            return run_in_transaction(write)
         except IntegrityError:
             # A concurrent request stored the same event id or idempotency key first;
             # after it committed, the next attempt sees its rows and answers accordingly.

@@ -18,7 +18,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import CheckConstraint, Sum
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -203,7 +202,7 @@ def capture_submit(request, public_key: str):
     ip = _client_ip(request)
     source = capture_source_by_key(public_key=public_key)
     if source is None:
-        retry = ratelimit.hit({f"ip-unknown:{ip}": UNKNOWN_KEY_LIMIT_PER_MINUTE})
+        retry = ratelimit.hit_and_commit({f"ip-unknown:{ip}": UNKNOWN_KEY_LIMIT_PER_MINUTE})
         if retry is not None:
             return _refuse(request, 429, "throttled", "Too many requests; try again later.", retry_after=retry)
         return _error(404, "not_found", "No form with this key.")
@@ -213,18 +212,12 @@ def capture_submit(request, public_key: str):
         # write lock. _posted_fields answers a body too large.
         request.body  # noqa: B018
     answer, submission = _check(request, source=source, origin=origin)
-    # One transaction for the count and the data: one commit (one fsync on SQLite) a post.
-    # Everything else was decided above, so the write lock is held for the statements only;
-    # a refused post commits its count.
-    with transaction.atomic():
-        retry = ratelimit.hit(
-            {f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute, f"key:{source.pk}": source.rate_limit_per_minute}
-        )
-        if retry is None and submission is not None:
-            contact_id = services.store_form_submission(
-                source=source, submission=submission, ip=ip, user_agent=request.headers.get("User-Agent", "")
-            )
-            answer = partial(answer, contact_id=contact_id)
+    # Everything was decided above, so the write holds the database for the statements only.
+    retry, contact_id = services.record_form_post(
+        source=source, submission=submission, ip=ip, user_agent=request.headers.get("User-Agent", "")
+    )
+    if submission is not None:
+        answer = partial(answer, contact_id=contact_id)
     if retry is not None:
         return _refuse(
             request, 429, "throttled", "Too many submissions; try again later.", source=source, retry_after=retry

@@ -1,4 +1,4 @@
-"""WSGI entry point: gunicorn serves Accord with sync workers (see docs/architecture.md)."""
+"""WSGI entry point: gunicorn serves Accord with threaded (gthread) workers (see docs/architecture.md)."""
 
 import os
 

@@ -1,0 +1,77 @@
+"""The event batch's quick check accepts exactly what the full models accept, storing the same values."""
+
+import datetime as dt
+
+import pytest
+from django.test import override_settings
+
+from accord.capture.schemas import EventBatchIn, EventIn, quick_events
+
+AT = "2026-03-01T09:30:00Z"
+
+PLAIN_EVENTS = [
+    {"type": "page_view", "occurred_at": AT, "email": "  Ada@Example.ORG ", "url": " https://www.example.com/a "},
+    {"type": "ad_click", "occurred_at": "2026-03-01T10:30:00.5+02:00", "external_id": " crm-7 ", "id": " e-1 "},
+    {"type": "form_submit", "occurred_at": "2026-03-01T10:30:00", "anonymous_id": "vid-1", "email": None},
+    {"type": "webinar_attend", "occurred_at": "2026-03-01T10:30:00.123456-05:00", "email": "b@example.org",
+     "first_name": " Bea ", "last_name": "", "utm_source": " li ", "utm_medium": "paid_social ",
+     "utm_campaign": " Spring ", "utm_term": "t", "utm_content": "c", "referrer": "http://t.co/x",
+     "campaign": " SPRING ", "channel": "paid_social", "external_id": "", "anonymous_id": "  "},
+    {"type": "page_view", "occurred_at": AT, "email": "c@example.org", "channel": None, "id": None},
+]
+
+
+@override_settings(TIME_ZONE="Europe/Paris")
+def test_plain_events_are_built_by_the_quick_check_exactly_as_by_the_models():
+    # Given events spelled the ways integrations send them (blank, padded, null, offsets, no offset)
+    # When the batch is checked quickly and through the models
+    quick = quick_events({"events": PLAIN_EVENTS})
+    full = [EventIn.model_validate(item).to_event() for item in PLAIN_EVENTS]
+
+    # Then the same events come out, every time in UTC
+    assert quick == full
+    assert {event.occurred_at.tzinfo for event in quick} == {dt.UTC}
+    assert quick[2].occurred_at == dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)  # 10:30 in Paris
+    assert EventBatchIn.model_validate({"events": PLAIN_EVENTS}).to_events() == full
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        {"type": "page_view", "occurred_at": AT},  # names nobody
+        {"type": "page_view", "occurred_at": AT, "email": "not an email"},
+        {"type": "page_view", "occurred_at": AT, "email": "a@example.org", "url": "ftp://example.com"},
+        {"type": "page_view", "occurred_at": AT, "email": "a@example.org", "colour": "red"},  # unknown field
+        {"type": "page_viewed", "occurred_at": AT, "email": "a@example.org"},
+        {"type": "page_view", "occurred_at": AT, "email": "a@example.org", "channel": "telepathy"},
+        {"type": "page_view", "occurred_at": AT, "email": "a@example.org", "utm_source": "x" * 101},
+        {"type": "page_view", "occurred_at": AT, "email": "a@example.org", "first_name": 7},  # not text
+        {"type": "page_view", "occurred_at": "2026-02-30T09:30:00Z", "email": "a@example.org"},
+        {"type": "page_view", "email": "a@example.org"},  # no time
+        {"type": "page_view", "occurred_at": AT, "email": "a@example.org", "first_name": None},
+    ],
+)
+def test_an_event_the_models_refuse_is_never_accepted_by_the_quick_check(item):
+    # Given a batch with one bad event among good ones
+    events = [PLAIN_EVENTS[0], item]
+
+    # When it is checked quickly
+    # Then the quick check leaves it to the models, which refuse it naming the event
+    assert quick_events({"events": events}) is None
+    with pytest.raises(ValueError, match=r"events\.1"):
+        EventBatchIn.model_validate({"events": events})
+
+
+@pytest.mark.parametrize(
+    "moment", ["1772357400", "2026-03-01 09:30:00Z", "2026-03-01T09:30Z", "2026-03-01T09:30:00.1234567Z"]
+)
+def test_other_spellings_of_a_time_take_the_full_check_and_are_stored_as_it_reads_them(moment):
+    # Given an event whose time pydantic reads but the quick check does not
+    events = [{"type": "page_view", "occurred_at": moment, "email": "a@example.org"}]
+
+    # When the batch is validated
+    batch = EventBatchIn.model_validate({"events": events})
+
+    # Then the models decided it
+    assert quick_events({"events": events}) is None
+    assert batch.to_events() == [EventIn.model_validate(events[0]).to_event()]
