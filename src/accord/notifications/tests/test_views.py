@@ -152,7 +152,7 @@ def test_a_rep_cannot_open_the_integration_pages(client, rep):
 
 def test_an_admin_adds_a_webhook_and_sees_its_generated_secret(client, admin):
     response = client.post(reverse("notification-webhooks"), {
-        "name": "Warehouse", "url": "https://warehouse.example/accord", "event_types": "deal.won, deal.*",
+        "name": "Warehouse", "url": "https://warehouse.example/accord", "event_types": ["deal.won", "deal.*"],
         "is_active": "on",
     })
 
