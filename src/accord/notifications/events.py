@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -91,7 +92,8 @@ def deal_event(event_type: str, *, deal: Mapping[str, Any], by: dict[str, Any], 
     pipeline_id, account_id and owner_id."""
     record = {key: deal.get(key) for key in
               ("id", "name", "amount", "currency", "status", "stage", "pipeline_id", "account_id", "owner_id")}
-    record["amount"] = None if record["amount"] is None else str(record["amount"])
+    # Money as a two-place decimal string, as the API writes it, whatever type the caller held.
+    record["amount"] = None if record["amount"] is None else f"{Decimal(str(record['amount'])):.2f}"
     return DomainEvent(
         event_type=event_type, record_key=f"deal:{record['id']}", occurred_at=occurred_at,
         payload=_envelope(record=record, name="deal", by=by, occurred_at=occurred_at,
