@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.tasks.backends.immediate import ImmediateBackend
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -158,11 +159,23 @@ def publish_events(*, events: Sequence[DomainEvent]) -> list[Event]:
 
 
 def _enqueue_on_commit(deliveries: list[Delivery]) -> None:
-    for delivery in deliveries:
-        if delivery.status == Delivery.Status.PENDING:
-            transaction.on_commit(partial(
-                tasks.send_delivery.enqueue, delivery_id=delivery.pk, attempts=delivery.attempts,
-            ))
+    pending = [(d.pk, d.attempts) for d in deliveries if d.status == Delivery.Status.PENDING]
+    if pending:
+        transaction.on_commit(partial(_enqueue_sends, pending))
+
+
+def _enqueue_sends(pending: list[tuple[int, int]]) -> None:
+    if isinstance(tasks.send_delivery.get_backend(), ImmediateBackend):
+        # The immediate backend sends as it enqueues: no transaction may be held across the sends.
+        for delivery_id, attempts in pending:
+            tasks.send_delivery.enqueue(delivery_id=delivery_id, attempts=attempts)
+        return
+    # One transaction for the lot: each task row committed alone costs SQLite an fsync, and a
+    # sweep handing over hundreds of leads queues a send per delivery. A crash in between loses
+    # nothing: the sweep queues again any delivery left unqueued (REQUEUE_AFTER).
+    with transaction.atomic():
+        for delivery_id, attempts in pending:
+            tasks.send_delivery.enqueue(delivery_id=delivery_id, attempts=attempts)
 
 
 # Sending ------------------------------------------------------------------------------------
