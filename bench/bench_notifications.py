@@ -67,6 +67,8 @@ def main() -> int:
         "ACCORD_TASKS_IMMEDIATE": "false", "DJANGO_SETTINGS_MODULE": "accord.config.settings",
     })
     os.environ.setdefault("ACCORD_SECRET_KEY", "bench-only")
+    # The receiver listens on loopback, which webhooks may reach only when allowed.
+    os.environ.setdefault("ACCORD_WEBHOOK_ALLOW_PRIVATE", "127.0.0.0/8")
     import django
 
     django.setup()

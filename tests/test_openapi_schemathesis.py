@@ -31,6 +31,7 @@ from accord.config.wsgi import application
 from accord.core.permissions import Role
 from accord.deals.tests.factories import DealFactory, PipelineStageFactory
 from accord.lifecycle.tests.factories import LeadFeedbackFactory
+from accord.sla.tests.factories import SlaVersionFactory
 from accord.web.exports import start_list_export
 
 # The coverage phase adds ~2,000 systematic boundary cases (about a minute); it passes, and
@@ -88,6 +89,7 @@ def seeded(db, in_process_requests):
             "feedback_id": feedback.pk,
             "job_id": export.pk,
             "token_id": spare_token.pk,
+            "number": SlaVersionFactory().version,
         },
     }
 

@@ -41,14 +41,17 @@ def run_worker_until_idle(*, data_dir: Path, extra_env: dict[str, str] | None = 
     )
 
 
-def start_worker(*, data_dir: Path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_worker(*, data_dir: Path, extra_env: dict[str, str] | None = None, batch: bool = True
+                 ) -> subprocess.Popen:
     """Start `accord worker --batch` in the background, for tests that kill it mid-run.
 
-    Its log goes to `data_dir/worker.log`: a pipe nobody reads would fill up and stall the worker.
+    `batch=False` starts it as deployed: running until stopped, with its scheduler running the
+    periodic tasks (the SLA checker among them). Its log goes to `data_dir/worker.log`: a pipe
+    nobody reads would fill up and stall the worker.
     """
     with (data_dir / "worker.log").open("ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "accord.cli", "worker", "--batch"],
+            [sys.executable, "-m", "accord.cli", "worker", *(["--batch"] if batch else [])],
             env=_worker_env(data_dir, extra_env), stdout=subprocess.DEVNULL, stderr=log,
         )
 

@@ -7,6 +7,7 @@ A malformed value stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -71,11 +72,21 @@ PUBLIC_URL = _str("ACCORD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 DIGEST_HOUR = _int("ACCORD_DIGEST_HOUR", 7)
 TASKS_IMMEDIATE = _bool("ACCORD_TASKS_IMMEDIATE", False)
 API_PAGE_SIZE_MAX = _int("ACCORD_API_PAGE_SIZE_MAX", 500)
+# Networks (CIDR or single addresses) webhooks and Slack may reach although they are not
+# public; empty refuses every loopback, private, link-local and metadata address (SSRF).
+WEBHOOK_ALLOW_PRIVATE = _list("ACCORD_WEBHOOK_ALLOW_PRIVATE", [])
 
 if len(CURRENCY) != 3 or not CURRENCY.isalpha():
     raise ImproperlyConfigured(f"ACCORD_CURRENCY must be a three-letter ISO code, got {CURRENCY!r}")
 if EMAIL_STARTTLS and EMAIL_SSL:
     raise ImproperlyConfigured("Set at most one of ACCORD_EMAIL_STARTTLS and ACCORD_EMAIL_SSL")
+for _network in WEBHOOK_ALLOW_PRIVATE:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"ACCORD_WEBHOOK_ALLOW_PRIVATE must list networks like 10.0.0.0/8 or 127.0.0.1, got {_network!r}"
+        ) from None
 if not PUBLIC_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"ACCORD_PUBLIC_URL must start with http:// or https://, got {PUBLIC_URL!r}")
 if not 0 <= DIGEST_HOUR <= 23:

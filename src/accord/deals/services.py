@@ -24,6 +24,8 @@ from accord.core.errors import ValidationFailed
 from accord.core.permissions import Action, require
 from accord.deals.models import Deal, DealStageChange, Pipeline, PipelineStage
 from accord.deals.selectors import default_pipeline
+from accord.notifications import events
+from accord.notifications.services import publish_events
 
 DEAL_FIELDS = frozenset(
     {
@@ -178,13 +180,35 @@ def _enter_stage(deal: Deal, stage: PipelineStage) -> PipelineStage | None:
 
 
 def _record_stage_change(deal: Deal, *, from_stage: PipelineStage | None, by: User) -> None:
-    DealStageChange.objects.create(
+    change = DealStageChange.objects.create(
         deal=deal,
         from_stage=from_stage,
         to_stage=deal.stage,
         occurred_at=timezone.now(),
         by_user=by,
     )
+    _publish(deal, from_stage=from_stage, by=by, at=change.occurred_at)
+
+
+def _publish(deal: Deal, *, from_stage: PipelineStage | None, by: User, at) -> None:
+    """Tell webhook subscribers: deal.created, or deal.stage_changed and, on closing, deal.won or deal.lost."""
+    record = {
+        "id": deal.pk, "name": deal.name, "amount": deal.amount, "currency": deal.currency,
+        "status": deal.status, "stage": {"id": deal.stage_id, "name": deal.stage.name},
+        "pipeline_id": deal.pipeline_id, "account_id": deal.account_id, "owner_id": deal.owner_id,
+    }
+    actor = events.actor(by)
+    if from_stage is None:
+        found = [events.deal_event("deal.created", deal=record, by=actor, occurred_at=at,
+                                   source_campaign_id=deal.source_campaign_id)]
+    else:
+        found = [events.deal_event("deal.stage_changed", deal=record, by=actor, occurred_at=at,
+                                   from_stage={"id": from_stage.pk, "name": from_stage.name})]
+    if deal.status != Deal.Status.OPEN and (from_stage is None or from_stage.outcome != deal.status):
+        reason = deal.won_reason if deal.status == Deal.Status.WON else deal.loss_reason
+        found.append(events.deal_event(f"deal.{deal.status}", deal=record, by=actor, occurred_at=at,
+                                       reason=reason))
+    publish_events(events=found)
 
 
 def _pipeline(pipeline_id: int) -> Pipeline:

@@ -21,6 +21,7 @@ from accord.handoff.schemas import (
     RejectIn,
     StageIn,
     TransitionOut,
+    WaitIn,
 )
 from accord.lifecycle import selectors as lifecycle_selectors
 
@@ -82,6 +83,22 @@ def reject_lead(request, payload: RejectIn, contact_id: int = Path(..., **_ID)):
     """Reject a lead with a reason: not-now reasons go to nurture, the rest are disqualified."""
     contact = selectors.lead_for(user=request.user, contact_id=contact_id)
     services.reject_lead(contact=contact, by=request.user, reason=payload.reason, note=payload.note)
+    return _lead_out(request, contact.pk)
+
+
+@router.post("/leads/{contact_id}/waiting", response=LeadOut)
+def mark_waiting(request, payload: WaitIn, contact_id: int = Path(..., **_ID)):
+    """Mark the lead as waiting on the customer; its SLA clocks pause if the SLA says so. Again: updates the note."""
+    contact = selectors.lead_for(user=request.user, contact_id=contact_id)
+    services.mark_waiting(contact=contact, by=request.user, note=payload.note)
+    return _lead_out(request, contact.pk)
+
+
+@router.delete("/leads/{contact_id}/waiting", response=LeadOut)
+def stop_waiting(request, contact_id: int = Path(..., **_ID)):
+    """Stop waiting on the customer and resume the SLA clocks; a lead that was not waiting is answered unchanged."""
+    contact = selectors.lead_for(user=request.user, contact_id=contact_id)
+    services.stop_waiting(contact=contact, by=request.user)
     return _lead_out(request, contact.pk)
 
 

@@ -41,6 +41,11 @@ class ActivityForm(forms.Form):
     client_key = forms.CharField(widget=forms.HiddenInput, max_length=100, initial=lambda: uuid.uuid4().hex)
 
 
+class WaitForm(forms.Form):
+    note = forms.CharField(max_length=500, label="What are you waiting for?",
+                           widget=forms.TextInput(attrs={"placeholder": "Sent the contract, they review Monday"}))
+
+
 class ConvertForm(forms.Form):
     name = forms.CharField(required=False, max_length=200, label="Deal name")
     amount = forms.DecimalField(required=False, min_value=0, max_digits=14, decimal_places=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -21,3 +22,43 @@ class SweepCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: contacts > {self.last_contact_id}, touchpoints > {self.last_touchpoint_id}"
+
+
+class LeadWait(models.Model):
+    """A spell of a lead waiting on the customer ("sent the contract, they review Monday").
+
+    While one is open (`ended_at` empty) the lead's SLA clocks pause if the SLA in force says
+    waiting on the customer pauses them. The rows stay as the lead's record of when it waited,
+    why, and what ended the wait.
+    """
+
+    class EndedBy(models.TextChoices):
+        REP = "rep", "Cleared by the rep"
+        TOUCHPOINT = "touchpoint", "The customer got in touch"
+        ACTIVITY = "activity", "An activity was logged"
+
+    contact = models.ForeignKey("capture.Contact", on_delete=models.CASCADE, related_name="waits")
+    note = models.CharField(max_length=500)
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    end_reason = models.CharField(max_length=16, choices=EndedBy.choices, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["contact", "-started_at"], name="leadwait_contact")]
+        constraints = [
+            # At most one open wait per lead; also the index the queue's "waiting" filter reads.
+            models.UniqueConstraint(fields=["contact"], condition=models.Q(ended_at__isnull=True),
+                                    name="leadwait_one_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"contact {self.contact_id} waiting since {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None

@@ -15,11 +15,12 @@ from accord.lifecycle.models import Activity
 StageValue = Literal[tuple(LifecycleStage.values)]
 ActivityKind = Literal[tuple(Activity.Kind.values)]
 ActivityOutcome = Literal[tuple(Activity.Outcome.values)]
-QueueView = Literal["new", "working", "all"]
+QueueView = Literal["new", "working", "all", "waiting"]
 
 
 class QueueFilters(Schema):
-    view: QueueView = Field("all", description="new: MQLs to accept or reject; working: accepted; all: both.")
+    view: QueueView = Field("all", description="new: MQLs to accept or reject; working: accepted; all: both; "
+                                                "waiting: open leads waiting on the customer.")
 
 
 class LeadOut(Schema):
@@ -37,9 +38,22 @@ class LeadOut(Schema):
         None, description="When the lead's soonest running SLA clock runs out; null when none runs (none opened, all met, paused or closed)."
     )
 
+    waiting_since: dt.datetime | None = Field(
+        None, description="Since when the lead waits on the customer; null when it does not (POST/DELETE …/waiting)."
+    )
+    waiting_note: str | None = Field(None, description="What the customer has to do, as the rep wrote it.")
+
     @staticmethod
     def resolve_name(contact) -> str:
         return str(contact)
+
+    @staticmethod
+    def resolve_waiting_since(contact):
+        return getattr(contact, "waiting_since", None)
+
+    @staticmethod
+    def resolve_waiting_note(contact):
+        return getattr(contact, "waiting_note", None)
 
     @staticmethod
     def resolve_follow_up_due(contact):
@@ -87,6 +101,11 @@ class RejectIn(InSchema):
     # (GET /api/v1/rejection-reasons); an unknown or retired code is a 422 naming them.
     reason: str = Field(max_length=32, description="The code of an active rejection reason.")
     note: str = Field("", max_length=2000)
+
+
+class WaitIn(InSchema):
+    note: str = Field(min_length=1, max_length=500,
+                      description="What the customer has to do, e.g. “sent contract, they review Monday”.")
 
 
 class AssignIn(InSchema):

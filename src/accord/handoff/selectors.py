@@ -10,18 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from accord.capture.models import Contact
 from accord.capture.selectors import contact_for, contacts_visible_to
 from accord.collaboration.models import ContentAsset
 from accord.core.errors import NotFound
 from accord.core.vocabulary import LifecycleStage
+from accord.handoff.models import LeadWait
 from accord.lifecycle import selectors as lifecycle_selectors
 from accord.scoring.selectors import latest_score
 from accord.sla.models import SlaClock
 
 TOUCHPOINTS_IN_PACKET = 5
+WAITING_VIEW = "waiting"
 CONTENT_IN_PACKET = 3
 
 
@@ -42,15 +44,32 @@ def with_follow_up_due(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
     return contacts.annotate(follow_up_due=Subquery(due))
 
 
+def with_waiting(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Annotate each contact with `waiting_since` and `waiting_note` from its open wait on the customer.
+
+    Both are NULL when the lead is not waiting. Each is a lookup on the open-wait partial
+    unique index: at most one row per lead.
+    """
+    open_wait = LeadWait.objects.filter(contact=OuterRef("pk"), ended_at__isnull=True)
+    return contacts.annotate(waiting_since=Subquery(open_wait.values("started_at")[:1]),
+                             waiting_note=Subquery(open_wait.values("note")[:1]))
+
+
 def lead_queue(*, user, view: str = "all") -> QuerySet[Contact]:
-    """Return the open leads the user may see, most urgent first: the soonest SLA deadline, then score, then the newest."""
-    leads = with_follow_up_due(lifecycle_selectors.lead_queue(user=user, view=view))
+    """Return the open leads the user may see, most urgent first: the soonest SLA deadline, then score, then the newest.
+
+    The view "waiting" holds the open leads waiting on the customer.
+    """
+    leads = lifecycle_selectors.lead_queue(user=user, view="all" if view == WAITING_VIEW else view)
+    if view == WAITING_VIEW:
+        leads = leads.filter(Exists(LeadWait.objects.filter(contact=OuterRef("pk"), ended_at__isnull=True)))
+    leads = with_waiting(with_follow_up_due(leads))
     return leads.order_by(F("follow_up_due").asc(nulls_last=True), *lifecycle_selectors.QUEUE_ORDER)
 
 
 def lead_row(*, user, contact_id: int) -> Contact:
-    """Return one lead as the queue shows it, with its follow-up deadline, or raise NotFound."""
-    lead = (with_follow_up_due(contacts_visible_to(user=user).filter(pk=contact_id))
+    """Return one lead as the queue shows it, with its follow-up deadline and wait, or raise NotFound."""
+    lead = (with_waiting(with_follow_up_due(contacts_visible_to(user=user).filter(pk=contact_id)))
             .select_related("account", "owner", "original_campaign").first())
     if lead is None:
         raise NotFound(f"No contact {contact_id}.")
@@ -184,3 +203,8 @@ def handoff_packet(*, contact: Contact) -> Packet:
                        [:TOUCHPOINTS_IN_PACKET])
     return Packet(contact=contact, explanation=score_explanation(contact=contact), touchpoints=touchpoints,
                   content=suggested_content(contact=contact))
+
+
+def waits_of(*, contact: Contact, limit: int = 20) -> list[LeadWait]:
+    """Return the lead's waits on the customer, newest first (the contact must come from a scoped read)."""
+    return list(LeadWait.objects.filter(contact=contact).select_related("started_by", "ended_by")[:limit])

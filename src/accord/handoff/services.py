@@ -15,7 +15,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef
+from django.db.models import Exists, F, Max, OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from accord.core.vocabulary import LifecycleStage as S
 from accord.deals import services as deals
 from accord.deals.models import DealContact
 from accord.handoff.domain import priority_tier
-from accord.handoff.models import SweepCursor
+from accord.handoff.models import LeadWait, SweepCursor
 from accord.handoff.selectors import handoff_packet
 from accord.lifecycle import domain
 from accord.lifecycle import selectors as lifecycle_selectors
@@ -35,7 +35,8 @@ from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import LeadAssignment, LeadFeedback
 from accord.lifecycle.routing import Decision, Lead, Rep, Router
 from accord.lifecycle.rules import RoutingDocument
-from accord.notifications.services import notify
+from accord.notifications import events
+from accord.notifications.services import notify, publish_events
 from accord.scoring import services as scoring
 from accord.sla import selectors as sla_selectors
 from accord.sla import services as sla
@@ -143,15 +144,39 @@ def _notify_owner(contact_id: int, decision: Decision, assignment_key: str) -> N
     )
 
 
-def _notify_waiting(contact_id: int, decision: Decision, key: str) -> None:
+def _notify_waiting(contact_id: int, decision: Decision, key: str, *, kept_by: int | None = None) -> None:
     from accord.accounts.models import Team
 
     team = Team.objects.filter(pk=decision.team_id).select_related("manager").first() if decision.team_id else None
     if team is None or team.manager is None:
         return
-    contact = Contact.objects.get(pk=contact_id)
-    notify(recipient=team.manager, kind="lead_assigned", title=f"Unassigned MQL waits in {team}: {contact}",
-           body=decision.reason, url=_lead_url(contact_id), dedupe_key=f"lead-waiting:{key}")
+    contact = Contact.objects.select_related("owner").get(pk=contact_id)
+    if kept_by is not None and contact.owner_id == kept_by:
+        # Rerouting found nobody else: the lead has not lost its owner, and saying it waits
+        # unassigned would send the manager looking for a lead that is not there.
+        title = f"Nobody else is free to take {contact}: it stays with {contact.owner}"
+        body = f"Rerouting after an SLA breach found no other owner. {decision.reason}"
+    else:
+        title, body = f"Unassigned MQL waits in {team}: {contact}", decision.reason
+    notify(recipient=team.manager, kind="lead_assigned", title=title, body=body,
+           url=_lead_url(contact_id), dedupe_key=f"lead-waiting:{key}")
+
+
+# -- domain events ------------------------------------------------------------------------------
+
+LEAD_FIELDS = ("id", "email", "first_name", "last_name", "account_id", "score", "lifecycle_stage", "owner_id")
+
+
+def _lead_records(contact_ids) -> dict[int, dict]:
+    """Read the leads' key fields for their events, in one query, as they stand in this transaction."""
+    return {row["id"]: row for row in Contact.objects.filter(pk__in=list(contact_ids)).values(*LEAD_FIELDS)}
+
+
+def _publish_lead_event(event_type: str, *, contact_id: int, at: datetime, by: User | None = None,
+                        system: str = "", **details) -> None:
+    lead = _lead_records([contact_id])[contact_id]
+    publish_events(events=[events.lead_event(event_type, lead=lead, by=events.actor(by, system=system),
+                                             occurred_at=at, **details)])
 
 
 def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime) -> None:
@@ -165,6 +190,10 @@ def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime) -> None:
         (assignment, priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
                                    first_touch_hours=agreement.sales.first_touch_hours))
         for assignment in assignments], at=at)
+    # A lead waiting on the customer keeps waiting under its new owner: its new clocks pause too.
+    for contact_id in LeadWait.objects.filter(contact_id__in=list(scores), ended_at__isnull=True).values_list(
+            "contact_id", flat=True):
+        sla.lead_status_changed(contact_id=contact_id, at=at, stage=None, waiting_on_customer=True)
 
 
 def _stage_changed(contact: Contact, at: datetime) -> None:
@@ -172,7 +201,8 @@ def _stage_changed(contact: Contact, at: datetime) -> None:
     says; anywhere else (disqualified, a deal, back to marketing) the handoff's promises are settled."""
     stage = contact.lifecycle_stage
     if stage in lifecycle_selectors.OPEN_STAGES or stage == S.NURTURE:
-        sla.lead_status_changed(contact_id=contact.pk, at=at, stage=stage)
+        sla.lead_status_changed(contact_id=contact.pk, at=at, stage=stage,
+                                waiting_on_customer=_is_waiting(contact.pk))
     else:
         sla.close_clocks(contact_id=contact.pk, at=at, reason=f"moved to {S(stage).label}")
 
@@ -206,6 +236,11 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
                        f"(routing v{version})." for pk in candidates}
         moved = lifecycle.change_stages_by_rule(contact_ids=candidates, to_stage=S.MQL,
                                                 rule=domain.SCORE_THRESHOLD, reasons=reasons, at=at)
+        leads = _lead_records(moved)
+        publish_events(events=[
+            events.lead_event("lead.mql", lead=leads[pk], by=events.actor(system="scoring"), occurred_at=at,
+                              reason=reasons[pk], threshold=document.mql_threshold, routing_version=version)
+            for pk in moved])
         decisions = route(contact_ids=moved, document=document, at=at)
     return {"scored": scored["contacts"], "mql": len(moved),
             "assigned": sum(1 for d in decisions.values() if d.owner_id), "unassigned":
@@ -213,8 +248,12 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
 
 
 def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime,
-          exclude: dict[int, int] | None = None) -> dict[int, Decision]:
-    """Pick and record an owner for each contact, and notify them on commit (call inside a transaction)."""
+          exclude: dict[int, int] | None = None, by: User | None = None) -> dict[int, Decision]:
+    """Pick and record an owner for each contact, and notify them on commit (call inside a transaction).
+
+    `exclude` maps a lead to the owner it must leave (rerouting); those leads publish
+    lead.reassigned, the others lead.assigned.
+    """
     if not contact_ids:
         return {}
     router = _router(document, at)
@@ -224,12 +263,18 @@ def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime
     lifecycle.save_rotations(credits=router.credits, at=at)
     assigned = [(pk, d.owner_id, d.rule, d.reason) for pk, d in decisions.items() if d.owner_id]
     open_clocks(assignments=lifecycle.assign_leads_by_rule(decisions=assigned, at=at), at=at)
+    leads = _lead_records(pk for pk, *_ in assigned)
+    publish_events(events=[
+        events.lead_event("lead.reassigned" if pk in exclude else "lead.assigned", lead=leads[pk],
+                          by=events.actor(by, system="routing"), occurred_at=at, rule=rule, reason=reason,
+                          previous_owner_id=exclude.get(pk))
+        for pk, _, rule, reason in assigned])
     stamp = int(at.timestamp() * 1000)
     for pk, decision in decisions.items():
         if decision.owner_id:
             _notify_owner(pk, decision, f"{pk}:{decision.owner_id}:{stamp}")
         else:
-            _notify_waiting(pk, decision, f"{pk}:{stamp}")
+            _notify_waiting(pk, decision, f"{pk}:{stamp}", kept_by=exclude.get(pk))
     return decisions
 
 
@@ -258,6 +303,7 @@ def accept_lead(*, contact: Contact, by: User) -> Contact:
         open_clocks(assignments=[assignment], at=at)
     _stage_changed(contact, at)
     sla.record_decision(contact_id=contact.pk, at=feedback.created_at)
+    _publish_lead_event("lead.accepted", contact_id=contact.pk, at=at, by=by)
     return contact
 
 
@@ -288,6 +334,8 @@ def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> C
     # Disqualified closes the rest; nurture pauses them when the SLA says so, and if the lead
     # comes back its next assignment opens fresh clocks and closes these.
     _stage_changed(contact, at)
+    _publish_lead_event("lead.rejected", contact_id=contact.pk, at=at, by=by, reason=reason,
+                        reason_label=str(label), note=note.strip())
     campaign = contact.original_campaign
     if campaign is not None and campaign.owner_id and campaign.owner_id != by.pk:
         notify(recipient=campaign.owner, kind="lead_rejected",
@@ -309,6 +357,9 @@ def log_activity(*, contact: Contact, by: User, kind: str, outcome: str = "", su
         by=by, contact=contact, kind=kind, outcome=outcome, subject=subject, body=body,
         occurred_at=occurred_at, duration_minutes=duration_minutes, client_key=client_key)
     if created and kind in TOUCHES:
+        # Talking to the buyer ends the wait (a note to oneself does not); first, so the clocks
+        # the touch meets are running, not frozen mid-pause.
+        stop_waiting(contact=contact, by=by, reason=LeadWait.EndedBy.ACTIVITY, at=activity.occurred_at)
         sla.record_touch(contact_id=contact.pk, at=activity.occurred_at)
     return activity
 
@@ -347,8 +398,12 @@ def reassign_lead(*, contact: Contact, by: User, owner: User | None = None) -> C
         contact.refresh_from_db(fields=["owner"])
         if contact.owner_id == owner.pk:
             return contact  # a retried request: the lead is already theirs
+        previous = contact.owner_id
         assignment = lifecycle.assign_lead(contact=contact, owner=owner, by=by, reason=f"Reassigned by {by}.")
         open_clocks(assignments=[assignment], at=assignment.assigned_at)
+        _publish_lead_event("lead.reassigned" if previous else "lead.assigned", contact_id=contact.pk,
+                            at=assignment.assigned_at, by=by, rule=lifecycle.MANUAL, reason=assignment.reason,
+                            previous_owner_id=previous)
         _notify_owner(contact.pk, Decision(owner.pk, lifecycle.MANUAL, f"{by} gave you this lead."),
                       f"{contact.pk}:{owner.pk}:{int(timezone.now().timestamp() * 1000)}")
         return contact
@@ -356,11 +411,95 @@ def reassign_lead(*, contact: Contact, by: User, owner: User | None = None) -> C
     previous = contact.owner_id
     # Keeping the current owner would make "reassign by rule" a no-op.
     decisions = route(contact_ids=[contact.pk], document=document.model_copy(update={"keep_existing_owner": False}),
-                      at=timezone.now(), exclude={contact.pk: previous} if previous else None)
+                      at=timezone.now(), exclude={contact.pk: previous} if previous else None, by=by)
     if not decisions[contact.pk].owner_id:
         raise Conflict(decisions[contact.pk].reason, field="owner_id")
     contact.refresh_from_db(fields=["owner"])
     return contact
+
+
+# -- waiting on the customer ----------------------------------------------------------------------
+
+WAIT_NOTE_MAX = 500
+
+
+def _is_waiting(contact_id: int) -> bool:
+    return LeadWait.objects.filter(contact_id=contact_id, ended_at__isnull=True).exists()
+
+
+@transaction.atomic
+def mark_waiting(*, contact: Contact, by: User, note: str, at: datetime | None = None) -> LeadWait:
+    """Mark a lead as waiting on the customer, pausing its SLA clocks if the SLA in force says so.
+
+    Marking it again while it waits changes only the note: a retried request never opens a
+    second wait.
+    """
+    require(by, Action.GIVE_LEAD_FEEDBACK)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed("Say what the customer has to do, e.g. “reviewing the contract, back Monday”.",
+                               field="note")
+    if len(note) > WAIT_NOTE_MAX:
+        raise ValidationFailed(f"Keep the note to {WAIT_NOTE_MAX} characters.", field="note")
+    # Locked: two tabs marking the same lead at once must not both open a wait.
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.lifecycle_stage not in lifecycle_selectors.OPEN_STAGES:
+        raise Conflict(f"Only a lead in sales' queue can wait on the customer; this one is "
+                       f"{S(contact.lifecycle_stage).label}.", field="note")
+    at = at or timezone.now()
+    wait = LeadWait.objects.filter(contact=contact, ended_at__isnull=True).first()
+    if wait is not None:
+        if wait.note != note:
+            wait.note = note
+            wait.save(update_fields=["note"])
+        return wait
+    wait = LeadWait.objects.create(contact=contact, note=note, started_at=at, started_by=by)
+    sla.lead_status_changed(contact_id=contact.pk, at=at, stage=contact.lifecycle_stage, waiting_on_customer=True)
+    _publish_lead_event("lead.waiting", contact_id=contact.pk, at=at, by=by, note=note)
+    return wait
+
+
+@transaction.atomic
+def stop_waiting(*, contact: Contact, by: User | None = None, reason: str = LeadWait.EndedBy.REP,
+                 at: datetime | None = None) -> LeadWait | None:
+    """End the lead's wait on the customer and resume its clocks; None when it was not waiting.
+
+    The rep clears it, or it ends by itself when the customer gets in touch (the sweep sees a
+    new touchpoint) or the rep logs a call, email or meeting.
+    """
+    if by is not None and reason == LeadWait.EndedBy.REP:
+        require(by, Action.GIVE_LEAD_FEEDBACK)
+    wait = LeadWait.objects.select_for_update().filter(contact_id=contact.pk, ended_at__isnull=True).first()
+    if wait is None:
+        return None
+    at = max(at or timezone.now(), wait.started_at)
+    wait.ended_at, wait.ended_by, wait.end_reason = at, by, reason
+    wait.save(update_fields=["ended_at", "ended_by", "end_reason"])
+    stage = Contact.objects.filter(pk=contact.pk).values_list("lifecycle_stage", flat=True).first()
+    sla.lead_status_changed(contact_id=contact.pk, at=at, stage=stage, waiting_on_customer=False)
+    _publish_lead_event("lead.resumed", contact_id=contact.pk, at=at, by=by,
+                        system="touchpoint" if reason == LeadWait.EndedBy.TOUCHPOINT else "",
+                        waited_since=wait.started_at.isoformat(), ended_by=reason)
+    return wait
+
+
+def _stop_waits_touched(touches: list[tuple[int, datetime, int | None]]) -> int:
+    """End the waits of leads whose customer made a touchpoint after the wait began; return how many.
+
+    One query finds them (the open waits are few, read through their partial unique index);
+    each found wait then ends in its own transaction, at the touchpoint's time.
+    """
+    contact_ids = {contact for _, _, contact in touches if contact}
+    if not contact_ids:
+        return 0
+    first_touch = (Touchpoint.objects.filter(contact=OuterRef("contact_id"), occurred_at__gt=OuterRef("started_at"))
+                   .order_by("occurred_at").values("occurred_at")[:1])
+    touched = list(LeadWait.objects.filter(contact_id__in=contact_ids, ended_at__isnull=True)
+                   .annotate(touched_at=Subquery(first_touch)).filter(touched_at__isnull=False)
+                   .values_list("contact_id", "touched_at"))
+    for contact_id, touched_at in touched:
+        stop_waiting(contact=Contact(pk=contact_id), reason=LeadWait.EndedBy.TOUCHPOINT, at=touched_at)
+    return len(touched)
 
 
 # -- the sweep ------------------------------------------------------------------------------------
@@ -393,7 +532,7 @@ def sweep_new_leads(*, now: datetime | None = None, progress: Progress = _quiet,
     now = now or timezone.now()
     settled_before = now - SWEEP_LAG
     totals = {"contacts_read": 0, "touchpoints_read": 0, "evaluated": 0, "mql": 0, "assigned": 0,
-              "unassigned": 0}
+              "unassigned": 0, "resumed": 0}
     with transaction.atomic():
         cursor = _cursor()
         start_contact, start_touch = cursor.last_contact_id, cursor.last_touchpoint_id
@@ -406,6 +545,7 @@ def sweep_new_leads(*, now: datetime | None = None, progress: Progress = _quiet,
         if not contacts and not touches:
             break
         ids = {pk for pk, _ in contacts} | {contact for _, _, contact in touches if contact}
+        totals["resumed"] += _stop_waits_touched(touches)
         result = evaluate_leads(contact_ids=sorted(ids), at=now)
         totals["contacts_read"] += len(contacts)
         totals["touchpoints_read"] += len(touches)

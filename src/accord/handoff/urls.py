@@ -12,4 +12,6 @@ urlpatterns = [
     path("leads/<int:contact_id>/convert/", views.convert, name="lead-convert"),
     path("leads/<int:contact_id>/reassign/", views.reassign, name="lead-reassign"),
     path("leads/<int:contact_id>/stage/", views.change_stage, name="lead-stage"),
+    path("leads/<int:contact_id>/waiting/", views.wait, name="lead-wait"),
+    path("leads/<int:contact_id>/waiting/end/", views.stop_waiting, name="lead-stop-waiting"),
 ]

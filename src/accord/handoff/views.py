@@ -15,6 +15,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_POST
 
 from accord.accounts.selectors import assignable_owners
@@ -31,6 +33,7 @@ from accord.handoff.forms import (
     ReplyForm,
     RoutingForm,
     StageForm,
+    WaitForm,
 )
 from accord.lifecycle import domain
 from accord.lifecycle import selectors as lifecycle_selectors
@@ -40,7 +43,14 @@ from accord.lifecycle.selectors import QUEUE_VIEWS
 from accord.sla import selectors as sla_selectors
 
 PAGE_SIZE = 50
-VIEW_LABELS = {"new": "New MQLs", "working": "Accepted", "all": "All open"}
+VIEW_LABELS = {"new": "New MQLs", "working": "Accepted", "all": "All open",
+               selectors.WAITING_VIEW: "Waiting on customer"}
+
+
+def _paused_note(lead) -> str:
+    """Say why a waiting lead's clocks stand still, for its countdowns ("" when it is not waiting)."""
+    since = getattr(lead, "waiting_since", None)
+    return f"waiting on customer since {date_format(localtime(since), 'j M H:i')}" if since else ""
 
 
 def _with_clocks(request, leads) -> list:
@@ -49,6 +59,7 @@ def _with_clocks(request, leads) -> list:
     clocks = sla_selectors.clocks_for(contact_ids=[lead.pk for lead in leads], visible_to=request.user)
     for lead in leads:
         lead.clocks = clocks.get(lead.pk, [])
+        lead.paused_note = _paused_note(lead)
     return leads
 
 
@@ -71,7 +82,7 @@ def queue(request):
     if not can(request.user, Action.VIEW_RECORDS):
         raise PermissionDenied
     view = request.GET.get("view", "new")
-    view = view if view in QUEUE_VIEWS else "new"
+    view = view if view in QUEUE_VIEWS or view == selectors.WAITING_VIEW else "new"
     leads = selectors.lead_queue(user=request.user, view=view)
     page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = _with_clocks(request, page.object_list)
@@ -79,7 +90,7 @@ def queue(request):
         "page_obj": page, "view": view, "views": VIEW_LABELS, "reject_form": RejectForm(),
         "activity_form": ActivityForm(), "shows_owner": request.user.role != Role.SALES_REP,
         "may_judge": can(request.user, Action.GIVE_LEAD_FEEDBACK),
-        "may_convert": can(request.user, Action.EDIT_DEALS),
+        "may_convert": can(request.user, Action.EDIT_DEALS), "wait_form": WaitForm(),
         "hx_target": "#results", "results_template": "handoff/_queue_results.html",
     }
     template = "handoff/_queue_results.html" if _htmx(request) else "handoff/queue.html"
@@ -95,7 +106,7 @@ def _answer(request, contact, *, done: str = "", error: str = "", form: RejectFo
         context = {"lead": contact, "done": done, "error": error, "reject_form": form or RejectForm(),
                    "activity_form": ActivityForm(), "shows_owner": request.user.role != Role.SALES_REP,
                    "may_judge": can(request.user, Action.GIVE_LEAD_FEEDBACK),
-                   "may_convert": can(request.user, Action.EDIT_DEALS)}
+                   "may_convert": can(request.user, Action.EDIT_DEALS), "wait_form": WaitForm()}
         return render(request, "handoff/_queue_row.html", context)
     if error:
         messages.error(request, error)
@@ -149,6 +160,32 @@ def log_activity(request, contact_id: int):
     except AccordError as error:
         return _answer(request, contact, error=error.message)
     return _answer(request, contact, done=f"Logged a {form.cleaned_data['kind']} with {contact}.")
+
+
+@login_required
+@require_POST
+def wait(request, contact_id: int):
+    contact = _lead(request, contact_id)
+    form = WaitForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, contact, error=_first_error(form))
+    try:
+        services.mark_waiting(contact=contact, by=request.user, note=form.cleaned_data["note"])
+    except AccordError as error:
+        return _answer(request, contact, error=error.message)
+    return _answer(request, contact, done=f"{contact} is waiting on the customer.")
+
+
+@login_required
+@require_POST
+def stop_waiting(request, contact_id: int):
+    contact = _lead(request, contact_id)
+    try:
+        ended = services.stop_waiting(contact=contact, by=request.user)
+    except AccordError as error:
+        return _answer(request, contact, error=error.message)
+    return _answer(request, contact, done=f"{contact} is no longer waiting; its clocks run again."
+                   if ended else f"{contact} was not waiting.")
 
 
 @login_required
@@ -212,6 +249,7 @@ def lead_detail(request, contact_id: int):
     packet = selectors.handoff_packet(contact=contact)
     entries = lifecycle_selectors.stage_entry_dates(contact_ids=[contact.pk])[contact.pk]
     user = request.user
+    row = selectors.lead_row(user=user, contact_id=contact.pk)
     context = {
         "lead": contact, "packet": packet, "explanation": packet.explanation,
         "entries": sorted(entries.items(), key=lambda item: item[1]),
@@ -219,7 +257,9 @@ def lead_detail(request, contact_id: int):
         "assignments": lifecycle_selectors.assignment_history(contact=contact)[:20],
         "activities": contact.activities.select_related("user")[:20],
         "feedback": _feedback_threads(user, contact),
-        "follow_up_due": selectors.lead_row(user=user, contact_id=contact.pk).follow_up_due,
+        "row": row, "paused_note": _paused_note(row),
+        "waits": selectors.waits_of(contact=contact), "wait_form": WaitForm(),
+        "open_stages": lifecycle_selectors.OPEN_STAGES,
         "clocks": sla_selectors.clocks_for(contact_ids=[contact.pk], visible_to=user).get(contact.pk, []),
         "reject_form": RejectForm(), "activity_form": ActivityForm(), "convert_form": ConvertForm(),
         "stage_form": StageForm(stages=domain.next_stages(contact.lifecycle_stage))

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import random
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -121,3 +123,20 @@ def matches(event_filter: list[str], event_type: str) -> bool:
         if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
             return True
     return False
+
+
+def refused_address(address: str, *, allowed: Iterable[str] = ()) -> bool:
+    """Tell whether an outgoing webhook or Slack message must not go to this IP address.
+
+    Anything not globally routable is refused (loopback, private, link-local and so the cloud
+    metadata address 169.254.169.254, carrier-grade NAT, multicast, reserved), IPv4 written as
+    IPv6 included, unless it lies in one of the `allowed` networks
+    (ACCORD_WEBHOOK_ALLOW_PRIVATE): a webhook must not become a way to reach Accord's own
+    network from outside.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in ipaddress.ip_network(network, strict=False) for network in allowed):
+        return False
+    return not ip.is_global or ip.is_multicast

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import urlsplit
@@ -24,12 +25,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
+from django.tasks.backends.immediate import ImmediateBackend
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accord.core.errors import NotFound, ValidationFailed
 from accord.notifications import domain, tasks, transport
 from accord.notifications.domain import Channel, Mode
+from accord.notifications.events import DomainEvent, known_filter, record_link
 from accord.notifications.models import (
     Delivery,
     DeliveryAttempt,
@@ -99,47 +102,80 @@ def publish_event(*, event_type: str, record_key: str, payload: dict, at=None) -
     Return None (and store nothing) when no subscription takes this event type. Deliveries
     for the same record reach each subscriber in the order the events were published.
     """
-    if not event_type or len(event_type) > 64:
-        raise ValidationFailed("Give an event type of 1 to 64 characters.", field="event_type")
-    subscriptions = [
-        subscription for subscription in WebhookSubscription.objects.filter(is_active=True)
-        if domain.matches(subscription.event_types, event_type)
-    ]
-    if not subscriptions:
-        return None
-    event = Event.objects.create(
-        event_type=event_type, record_key=record_key[:100], payload=payload,
-        occurred_at=at or timezone.now(),
-    )
+    events = publish_events(events=[DomainEvent(event_type=event_type, record_key=record_key,
+                                                payload=payload, occurred_at=at or timezone.now())])
+    return events[0] if events else None
+
+
+def publish_events(*, events: Sequence[DomainEvent]) -> list[Event]:
+    """Publish many events in a fixed number of statements, in order; return those stored.
+
+    For bulk changes (a sweep handing over hundreds of leads, a checker batch of breaches):
+    one read of the subscriptions, one insert of the events that someone wants, one read of
+    the subscribers still busy with earlier events of the same records, one insert of the
+    deliveries. Events nobody subscribed to are not stored.
+    """
+    for event in events:
+        if not event.event_type or len(event.event_type) > 64:
+            raise ValidationFailed("Give an event type of 1 to 64 characters.", field="event_type")
+    if not events:
+        return []
+    active = list(WebhookSubscription.objects.filter(is_active=True))
+    wanted = [(event, [s for s in active if domain.matches(s.event_types, event.event_type)])
+              for event in events]
+    wanted = [(event, subscribers) for event, subscribers in wanted if subscribers]
+    if not wanted:
+        return []
+    stored = Event.objects.bulk_create([
+        Event(event_type=event.event_type, record_key=event.record_key[:100], payload=event.payload,
+              occurred_at=event.occurred_at)
+        for event, _ in wanted
+    ])
     now = timezone.now()
     # A subscriber still waiting on an earlier event for this record gets this one queued when
     # that one finishes (`_queue_next_in_line`), not now: a burst of changes to one record would
     # otherwise queue a task per event that can only find itself blocked. `queued_at` stays empty
     # so the sweep picks it up should the earlier one finish before this transaction commits.
-    waiting_on = set(
+    busy = set(
         Delivery.objects.filter(
-            subscription__in=subscriptions, record_key=event.record_key,
+            subscription__in={s.pk for _, subscribers in wanted for s in subscribers},
+            record_key__in={event.record_key for event in stored},
             status__in=Delivery.UNFINISHED,
-        ).values_list("subscription_id", flat=True)
+        ).values_list("subscription_id", "record_key")
     )
-    rows = Delivery.objects.bulk_create([
-        Delivery(
-            channel=Delivery.Channel.WEBHOOK, event=event, subscription=subscription,
-            record_key=event.record_key, created_at=now, next_attempt_at=now,
-            queued_at=None if subscription.pk in waiting_on else now,
-        )
-        for subscription in subscriptions
-    ])
+    rows = []
+    for event, (_, subscribers) in zip(stored, wanted, strict=True):
+        for subscription in subscribers:
+            key = (subscription.pk, event.record_key)
+            rows.append(Delivery(
+                channel=Delivery.Channel.WEBHOOK, event=event, subscription=subscription,
+                record_key=event.record_key, created_at=now, next_attempt_at=now,
+                queued_at=None if key in busy else now,
+            ))
+            busy.add(key)  # a later event of the same record in this batch waits for this one
+    rows = Delivery.objects.bulk_create(rows)
     _enqueue_on_commit([row for row in rows if row.queued_at is not None])
-    return event
+    return stored
 
 
 def _enqueue_on_commit(deliveries: list[Delivery]) -> None:
-    for delivery in deliveries:
-        if delivery.status == Delivery.Status.PENDING:
-            transaction.on_commit(partial(
-                tasks.send_delivery.enqueue, delivery_id=delivery.pk, attempts=delivery.attempts,
-            ))
+    pending = [(d.pk, d.attempts) for d in deliveries if d.status == Delivery.Status.PENDING]
+    if pending:
+        transaction.on_commit(partial(_enqueue_sends, pending))
+
+
+def _enqueue_sends(pending: list[tuple[int, int]]) -> None:
+    if isinstance(tasks.send_delivery.get_backend(), ImmediateBackend):
+        # The immediate backend sends as it enqueues: no transaction may be held across the sends.
+        for delivery_id, attempts in pending:
+            tasks.send_delivery.enqueue(delivery_id=delivery_id, attempts=attempts)
+        return
+    # One transaction for the lot: each task row committed alone costs SQLite an fsync, and a
+    # sweep handing over hundreds of leads queues a send per delivery. A crash in between loses
+    # nothing: the sweep queues again any delivery left unqueued (REQUEUE_AFTER).
+    with transaction.atomic():
+        for delivery_id, attempts in pending:
+            tasks.send_delivery.enqueue(delivery_id=delivery_id, attempts=attempts)
 
 
 # Sending ------------------------------------------------------------------------------------
@@ -206,13 +242,6 @@ def _send_webhook(delivery: Delivery, *, at: datetime) -> transport.Outcome:
             secret=subscription.secret, timestamp=timestamp, body=body,
         ),
     })
-
-
-def record_link(path: str) -> str:
-    """Return an absolute link to a page, for messages read outside the app."""
-    if not path or path.startswith(("http://", "https://")):
-        return path
-    return settings.ACCORD_PUBLIC_URL.rstrip("/") + "/" + path.lstrip("/")
 
 
 def _send_slack(delivery: Delivery) -> transport.Outcome:
@@ -464,6 +493,15 @@ def _check_url(url: str, *, field: str, slack: bool = False) -> str:
         raise ValidationFailed("Give a URL of at most 500 characters.", field=field)
     if slack and parts.scheme != "https":
         raise ValidationFailed("Slack webhook URLs start with https://.", field=field)
+    try:
+        transport.resolve(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except transport.RefusedAddress as error:
+        raise ValidationFailed(
+            f"Accord may not send to this address: {error}.", field=field) from None
+    except (OSError, UnicodeError, ValueError):
+        # A name that does not resolve yet is accepted: every send resolves it again and
+        # refuses it then if it points somewhere private.
+        pass
     return url
 
 
@@ -487,8 +525,10 @@ def _clean_event_types(raw: str | list[str]) -> list[str]:
     items = raw if isinstance(raw, list) else raw.replace(",", "\n").splitlines()
     types = sorted({item.strip() for item in items if item.strip()})
     for item in types:
-        if len(item) > 64 or " " in item:
-            raise ValidationFailed(f"{item!r} is not an event type.", field="event_types")
+        if not known_filter(item):
+            raise ValidationFailed(
+                f"{item!r} is not an event type Accord publishes; use one of the listed types or a "
+                "family such as lead.*.", field="event_types")
     return types
 
 

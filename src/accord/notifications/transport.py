@@ -6,13 +6,16 @@ the outcome.
 
 from __future__ import annotations
 
+import http.client
+import socket
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 
-from accord.notifications.domain import RESPONSE_EXCERPT
+from accord.notifications.domain import RESPONSE_EXCERPT, refused_address
 
 HTTP_TIMEOUT = 10  # seconds; the claim lease (services.CLAIM_LEASE) must stay well above it
 
@@ -33,7 +36,75 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+class RefusedAddress(OSError):
+    """Raise when a webhook's host resolves to an address Accord may not reach."""
+
+
+def resolve(host: str, port: int) -> list[tuple]:
+    """Return the host's addresses (getaddrinfo rows), raising RefusedAddress if any is not public.
+
+    Every address is checked, not just the first: a name with one public and one private
+    address would otherwise reach the private one whenever the resolver put it first.
+    """
+    rows = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    allowed = settings.ACCORD_WEBHOOK_ALLOW_PRIVATE
+    for *_, sockaddr in rows:
+        if refused_address(sockaddr[0], allowed=allowed):
+            raise RefusedAddress(
+                f"{host} resolves to {sockaddr[0]}, a loopback, private, link-local or metadata "
+                "address; set ACCORD_WEBHOOK_ALLOW_PRIVATE to allow it"
+            )
+    return rows
+
+
+def _guarded_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None):
+    # Resolve once, check every address, and connect to exactly those: a DNS answer that
+    # changes between a check and urllib's own lookup (DNS rebinding) cannot slip through.
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in resolve(host, port):
+        sock = socket.socket(family, kind, proto)
+        try:
+            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if source_address:
+                sock.bind(source_address)
+            sock.connect(sockaddr)
+            return sock
+        except OSError as failure:
+            error = failure
+            sock.close()
+    raise error or OSError(f"no address for {host}")
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_connection
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    # TLS still verifies the certificate against the host name: only the TCP connect is pinned.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _guarded_connection
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_GuardedHTTPConnection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_GuardedHTTPSConnection, req, context=self._context)
+
+
+# No proxies from the environment: a proxy would make the address check apply to the proxy,
+# not to the host the message goes to.
+_opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirects, _GuardedHTTPHandler, _GuardedHTTPSHandler,
+)
 
 
 def post_json(*, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
@@ -53,7 +124,9 @@ def post_json(*, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
                        error=f"HTTP {error.code} {error.reason}"[:500])
     except (urllib.error.URLError, TimeoutError, OSError) as error:
         reason = getattr(error, "reason", error)
-        return Outcome(ok=False, error=f"{type(reason).__name__}: {reason}"[:500])
+        # A refused address will not become public by retrying: straight to the dead letters.
+        return Outcome(ok=False, error=f"{type(reason).__name__}: {reason}"[:500],
+                       retry=not isinstance(reason, RefusedAddress))
 
 
 def send_email(*, to: str, subject: str, text: str, html: str, message_id: str) -> Outcome:

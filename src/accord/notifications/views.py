@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accord.core.errors import NotFound, ValidationFailed
 from accord.core.permissions import Action, can
-from accord.notifications import selectors, services
+from accord.notifications import events, selectors, services
 from accord.notifications.domain import CHANNEL_MODES, Channel, Mode
 from accord.notifications.models import Delivery, Notification, SlackWebhook
 
@@ -176,9 +176,11 @@ class SubscriptionForm(forms.Form):
     name = forms.CharField(max_length=100)
     url = forms.CharField(label="URL", max_length=500,
                           widget=forms.TextInput(attrs={"placeholder": "https://example.com/accord-events"}))
-    event_types = forms.CharField(
-        label="Event types", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text='One per line or comma-separated, e.g. "deal.won" or "deal.*"; empty sends every event.',
+    event_types = forms.MultipleChoiceField(
+        label="Events", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(family, f"{family} (every {family[:-2]} event)") for family in events.FAMILIES]
+        + [(name, f"{name}: {meaning}") for name, meaning in events.CATALOGUE.items()],
+        help_text="Tick none to receive every event. A family (lead.*) also takes types added later.",
     )
     is_active = forms.BooleanField(label="Active", required=False, initial=True)
 
@@ -219,7 +221,7 @@ def webhook_detail(request, subscription_id: int):
     except NotFound as error:
         raise _not_found(error) from None
     initial = {"name": subscription.name, "url": subscription.url, "is_active": subscription.is_active,
-               "event_types": "\n".join(subscription.event_types)}
+               "event_types": subscription.event_types}
     form = SubscriptionForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():

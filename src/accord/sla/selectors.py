@@ -6,8 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from accord.core.errors import NotFound
 from accord.core.permissions import owner_scope
 from accord.sla.domain import ClockSpec, calendar_from_json, working_until
 from accord.sla.models import SlaClock, SlaVersion
@@ -24,11 +26,28 @@ def first_version() -> SlaVersion | None:
 
 
 def versions() -> list[SlaVersion]:
-    return list(SlaVersion.objects.select_related("created_by").order_by("-version"))
+    return list(versions_queryset())
+
+
+def versions_queryset() -> QuerySet[SlaVersion]:
+    """Return every version, newest first, for paging (the SLA is readable by every role)."""
+    return SlaVersion.objects.select_related("created_by").order_by("-version")
 
 
 def version(*, number: int) -> SlaVersion | None:
     return SlaVersion.objects.select_related("created_by").filter(version=number).first()
+
+
+def version_or_404(*, number: int) -> SlaVersion:
+    """Return one version, or raise NotFound."""
+    found = version(number=number)
+    if found is None:
+        raise NotFound(f"No SLA version {number}.")
+    return found
+
+
+def latest_version() -> SlaVersion | None:
+    return SlaVersion.objects.select_related("created_by").order_by("-version").first()
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.core.permissions import Action, Role, require
+from accord.notifications import events
 from accord.notifications.models import Notification
-from accord.notifications.services import notify
+from accord.notifications.services import notify, publish_events
 from accord.sla import selectors
 from accord.sla.document import SlaDocument, parse_sla
 from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
@@ -272,6 +273,22 @@ def _contact_name(clock: SlaClock) -> str:
     return (f"{contact.first_name} {contact.last_name}".strip() or contact.email or f"lead #{contact.pk}")
 
 
+def _clock_events(event_type: str, clocks: list[SlaClock], now: datetime) -> list[events.DomainEvent]:
+    """Build one sla.* event per clock, keyed by its lead so they reach subscribers in order with lead.* events."""
+    return [
+        events.lead_event(
+            event_type, lead={field: getattr(clock.contact, field) for field in
+                              ("id", "email", "first_name", "last_name", "account_id", "score",
+                               "lifecycle_stage", "owner_id")},
+            by=events.actor(system="sla"), occurred_at=now,
+            clock={"id": clock.pk, "kind": clock.kind, "tier": clock.tier, "owner_id": clock.owner_id,
+                   "due_at": clock.due_at.isoformat(), "warn_at": clock.warn_at.isoformat(),
+                   "sla_version": clock.sla_version.version},
+        )
+        for clock in clocks
+    ]
+
+
 def _breach_batch(now: datetime, limit: int, managers: _Managers, result: CheckResult) -> int:
     with transaction.atomic():
         clocks = _claim(Q(breached_at__isnull=True, met_at__isnull=True, cancelled_at__isnull=True,
@@ -293,6 +310,8 @@ def _breach_batch(now: datetime, limit: int, managers: _Managers, result: CheckR
             if clock.sla_version.document.get("on_breach") == "alert_and_reassign":
                 reassign.append(clock.pk)
         SlaClock.objects.filter(id__in=[c.pk for c in clocks]).update(breached_at=now)
+        # One batch, one publish: a few statements however many clocks broke at once.
+        publish_events(events=_clock_events("sla.breached", clocks, now))
         # The reassignment itself belongs to the handoff's routing, which sits above the SLA:
         # it reads `selectors.clocks_awaiting_reassignment()` and routes the lead again.
         SlaClock.objects.filter(id__in=reassign).update(reassign_requested_at=now)
@@ -315,6 +334,7 @@ def _warning_batch(now: datetime, limit: int, result: CheckResult) -> int:
             )
             result.notifications += sent is not None
         SlaClock.objects.filter(id__in=[c.pk for c in clocks]).update(warned_at=now)
+        publish_events(events=_clock_events("sla.warning", clocks, now))
     result.warned += len(clocks)
     return len(clocks)
 

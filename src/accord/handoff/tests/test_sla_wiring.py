@@ -259,7 +259,10 @@ def test_with_nobody_else_free_the_lead_stays_put_the_request_is_cleared_and_the
     assert result == {"leads": 1, "reassigned": 0, "unassigned": 1}
     assert lead.owner == reps[0]
     assert sla_selectors.clocks_awaiting_reassignment() == []
-    assert Notification.objects.filter(recipient=manager, title__startswith="Unassigned MQL waits").count() == 1
+    [told] = Notification.objects.filter(recipient=manager, kind="lead_assigned", dedupe_key__startswith="lead-waiting:")
+    assert told.title == f"Nobody else is free to take {lead}: it stays with {reps[0]}"
+    assert told.body.startswith("Rerouting after an SLA breach found no other owner.")
+    assert not Notification.objects.filter(title__startswith="Unassigned MQL waits").exists()
 
 
 def test_under_the_default_alert_only_sla_a_breach_moves_nobody(mql):

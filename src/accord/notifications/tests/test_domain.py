@@ -1,12 +1,15 @@
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from accord.notifications.domain import (
     Channel,
     Mode,
     default_mode,
     matches,
     next_attempt_at,
+    refused_address,
     signature,
     verify_signature,
     webhook_body,
@@ -66,3 +69,21 @@ def test_a_rep_is_emailed_at_once_about_a_new_lead_and_gets_deals_won_in_the_dig
     assert default_mode(role="sales_rep", kind="sla_breach", channel=Channel.SLACK) == Mode.IMMEDIATE
     assert default_mode(role="executive", kind="sla_breach", channel=Channel.EMAIL) == Mode.DIGEST
     assert default_mode(role="executive", kind="sla_breach", channel=Channel.IN_APP) == Mode.IMMEDIATE
+
+
+@pytest.mark.parametrize("address", [
+    "127.0.0.1", "10.1.2.3", "172.16.0.9", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+    "::1", "fe80::1", "fd00:ec2::254", "::ffff:127.0.0.1", "224.0.0.1",
+])
+def test_loopback_private_link_local_and_metadata_addresses_are_refused(address):
+    assert refused_address(address) is True
+
+
+def test_a_public_address_is_not_refused():
+    assert refused_address("93.184.215.14") is False
+    assert refused_address("2606:2800:21f:cb07:6820:80da:af6b:8b2c") is False
+
+
+def test_an_allowed_network_lets_its_private_addresses_through_and_no_others():
+    assert refused_address("127.0.0.1", allowed=["127.0.0.0/8"]) is False
+    assert refused_address("10.0.0.1", allowed=["127.0.0.0/8"]) is True

@@ -13,7 +13,15 @@ from accord.accounts.tests.factories import TeamFactory, UserFactory
 from accord.core.errors import ValidationFailed
 from accord.core.permissions import Role
 from accord.notifications import services, transport
-from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
+from accord.notifications.events import DomainEvent
+from accord.notifications.models import (
+    Delivery,
+    DeliveryAttempt,
+    Digest,
+    Event,
+    Notification,
+    WebhookSubscription,
+)
 from accord.notifications.tests.factories import (
     SlackWebhookFactory,
     WebhookSubscriptionFactory,
@@ -313,3 +321,85 @@ def test_a_deactivated_person_gets_the_inbox_row_but_no_email(smtp_server, djang
     assert notification.recipient == former
     assert smtp_server.messages == []
     assert Delivery.objects.count() == 0
+
+
+# Bulk publishing -------------------------------------------------------------------------------
+
+def test_a_batch_of_events_costs_the_same_statements_whatever_its_size(django_assert_num_queries):
+    WebhookSubscriptionFactory(event_types=["lead.*"])
+    WebhookSubscriptionFactory(event_types=["lead.mql"])
+    batch = [DomainEvent(event_type="lead.mql" if n % 2 else "lead.assigned", record_key=f"lead:{n}",
+                         payload={"n": n}, occurred_at=timezone.now()) for n in range(50)]
+
+    # subscriptions, events, busy subscribers, deliveries
+    with django_assert_num_queries(4):
+        stored = services.publish_events(events=batch)
+
+    assert len(stored) == 50
+    assert Delivery.objects.count() == 50 + 25
+
+
+def test_a_later_event_of_the_same_record_in_one_batch_waits_for_the_earlier_one():
+    WebhookSubscriptionFactory(event_types=[])
+    now = timezone.now()
+
+    services.publish_events(events=[
+        DomainEvent(event_type="lead.mql", record_key="lead:7", payload={}, occurred_at=now),
+        DomainEvent(event_type="lead.assigned", record_key="lead:7", payload={}, occurred_at=now),
+    ])
+
+    first, second = Delivery.objects.order_by("id")
+    assert (first.event.event_type, first.queued_at is not None) == ("lead.mql", True)
+    assert (second.event.event_type, second.queued_at) == ("lead.assigned", None)
+
+
+def test_a_subscription_filter_naming_an_unknown_event_type_is_refused():
+    with pytest.raises(ValidationFailed) as refused:
+        services.create_subscription(by=UserFactory(role=Role.REVOPS_ADMIN), name="CRM",
+                                     url="https://crm.example/hook", event_types=["lead.mqll"])
+
+    assert refused.value.field == "event_types"
+    assert "'lead.mqll' is not an event type" in refused.value.message
+
+
+# SSRF ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/hook", "http://10.0.0.5/hook", "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]/hook", "http://localhost/hook", "http://[fd00:ec2::254]/",
+])
+def test_a_webhook_pointing_at_a_private_address_is_refused_naming_the_url(settings, url):
+    settings.ACCORD_WEBHOOK_ALLOW_PRIVATE = ()
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.create_subscription(by=UserFactory(role=Role.REVOPS_ADMIN), name="Inside", url=url)
+
+    assert refused.value.field == "url"
+    assert "loopback, private, link-local or metadata address" in refused.value.message
+    assert WebhookSubscription.objects.count() == 0
+
+
+def test_a_slack_url_pointing_at_loopback_is_refused(settings):
+    settings.ACCORD_WEBHOOK_ALLOW_PRIVATE = ()
+
+    with pytest.raises(ValidationFailed) as refused:
+        services.set_slack_webhook(scope="company", url="https://127.0.0.1/services/x")
+
+    assert refused.value.field == "url"
+
+
+def test_an_address_that_turned_private_after_saving_is_refused_at_send_time_and_dead_lettered(
+    settings, http_receiver, django_capture_on_commit_callbacks
+):
+    # Saved while allowed, then the setting changes: the send re-resolves and checks again,
+    # as it would if the name's DNS answer had changed to a private address (rebinding).
+    subscription = WebhookSubscriptionFactory(url=http_receiver.url, event_types=[])
+    settings.ACCORD_WEBHOOK_ALLOW_PRIVATE = ()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.publish_event(event_type="deal.won", record_key="deal:1", payload={})
+
+    delivery = Delivery.objects.get(subscription=subscription)
+    assert http_receiver.received == []
+    assert delivery.status == Delivery.Status.DEAD
+    assert "resolves to 127.0.0.1" in delivery.last_error

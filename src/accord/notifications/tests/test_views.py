@@ -152,7 +152,7 @@ def test_a_rep_cannot_open_the_integration_pages(client, rep):
 
 def test_an_admin_adds_a_webhook_and_sees_its_generated_secret(client, admin):
     response = client.post(reverse("notification-webhooks"), {
-        "name": "Warehouse", "url": "https://warehouse.example/accord", "event_types": "deal.won, deal.*",
+        "name": "Warehouse", "url": "https://warehouse.example/accord", "event_types": ["deal.won", "deal.*"],
         "is_active": "on",
     })
 
@@ -200,6 +200,26 @@ def test_replaying_chosen_dead_letters_queues_exactly_those(client, admin, djang
         response = client.post(reverse("notification-replay"), {"delivery": [first.pk, third.pk]})
 
     assert response.status_code == 302
-    assert len(queued) == 2
+    [enqueue] = queued  # one callback queues the sends of the batch
+    assert sorted(delivery_id for delivery_id, _ in enqueue.args[0]) == [first.pk, third.pk]
     statuses = dict(Delivery.objects.values_list("pk", "status"))
     assert statuses == {first.pk: "pending", second.pk: "dead", third.pk: "pending"}
+
+
+def test_the_webhook_form_offers_the_published_event_types_and_families(client, admin):
+    page = client.get(reverse("notification-webhooks")).content.decode()
+
+    for value in ("lead.*", "sla.*", "deal.*", "lead.mql", "lead.rejected", "sla.breached", "deal.won"):
+        assert f'value="{value}"' in page
+
+
+def test_a_webhook_url_on_a_private_address_is_refused_on_the_url_field(client, admin, settings):
+    settings.ACCORD_WEBHOOK_ALLOW_PRIVATE = ()
+
+    response = client.post(reverse("notification-webhooks"), {
+        "name": "Metadata", "url": "http://169.254.169.254/latest/meta-data/", "event_types": ["lead.*"],
+    })
+
+    assert response.status_code == 422
+    assert "169.254.169.254, a loopback, private, link-local or metadata address" in response.content.decode()
+    assert WebhookSubscription.objects.count() == 0
