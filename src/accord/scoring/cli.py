@@ -117,7 +117,11 @@ def cmd_model_train(args: argparse.Namespace) -> int:
     _django()
     from accord.scoring import predictive, services
 
-    config = predictive.Config(horizon_days=args.horizon_days)
+    try:
+        config = predictive.Config(outcome=args.outcome, horizon_days=args.horizon_days)
+    except ValueError as error:
+        print(f"accord score model train: {error}", file=sys.stderr)
+        return 2
     version = _run_with_bar("Training", lambda p: services.train_model(config=config, progress=p,
                                                                       activate=not args.no_activate))
     print("\n".join(_card_lines(version)))
@@ -211,7 +215,11 @@ def add_parser(subparsers) -> None:
     train = model_sub.add_parser("train", help="train a new model version now, with a progress bar",
                                  description="Train on the history, evaluate on a later held-out "
                                  "window, store the model card, and activate it if it could be trained.")
-    train.add_argument("--horizon-days", type=int, default=90, help="days after the snapshot to reach SQL")
+    train.add_argument("--outcome", default="sql", choices=["sql", "opportunity", "won"],
+                       help="what a lead must reach to count as converted: SQL or later, "
+                            "opportunity or later, or a won deal it is on (default: sql)")
+    train.add_argument("--horizon-days", type=int, default=90,
+                       help="days after the snapshot to reach the outcome (1–730)")
     train.add_argument("--no-activate", action="store_true", help="store the version without activating it")
     train.set_defaults(handler=cmd_model_train)
     listing = model_sub.add_parser("list", help="list model versions", description="List model versions.")

@@ -43,6 +43,13 @@ DAY = 86_400
 CATEGORICAL = ("industry", "size_band", "region", "seniority", "channel", "segment")
 MIN_LABELLED = 200
 MIN_POSITIVES = 20
+MAX_HORIZON_DAYS = 730
+# What a training snapshot can be labelled by: code → how the model card says it.
+OUTCOMES = {
+    "sql": "reached SQL, opportunity or customer",
+    "opportunity": "reached opportunity or customer",
+    "won": "won a deal",
+}
 
 
 class NotEnoughHistory(ValueError):
@@ -65,12 +72,23 @@ class History:
     first_sql_s: np.ndarray  # first time it reached SQL, opportunity or customer
     first_accept_s: np.ndarray
     first_reject_s: np.ndarray
+    # Later outcomes a model may be trained to predict; None reads as "never" (no such history).
+    first_opportunity_s: np.ndarray | None = None  # reached opportunity or customer
+    first_won_s: np.ndarray | None = None  # first won deal the contact is on, at its close
+
+    def outcome_s(self, outcome: str) -> np.ndarray:
+        """Return each lead's first time of reaching `outcome` (an OUTCOMES code), int64 max if never."""
+        if outcome == "sql":
+            return self.first_sql_s
+        chosen = {"opportunity": self.first_opportunity_s, "won": self.first_won_s}[outcome]
+        return chosen if chosen is not None else np.full(len(self.created_s), np.iinfo(np.int64).max)
 
 
 @dataclass
 class Config:
     """What counts as success and how training rows are taken."""
 
+    outcome: str = "sql"
     horizon_days: int = 90
     snapshot_ages_days: tuple[int, ...] = (1, 14, 45)
     rejection_weight: float = 2.0
@@ -82,6 +100,17 @@ class Config:
     # One thread: OpenMP threads spin while waiting, and on a machine shared with the web
     # server and the worker that made training twenty times slower, not faster.
     threads: int = 1
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome: unknown outcome {self.outcome!r}; use one of {', '.join(OUTCOMES)}")
+        if not 1 <= self.horizon_days <= MAX_HORIZON_DAYS:
+            raise ValueError(f"horizon_days: must be between 1 and {MAX_HORIZON_DAYS}, not {self.horizon_days}")
+
+    @property
+    def label(self) -> str:
+        """Say what the model predicts, as the model card shows it."""
+        return OUTCOMES[self.outcome]
 
 
 @dataclass
@@ -158,25 +187,26 @@ def features_as_of(history: History, rows: np.ndarray, snapshot_s: np.ndarray,
 def training_set(history: History, rules: RulesDocument, config: Config, *, as_of_s: int) -> Dataset:
     """Take snapshots of every lead at the configured ages and label them.
 
-    Label: reached SQL (or opportunity, or customer) within `horizon_days` after the
-    snapshot. A lead already past SQL at the snapshot is left out (nothing to predict);
-    a snapshot whose horizon runs past `as_of_s` is left out (its outcome is not known yet).
-    Sales' rejections are negative evidence: a lead rejected inside the window that did
-    not reach SQL is a negative with `rejection_weight` times the weight of a silent one.
+    Label: reached the configured outcome (SQL or later, opportunity or later, or a won deal)
+    within `horizon_days` after the snapshot. The label reads nothing after snapshot +
+    horizon, and the features nothing after the snapshot. A lead that had already reached
+    the outcome at the snapshot is left out (nothing to predict); a snapshot whose horizon
+    runs past `as_of_s` is left out (its outcome is not known yet). Sales' rejections are
+    negative evidence: a lead rejected inside the window that did not reach the outcome is a
+    negative with `rejection_weight` times the weight of a silent one.
     """
     horizon = config.horizon_days * DAY
-    n = len(history.leads)
+    first = history.outcome_s(config.outcome)
     lead_rows, snapshots = [], []
     for age in config.snapshot_ages_days:
         snapshot = history.created_s + age * DAY
-        keep = (snapshot + horizon <= as_of_s) & (history.first_sql_s > snapshot)
+        keep = (snapshot + horizon <= as_of_s) & (first > snapshot)
         lead_rows.append(np.flatnonzero(keep))
         snapshots.append(snapshot[keep])
     rows = np.concatenate(lead_rows) if lead_rows else np.zeros(0, np.int64)
     snapshot_s = np.concatenate(snapshots) if snapshots else np.zeros(0, np.int64)
-    del n
     X, rule_total = features_as_of(history, rows, snapshot_s, rules)
-    converted = history.first_sql_s[rows] <= snapshot_s + horizon
+    converted = first[rows] <= snapshot_s + horizon
     rejected = (history.first_reject_s[rows] > snapshot_s) & (history.first_reject_s[rows] <= snapshot_s + horizon)
     weight = np.where(~converted & rejected, config.rejection_weight, 1.0)
     return Dataset(X, converted.astype(np.int64), weight, snapshot_s, rows, rule_total,

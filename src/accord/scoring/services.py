@@ -275,7 +275,7 @@ def train_model(*, by=None, as_of: datetime | None = None, config: predictive.Co
     params = {"rules": rules.model_dump(mode="json"), "horizon_days": config.horizon_days,
               "snapshot_ages_days": list(config.snapshot_ages_days),
               "rejection_weight": config.rejection_weight, "method": config.method,
-              "outcome": "reached SQL, opportunity or customer"}
+              "outcome": config.label, "outcome_code": config.outcome}
     try:
         trained = predictive.train(data, config)
     except predictive.NotEnoughHistory as reason:
@@ -338,13 +338,20 @@ def _reporter(progress: ProgressReporter) -> Progress:
     return report
 
 
-def start_training(*, user) -> Job:
-    """Queue a training run; the job reports progress and the new model's version."""
+def start_training(*, user, outcome: str = "sql", horizon_days: int = 90) -> Job:
+    """Queue a training run for an outcome (a predictive.OUTCOMES code) within `horizon_days`.
+
+    Raises ValueError naming the field when the outcome or horizon is not allowed; the job
+    reports progress and the new model's version.
+    """
     require(user, Action.EDIT_SCORING)
+    predictive.Config(outcome=outcome, horizon_days=horizon_days)
     from accord.scoring.tasks import train_predictive_model
 
     with transaction.atomic():
-        job = create_job(kind="scoring.train", title="Train the predictive lead score", created_by=user)
+        job = create_job(kind="scoring.train", title=f"Train the predictive lead score: "
+                         f"{predictive.OUTCOMES[outcome]} within {horizon_days} days", created_by=user,
+                         params={"outcome": outcome, "horizon_days": horizon_days})
         transaction.on_commit(partial(train_predictive_model.enqueue, job_id=job.pk))
     return job
 
@@ -361,7 +368,9 @@ def start_rescore(*, user) -> Job:
 
 
 def run_training_job(job: Job, progress: ProgressReporter) -> dict:
-    version = train_model(by=job.created_by, progress=_reporter(progress))
+    config = predictive.Config(outcome=job.params.get("outcome", "sql"),
+                               horizon_days=job.params.get("horizon_days", 90))
+    version = train_model(by=job.created_by, config=config, progress=_reporter(progress))
     return {"version": version.version, "active": version.is_active, "roc_auc": version.roc_auc,
             "unavailable": version.unavailable_reason}
 
