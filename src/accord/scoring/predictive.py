@@ -95,7 +95,7 @@ class Config:
     eval_fraction: float = 0.25
     calibration_fraction: float = 0.2
     method: str = "isotonic"
-    max_iter: int = 200
+    max_iter: int = 300  # at most; early stopping on the calibration slice decides
     seed: int = 0
     # One thread: OpenMP threads spin while waiting, and on a machine shared with the web
     # server and the worker that made training twenty times slower, not faster.
@@ -275,12 +275,18 @@ def _train(data: Dataset, config: Config) -> Trained:
                 f"predictive model unavailable: the {name} window has too few leads or no conversions"
             )
     categorical = [name in CATEGORICAL for name in data.names]
+    # Trees are added until the loss on the calibration slice (later than every training row,
+    # so still time-ordered) stops improving. On the benchmark's history that is 36 trees
+    # instead of 200 with a slightly better held-out ROC AUC (0.650 against 0.641), and
+    # prediction, which costs per tree, is three and a half times cheaper: scoring a million
+    # leads needs it. The evaluation window still never touches training.
     base = HistGradientBoostingClassifier(
-        max_iter=config.max_iter, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=40,
+        max_iter=config.max_iter, learning_rate=0.1, max_leaf_nodes=31, min_samples_leaf=40,
         l2_regularization=1.0, categorical_features=categorical, random_state=config.seed,
-        early_stopping=False,
+        early_stopping=True, scoring="loss", n_iter_no_change=10, tol=1e-5,
     )
-    base.fit(data.X[base_idx], data.y[base_idx], sample_weight=data.weight[base_idx])
+    base.fit(data.X[base_idx], data.y[base_idx], sample_weight=data.weight[base_idx],
+             X_val=data.X[calib_idx], y_val=data.y[calib_idx], sample_weight_val=data.weight[calib_idx])
     model = CalibratedClassifierCV(FrozenEstimator(base), method=config.method)
     model.fit(data.X[calib_idx], data.y[calib_idx])
     probability = model.predict_proba(data.X[eval_idx])[:, 1]
@@ -306,6 +312,7 @@ def _train(data: Dataset, config: Config) -> Trained:
         "rules_roc_auc": rule_metrics["roc_auc"], "rules_pr_auc": rule_metrics["pr_auc"],
         "rules_lift_by_decile": rule_metrics["lift_by_decile"],
         "calibration": calibration,
+        "trees": int(base.n_iter_),
     }
     baseline = np.nanmedian(np.where(np.isnan(data.X[base_idx]), np.nan, data.X[base_idx]), axis=0)
     for j, is_categorical in enumerate(categorical):
@@ -370,18 +377,20 @@ def contributions(model: CalibratedClassifierCV, X: np.ndarray, baseline: np.nda
     """Measure each feature group's push on each row: p(row) − p(row with the group at baseline).
 
     Baseline substitution costs one prediction per group, which is fast enough to explain
-    every score, unlike permutation or exact Shapley values. Uses the uncalibrated model,
-    whose output moves smoothly; isotonic calibration is a step function.
+    every score, unlike permutation or exact Shapley values. The row and its variants go
+    through the model in one call: scikit-learn spends some 20 ms on each call whatever its
+    size, which made ten calls most of the time of scoring one new lead. Uses the
+    uncalibrated model, whose output moves smoothly; isotonic calibration is a step function.
     """
     base = model.estimator.estimator if isinstance(model.estimator, FrozenEstimator) else model.estimator
     groups = _group_columns(names)
-    deltas = np.zeros((len(X), len(groups)))
+    n = len(X)
+    variants = np.repeat(X[np.newaxis], len(groups) + 1, axis=0)
+    for g, cols in enumerate(groups.values(), start=1):
+        variants[g][:, cols] = baseline[cols]
     with threadpool_limits(1):
-        full = base.predict_proba(X)[:, 1]
-        for g, cols in enumerate(groups.values()):
-            changed = X.copy()
-            changed[:, cols] = baseline[cols]
-            deltas[:, g] = full - base.predict_proba(changed)[:, 1]
+        scored = base.predict_proba(variants.reshape(-1, X.shape[1]))[:, 1].reshape(len(groups) + 1, n)
+    deltas = (scored[0] - scored[1:]).T if groups else np.zeros((n, 0))
     return list(groups), deltas
 
 

@@ -109,7 +109,9 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
 
     probability, model_parts, model_version = None, None, None
     model = selectors.active_model()
-    if model is not None and model.is_usable and len(changed):
+    # An active version always has its artifact (a database constraint), so the bytes are
+    # not read just to check.
+    if model is not None and not model.unavailable_reason and len(changed):
         progress(2, 4, f"Predicting {len(changed):,} conversion probabilities")
         probability, model_parts = _predict(model, rules, leads, raw_events, changed, as_of_s,
                                             contact_ids=contact_ids, eager=eager)
@@ -289,6 +291,7 @@ def train_model(*, by=None, as_of: datetime | None = None, config: predictive.Co
 
     card = trained.card if trained else {}
     if trained is not None:
+        params["trees"] = card["trees"]
         params["baseline"] = [None if v != v else float(v) for v in trained.baseline.tolist()]
     with transaction.atomic():
         latest = PredictiveModelVersion.objects.select_for_update().aggregate(top=Max("version"))["top"] or 0
