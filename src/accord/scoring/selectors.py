@@ -7,6 +7,7 @@ readers ask the database to join each chunk of rows into one comma-separated str
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,12 @@ from accord.scoring.domain import (
     group_min,
     title_flags,
 )
-from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.models import (
+    EngagementRollup,
+    LeadScore,
+    PredictiveModelVersion,
+    ScoringRuleSet,
+)
 from accord.scoring.rules import (
     CHANNELS,
     INDUSTRIES,
@@ -145,7 +151,8 @@ def _packed(select: list[str], source: str, params: list, *, key: str, where: st
         sql = f"SELECT {aggregate} FROM {source} WHERE {key} >= %s AND {key} < %s{extra}"  # noqa: S608
         chunk = chunk or int(high) - int(low) + 1
         for start in range(int(low), int(high) + 1, chunk):
-            cursor.execute(sql, [*params, start, start + chunk])
+            # Never past `high`: rows added since the bounds were read are left to the next read.
+            cursor.execute(sql, [*params, start, min(start + chunk, int(high) + 1)])
             text = cursor.fetchone()[0]
             if text:
                 yield np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
@@ -294,19 +301,32 @@ def contact_created(*, contact_ids: Sequence[int] | None = None) -> tuple[np.nda
     return data[:, 0], data[:, 1]
 
 
-def engagement_events(*, contact_ids: Sequence[int] | None = None,
-                      chunk: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return every touchpoint and activity of known contacts as (contact id, kind code, epoch s).
+def event_watermarks() -> tuple[int, int]:
+    """Return the highest touchpoint and activity ids (0 when none): what a full read covers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT MAX(id) FROM capture_touchpoint), (SELECT MAX(id) FROM lifecycle_activity)")
+        touch, activity = cursor.fetchone()
+    return int(touch or 0), int(activity or 0)
 
-    Times are rounded up to the minute (the packed layout): an event can only look later
-    than it was, so the as-of guard of training never lets a later event in.
+
+def engagement_events(*, contact_ids: Sequence[int] | None = None, chunk: int = CHUNK_ROWS,
+                      since: tuple[int, int] = (0, 0),
+                      until: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return touchpoints and activities of known contacts as (contact id, kind code, epoch s).
+
+    Every one, or those of the given contacts, or (reading the whole base) only those with
+    ids after `since` and up to `until` (touchpoint id, activity id). Times are rounded up
+    to the minute (the packed layout): an event can only look later than it was, so the
+    as-of guard of training never lets a later event in.
     """
     out = []
     touch_kinds = [k for k in EVENT_KINDS if not k.startswith("activity:")]
     activity_kinds = [k.removeprefix("activity:") for k in EVENT_KINDS if k.startswith("activity:")]
     unknown = (1 << KIND_BITS) - 1
-    for table, kinds, offset in (("capture_touchpoint", touch_kinds, 0),
-                                 ("lifecycle_activity", activity_kinds, len(touch_kinds))):
+    if contact_ids is None:
+        until = until or event_watermarks()
+    for index, (table, kinds, offset) in enumerate((("capture_touchpoint", touch_kinds, 0),
+                                                    ("lifecycle_activity", activity_kinds, len(touch_kinds)))):
         params: list = []
         kind = _code("t.kind", kinds, params).replace("ELSE -1", f"ELSE {unknown - offset}")
         minutes = _clamp(f"({_epoch('t.occurred_at')} - {EPOCH_2000} + 59) / 60", 0, (1 << MINUTE_BITS) - 1)
@@ -315,13 +335,48 @@ def engagement_events(*, contact_ids: Sequence[int] | None = None,
         where = "t.contact_id IS NOT NULL"
         if contact_ids is not None:
             where += " AND " + _ids_condition("t.contact_id", contact_ids)
-        step = None if contact_ids is not None else chunk * 4
-        out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=step))
-    values = np.concatenate(out)
+            out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=None))
+        elif until is not None and until[index] > since[index]:
+            out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=chunk * 4,
+                               bounds=(since[index] + 1, until[index])))
+    values = np.concatenate(out) if out else np.zeros(0, np.int64)
     kind = (values >> MINUTE_BITS) & unknown
     values = values[kind != unknown]
     minute = values & ((1 << MINUTE_BITS) - 1)
     return values >> (MINUTE_BITS + KIND_BITS), (values >> MINUTE_BITS) & unknown, EPOCH_2000 + minute * 60
+
+
+@dataclass
+class Rollup:
+    """The stored engagement rollup: weights per (contact, kind) as of `valued_s`, and future touches."""
+
+    valued_s: int
+    built_at: datetime
+    half_life_days: float
+    watermarks: tuple[int, int]
+    contact: np.ndarray
+    kind: np.ndarray
+    weight: np.ndarray
+    pending: tuple[np.ndarray, np.ndarray, np.ndarray]  # (contact, kind, epoch s) not yet happened
+
+
+def engagement_rollup() -> Rollup | None:
+    """Read the stored rollup, or None when there is none (or a part is missing)."""
+    parts = list(EngagementRollup.objects.all())
+    if not parts or [p.part for p in parts] != list(range(len(parts))):
+        return None
+    arrays = [np.load(io.BytesIO(bytes(p.data))) for p in parts]
+    first = parts[0]
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([a[name] for a in arrays])
+
+    return Rollup(
+        valued_s=int(first.valued_at.timestamp()), built_at=first.built_at, half_life_days=first.half_life_days,
+        watermarks=(first.touchpoint_watermark, first.activity_watermark),
+        contact=joined("contact"), kind=joined("kind"), weight=joined("weight"),
+        pending=(joined("pending_contact"), joined("pending_kind"), joined("pending_s")),
+    )
 
 
 def lifecycle_history(*, contact_ids: Sequence[int] | None = None) -> dict[str, np.ndarray]:
