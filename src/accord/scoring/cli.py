@@ -86,7 +86,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     _django()
     from accord.scoring import services
 
-    result = _run_with_bar("Rescoring", lambda p: services.rescore(progress=p))
+    result = _run_with_bar("Rescoring", lambda p: services.rescore(progress=p, full=args.full))
     print(f"Rescored {result['contacts']:,} contacts; {result['changed']:,} scores changed "
           f"(rules v{result['rule_version']}"
           + (f", model v{result['model_version']})." if result["model_version"] else ")."))
@@ -207,6 +207,9 @@ def add_parser(subparsers) -> None:
 
     rescore = sub.add_parser("rescore", help="rescore every contact now",
                              description="Score every contact with the active rules (and model).")
+    rescore.add_argument("--full", action="store_true",
+                         help="read every touchpoint and activity and rebuild the engagement rollup "
+                              "(after touches were moved or deleted in bulk)")
     rescore.set_defaults(handler=cmd_rescore)
 
     model = sub.add_parser("model", help="train, list, compare and activate predictive models",
