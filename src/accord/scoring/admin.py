@@ -2,7 +2,12 @@
 
 from django.contrib import admin
 
-from accord.scoring.models import EngagementRollup, LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.models import (
+    EngagementRollup,
+    LeadScore,
+    PredictiveModelVersion,
+    ScoringRuleSet,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
