@@ -47,7 +47,7 @@ def main() -> int:
         print(version.unavailable_reason)
         return 1
     print(f"Training window  {version.train_start:%Y-%m-%d} → {version.train_end:%Y-%m-%d} "
-          f"({version.train_size:,} snapshots, {100 * version.positive_rate:.1f}% reached SQL within "
+          f"({version.train_size:,} snapshots, {100 * version.positive_rate:.1f}% {version.outcome} within "
           f"{version.horizon_days} days)")
     print(f"Held-out window  {version.eval_start:%Y-%m-%d} → {version.eval_end:%Y-%m-%d} "
           f"({version.eval_size:,} snapshots)")

@@ -2,7 +2,12 @@
 
 from django.contrib import admin
 
-from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.models import (
+    EngagementRollup,
+    LeadScore,
+    PredictiveModelVersion,
+    ScoringRuleSet,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -33,3 +38,9 @@ class LeadScoreAdmin(ReadOnlyAdmin):
     raw_id_fields = ["contact"]
     list_select_related = ["contact"]
     show_full_result_count = False
+
+
+@admin.register(EngagementRollup)
+class EngagementRollupAdmin(ReadOnlyAdmin):
+    list_display = ["part", "valued_at", "built_at", "half_life_days", "touchpoint_watermark", "activity_watermark"]
+    exclude = ["data"]

@@ -86,7 +86,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     _django()
     from accord.scoring import services
 
-    result = _run_with_bar("Rescoring", lambda p: services.rescore(progress=p))
+    result = _run_with_bar("Rescoring", lambda p: services.rescore(progress=p, full=args.full))
     print(f"Rescored {result['contacts']:,} contacts; {result['changed']:,} scores changed "
           f"(rules v{result['rule_version']}"
           + (f", model v{result['model_version']})." if result["model_version"] else ")."))
@@ -117,7 +117,11 @@ def cmd_model_train(args: argparse.Namespace) -> int:
     _django()
     from accord.scoring import predictive, services
 
-    config = predictive.Config(horizon_days=args.horizon_days)
+    try:
+        config = predictive.Config(outcome=args.outcome, horizon_days=args.horizon_days)
+    except ValueError as error:
+        print(f"accord score model train: {error}", file=sys.stderr)
+        return 2
     version = _run_with_bar("Training", lambda p: services.train_model(config=config, progress=p,
                                                                       activate=not args.no_activate))
     print("\n".join(_card_lines(version)))
@@ -203,6 +207,9 @@ def add_parser(subparsers) -> None:
 
     rescore = sub.add_parser("rescore", help="rescore every contact now",
                              description="Score every contact with the active rules (and model).")
+    rescore.add_argument("--full", action="store_true",
+                         help="read every touchpoint and activity and rebuild the engagement rollup "
+                              "(after touches were moved or deleted in bulk)")
     rescore.set_defaults(handler=cmd_rescore)
 
     model = sub.add_parser("model", help="train, list, compare and activate predictive models",
@@ -211,7 +218,11 @@ def add_parser(subparsers) -> None:
     train = model_sub.add_parser("train", help="train a new model version now, with a progress bar",
                                  description="Train on the history, evaluate on a later held-out "
                                  "window, store the model card, and activate it if it could be trained.")
-    train.add_argument("--horizon-days", type=int, default=90, help="days after the snapshot to reach SQL")
+    train.add_argument("--outcome", default="sql", choices=["sql", "opportunity", "won"],
+                       help="what a lead must reach to count as converted: SQL or later, "
+                            "opportunity or later, or a won deal it is on (default: sql)")
+    train.add_argument("--horizon-days", type=int, default=90,
+                       help="days after the snapshot to reach the outcome (1–730)")
     train.add_argument("--no-activate", action="store_true", help="store the version without activating it")
     train.set_defaults(handler=cmd_model_train)
     listing = model_sub.add_parser("list", help="list model versions", description="List model versions.")

@@ -136,6 +136,38 @@ def events_for(contact_id: np.ndarray, raw: tuple[np.ndarray, np.ndarray, np.nda
     return Events(row[known][now], kind[known][now], np.maximum(age_s[now], 0) / 86_400.0)
 
 
+def rollup_weights(events: Events, half_life_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sum each (row, kind)'s decayed events into one weight as of the events' reference instant.
+
+    Returns (row, kind, weight) sorted by row then kind. Decay composes: a weight w valued at
+    t0 is worth w · 2^(−(t − t0) / half-life) at t, which is what `rollup_events` uses.
+    """
+    k = len(EVENT_KINDS)
+    keys, which = np.unique(events.row.astype(np.int64) * k + events.kind, return_inverse=True)
+    weight = np.bincount(which.reshape(-1), weights=decay(events.age_days, half_life_days), minlength=len(keys))
+    return keys // k, keys % k, weight
+
+
+def rollup_events(contact_id: np.ndarray, rollup_contact: np.ndarray, rollup_kind: np.ndarray,
+                  weight: np.ndarray, *, elapsed_days: float, half_life_days: float) -> Events:
+    """Turn rolled-up weights valued `elapsed_days` ago into one event per (contact, kind).
+
+    Each is given the age whose decay is the weight decayed to now, so `score_rules` scores
+    it exactly as it would score every event it stands for. Counts and latest ages are not
+    kept: explanations read the real events.
+    """
+    if len(contact_id) == 0 or len(rollup_contact) == 0:
+        return Events.empty()
+    row = np.minimum(np.searchsorted(contact_id, rollup_contact), len(contact_id) - 1)
+    keep = (contact_id[row] == rollup_contact) & (weight > 0)
+    age = elapsed_days - half_life_days * np.log2(weight[keep])
+    return Events(row[keep], rollup_kind[keep].astype(np.int64), age)
+
+
+def join_events(*parts: Events) -> Events:
+    return Events(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("row", "kind", "age_days")))
+
+
 @dataclass
 class Factor:
     """One column of the contribution matrix: a rule, and how to say what it rewarded."""

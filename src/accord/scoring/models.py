@@ -120,3 +120,29 @@ class LeadScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact_id}: {self.total}"
+
+
+class EngagementRollup(models.Model):
+    """Every contact's engagement weight per kind of touch, decayed to one instant, in parts.
+
+    A nightly rescore decays these weights to the scoring instant (exponential decay
+    composes) and reads only the touchpoints and activities added since the watermarks,
+    instead of every touch ever made. Each part holds arrays (contact id, kind code, weight)
+    and the touches still in the future at `valued_at`, as bytes written by
+    services.rescore only. Touches moved or deleted after the fact (a merge, an erasure) are
+    caught by the full rebuild every `services.ROLLUP_MAX_AGE`; new ones by the watermarks.
+    """
+
+    part = models.PositiveIntegerField(unique=True)
+    valued_at = models.DateTimeField()
+    built_at = models.DateTimeField()  # when every touch was last read in full
+    half_life_days = models.FloatField()
+    touchpoint_watermark = models.BigIntegerField()  # every touchpoint with id ≤ this is counted
+    activity_watermark = models.BigIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["part"]
+
+    def __str__(self) -> str:
+        return f"Engagement rollup part {self.part} as of {self.valued_at:%Y-%m-%d %H:%M}"

@@ -7,6 +7,7 @@ readers ask the database to join each chunk of rows into one comma-separated str
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -29,7 +30,12 @@ from accord.scoring.domain import (
     group_min,
     title_flags,
 )
-from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.models import (
+    EngagementRollup,
+    LeadScore,
+    PredictiveModelVersion,
+    ScoringRuleSet,
+)
 from accord.scoring.rules import (
     CHANNELS,
     INDUSTRIES,
@@ -42,6 +48,7 @@ from accord.scoring.rules import (
 
 CHUNK_ROWS = 250_000
 SQL_STAGES = ("sql", "opportunity", "customer")
+OPPORTUNITY_STAGES = ("opportunity", "customer")
 DEFAULT_RULES = Path(__file__).with_name("default_rules.yaml")
 
 
@@ -58,7 +65,9 @@ def rule_sets() -> list[ScoringRuleSet]:
 
 
 def active_model() -> PredictiveModelVersion | None:
-    return PredictiveModelVersion.objects.filter(is_active=True).first()
+    """Return the active model version without its artifact, which predictive.estimator_for
+    loads once per process: every new lead's scoring reads this row."""
+    return PredictiveModelVersion.objects.defer("artifact").filter(is_active=True).first()
 
 
 def model_version(*, version: int) -> PredictiveModelVersion:
@@ -105,10 +114,11 @@ def _packed(select: list[str], source: str, params: list, *, key: str, where: st
             chunk: int | None = CHUNK_ROWS, bounds: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
     """Yield chunks of rows as int64 arrays (rows × columns), by ranges of the `key` column.
 
-    `chunk=None` reads everything in one range. Ranges of the primary key, not ORDER BY … LIMIT pages: the database then only walks
-    the table, which made reading events four times faster on SQLite. Expressions must
-    not be NULL (CASE … ELSE −1, COALESCE). `bounds` (lowest, highest key) saves the
-    MIN/MAX query when the caller knows them.
+    `chunk=None` reads everything in one range. Ranges of the primary key, not ORDER BY …
+    LIMIT pages: the database then only walks the table, which made reading events four
+    times faster on SQLite. Expressions must not be NULL (CASE … ELSE −1, COALESCE).
+    `source` starts with the table `key` belongs to. `bounds` (lowest, highest key) saves
+    the MIN/MAX query when the caller knows them.
     """
     width = len(select)
     if _vendor() == "pg":
@@ -119,17 +129,30 @@ def _packed(select: list[str], source: str, params: list, *, key: str, where: st
         aggregate = f"group_concat({row}, ',')"
     extra = f" AND ({where})" if where else ""
     with connection.cursor() as cursor:
+        if chunk is None and bounds is None:
+            # A read of a few named contacts is one query on the filter's index, no range.
+            cursor.execute(f"SELECT {aggregate} FROM {source} WHERE 1 = 1{extra}", params)  # noqa: S608
+            text = cursor.fetchone()[0]
+            if text:
+                yield np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+            return
         if bounds is None:
-            cursor.execute(f"SELECT MIN({key}), MAX({key}) FROM {source} WHERE 1 = 1{extra}")  # noqa: S608
+            # The key's range in its own table, without the filter or the joins, one aggregate
+            # per subquery: SQLite answers a lone MIN or MAX from the index end, but scans every
+            # row for MIN and MAX together or under a filter (7 s for 3M touchpoints at load 7).
+            # A wider range than needed costs only an empty first or last chunk.
+            table = source.split()[0]
+            column = key.split(".")[-1]
+            cursor.execute(f"SELECT (SELECT MIN({column}) FROM {table}), (SELECT MAX({column}) FROM {table})")  # noqa: S608
             bounds = cursor.fetchone()
         low, high = bounds
         if low is None:
             return
         sql = f"SELECT {aggregate} FROM {source} WHERE {key} >= %s AND {key} < %s{extra}"  # noqa: S608
-        # A read of a few named contacts is one query, whatever the spread of their ids.
         chunk = chunk or int(high) - int(low) + 1
         for start in range(int(low), int(high) + 1, chunk):
-            cursor.execute(sql, [*params, start, start + chunk])
+            # Never past `high`: rows added since the bounds were read are left to the next read.
+            cursor.execute(sql, [*params, start, min(start + chunk, int(high) + 1)])
             text = cursor.fetchone()[0]
             if text:
                 yield np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
@@ -278,19 +301,32 @@ def contact_created(*, contact_ids: Sequence[int] | None = None) -> tuple[np.nda
     return data[:, 0], data[:, 1]
 
 
-def engagement_events(*, contact_ids: Sequence[int] | None = None,
-                      chunk: int = CHUNK_ROWS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return every touchpoint and activity of known contacts as (contact id, kind code, epoch s).
+def event_watermarks() -> tuple[int, int]:
+    """Return the highest touchpoint and activity ids (0 when none): what a full read covers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (SELECT MAX(id) FROM capture_touchpoint), (SELECT MAX(id) FROM lifecycle_activity)")
+        touch, activity = cursor.fetchone()
+    return int(touch or 0), int(activity or 0)
 
-    Times are rounded up to the minute (the packed layout): an event can only look later
-    than it was, so the as-of guard of training never lets a later event in.
+
+def engagement_events(*, contact_ids: Sequence[int] | None = None, chunk: int = CHUNK_ROWS,
+                      since: tuple[int, int] = (0, 0),
+                      until: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return touchpoints and activities of known contacts as (contact id, kind code, epoch s).
+
+    Every one, or those of the given contacts, or (reading the whole base) only those with
+    ids after `since` and up to `until` (touchpoint id, activity id). Times are rounded up
+    to the minute (the packed layout): an event can only look later than it was, so the
+    as-of guard of training never lets a later event in.
     """
     out = []
     touch_kinds = [k for k in EVENT_KINDS if not k.startswith("activity:")]
     activity_kinds = [k.removeprefix("activity:") for k in EVENT_KINDS if k.startswith("activity:")]
     unknown = (1 << KIND_BITS) - 1
-    for table, kinds, offset in (("capture_touchpoint", touch_kinds, 0),
-                                 ("lifecycle_activity", activity_kinds, len(touch_kinds))):
+    if contact_ids is None:
+        until = until or event_watermarks()
+    for index, (table, kinds, offset) in enumerate((("capture_touchpoint", touch_kinds, 0),
+                                                    ("lifecycle_activity", activity_kinds, len(touch_kinds)))):
         params: list = []
         kind = _code("t.kind", kinds, params).replace("ELSE -1", f"ELSE {unknown - offset}")
         minutes = _clamp(f"({_epoch('t.occurred_at')} - {EPOCH_2000} + 59) / 60", 0, (1 << MINUTE_BITS) - 1)
@@ -299,13 +335,48 @@ def engagement_events(*, contact_ids: Sequence[int] | None = None,
         where = "t.contact_id IS NOT NULL"
         if contact_ids is not None:
             where += " AND " + _ids_condition("t.contact_id", contact_ids)
-        step = None if contact_ids is not None else chunk * 4
-        out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=step))
-    values = np.concatenate(out)
+            out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=None))
+        elif until is not None and until[index] > since[index]:
+            out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=chunk * 4,
+                               bounds=(since[index] + 1, until[index])))
+    values = np.concatenate(out) if out else np.zeros(0, np.int64)
     kind = (values >> MINUTE_BITS) & unknown
     values = values[kind != unknown]
     minute = values & ((1 << MINUTE_BITS) - 1)
     return values >> (MINUTE_BITS + KIND_BITS), (values >> MINUTE_BITS) & unknown, EPOCH_2000 + minute * 60
+
+
+@dataclass
+class Rollup:
+    """The stored engagement rollup: weights per (contact, kind) as of `valued_s`, and future touches."""
+
+    valued_s: int
+    built_at: datetime
+    half_life_days: float
+    watermarks: tuple[int, int]
+    contact: np.ndarray
+    kind: np.ndarray
+    weight: np.ndarray
+    pending: tuple[np.ndarray, np.ndarray, np.ndarray]  # (contact, kind, epoch s) not yet happened
+
+
+def engagement_rollup() -> Rollup | None:
+    """Read the stored rollup, or None when there is none (or a part is missing)."""
+    parts = list(EngagementRollup.objects.all())
+    if not parts or [p.part for p in parts] != list(range(len(parts))):
+        return None
+    arrays = [np.load(io.BytesIO(bytes(p.data))) for p in parts]
+    first = parts[0]
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([a[name] for a in arrays])
+
+    return Rollup(
+        valued_s=int(first.valued_at.timestamp()), built_at=first.built_at, half_life_days=first.half_life_days,
+        watermarks=(first.touchpoint_watermark, first.activity_watermark),
+        contact=joined("contact"), kind=joined("kind"), weight=joined("weight"),
+        pending=(joined("pending_contact"), joined("pending_kind"), joined("pending_s")),
+    )
 
 
 def lifecycle_history(*, contact_ids: Sequence[int] | None = None) -> dict[str, np.ndarray]:
@@ -328,6 +399,22 @@ def lifecycle_history(*, contact_ids: Sequence[int] | None = None) -> dict[str, 
                          chunk=step))
     feedback = np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
     return {"stages": np.array(stages), "transitions": transitions, "feedback": feedback}
+
+
+def deal_wins(*, contact_ids: Sequence[int] | None = None) -> np.ndarray:
+    """Return (contact id, 1, close time in epoch s) for each won deal a contact is on.
+
+    A deal is won when its status is won; its `closed_at` is when. The middle column keeps
+    the (contact, flag, time) shape the other lifecycle readers share.
+    """
+    params: list = []
+    where = "d.status = 'won' AND d.closed_at IS NOT NULL"
+    if contact_ids is not None:
+        where += " AND " + _ids_condition("dc.contact_id", contact_ids)
+    parts = list(_packed(["dc.contact_id", "1", _epoch("d.closed_at")],
+                         "deals_dealcontact dc JOIN deals_deal d ON d.id = dc.deal_id", params, key="dc.id",
+                         where=where, chunk=None if contact_ids is not None else CHUNK_ROWS * 4))
+    return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
 
 def contact_channels(*, contact_ids: Sequence[int] | None = None) -> np.ndarray:
@@ -415,8 +502,9 @@ def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = No
     at_least = {name: np.isin(codes, [stages.index(s) for s in names])
                 for name, names in (("mql", ("mql", "sal", "sql", "opportunity", "customer")),
                                     ("sal", ("sal", "sql", "opportunity", "customer")),
-                                    ("sql", SQL_STAGES))}
+                                    ("sql", SQL_STAGES), ("opportunity", OPPORTUNITY_STAGES))}
     decisions = feedback[:, 1]
+    wins = deal_wins(contact_ids=contact_ids)
     return predictive.History(
         leads=leads, created_s=_align(created_ids, created_s, leads.contact_id, 0),
         channel=_align(channels[:, 0], channels[:, 1], leads.contact_id, -1),
@@ -427,6 +515,8 @@ def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = No
         first_sql_s=first_time(transitions, at_least["sql"]),
         first_accept_s=first_time(feedback, decisions == 0),
         first_reject_s=first_time(feedback, decisions == 1),
+        first_opportunity_s=first_time(transitions, at_least["opportunity"]),
+        first_won_s=first_time(wins, np.ones(len(wins), bool)),
     )
 
 

@@ -9,9 +9,10 @@ every day without telling anyone anything new.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import numpy as np
@@ -29,9 +30,17 @@ from accord.scoring.domain import (
     events_for,
     explain_rows,
     explanation_json,
+    join_events,
+    rollup_events,
+    rollup_weights,
     score_rules,
 )
-from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.models import (
+    EngagementRollup,
+    LeadScore,
+    PredictiveModelVersion,
+    ScoringRuleSet,
+)
 from accord.scoring.rules import RulesDocument, parse_rules
 
 DEFAULT_RULES = selectors.DEFAULT_RULES
@@ -91,25 +100,70 @@ def active_rules() -> tuple[RulesDocument, int | None]:
 EXPLAIN_EAGERLY_UP_TO = 20_000
 
 
+# The rollup is rebuilt from every touch at least this often, so touches moved or deleted
+# after the fact (a merge, an erasure, a correction) stop counting within a week.
+ROLLUP_MAX_AGE = timedelta(days=7)
+# A rescore that read the rollup reads the real touches of changed contacts for their
+# explanations and the model's features: by id up to this many, else all of them.
+REAL_EVENTS_BY_ID_UP_TO = 50_000
+ROLLUP_PART_ROWS = 4_000_000
+DAY_S = 86_400
+
+
 def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = None,
-            progress: Progress = _quiet, always_record: bool = False) -> dict:
-    """Score contacts (all, or the given ones) with the active rules and model; return counts."""
+            progress: Progress = _quiet, always_record: bool = False, full: bool = False) -> dict:
+    """Score contacts (all, or the given ones) with the active rules and model; return counts.
+
+    Scoring every contact starts from the engagement rollup when one serves (same half-life,
+    not older than ROLLUP_MAX_AGE, valued no later than `as_of`) and reads only the touches
+    added since; `full=True`, or no usable rollup, reads every touch and rebuilds it.
+    """
     as_of = as_of or timezone.now()
     as_of_s = int(as_of.timestamp())
     rules, rule_version = active_rules()
+    half_life = rules.engagement.half_life_days
+    whole_base = contact_ids is None
     progress(0, 4, "Reading contacts")
     leads, current = selectors.lead_columns(rules=rules, contact_ids=contact_ids)
-    progress(1, 4, f"Reading the engagement of {len(leads):,} contacts")
-    raw_events = selectors.engagement_events(contact_ids=contact_ids)
-    events = events_for(leads.contact_id, raw_events, as_of_s)
+    rollup = selectors.engagement_rollup() if whole_base and not full else None
+    if rollup is not None and not (rollup.half_life_days == half_life and rollup.valued_s <= as_of_s
+                                   and timezone.now() - rollup.built_at < ROLLUP_MAX_AGE):
+        rollup = None
+    marks = selectors.event_watermarks() if whole_base else None
+    if rollup is None:
+        progress(1, 4, f"Reading the engagement of {len(leads):,} contacts")
+        raw_events = fresh = selectors.engagement_events(contact_ids=contact_ids, until=marks)
+        events = events_for(leads.contact_id, raw_events, as_of_s)
+    else:
+        progress(1, 4, "Reading the engagement added since the last rescore")
+        added = selectors.engagement_events(since=rollup.watermarks, until=marks)
+        fresh = tuple(np.concatenate([old, new]) for old, new in zip(rollup.pending, added, strict=True))
+        events = join_events(
+            rollup_events(leads.contact_id, rollup.contact, rollup.kind, rollup.weight,
+                          elapsed_days=(as_of_s - rollup.valued_s) / DAY_S, half_life_days=half_life),
+            events_for(leads.contact_id, fresh, as_of_s))
+        raw_events = None
+    # A rollup that nothing was added to stays as it is: rewriting it costs a full write.
+    keep_rollup = rollup is not None and len(fresh[0]) == len(rollup.pending[0])
     progress(2, 4, f"Scoring {len(leads):,} contacts")
     scores = score_rules(rules, leads, events, explain=False)
     changed = np.flatnonzero((scores.total != current) | always_record)
     eager = len(changed) <= EXPLAIN_EAGERLY_UP_TO
 
-    probability, model_parts, model_version = None, None, None
     model = selectors.active_model()
-    if model is not None and model.is_usable and len(changed):
+    # An active version always has its artifact (a database constraint), so the bytes are
+    # not read just to check.
+    predicting = model is not None and not model.unavailable_reason and len(changed)
+    detail_events = events
+    if raw_events is None and len(changed) and (eager or predicting):
+        # The rollup keeps no counts or latest times: explanations and features need the real touches.
+        raw_events = selectors.engagement_events(
+            contact_ids=leads.contact_id[changed].tolist()) if len(changed) <= REAL_EVENTS_BY_ID_UP_TO \
+            else selectors.engagement_events(until=marks)
+        detail_events = events_for(leads.contact_id, raw_events, as_of_s)
+
+    probability, model_parts, model_version = None, None, None
+    if predicting:
         progress(2, 4, f"Predicting {len(changed):,} conversion probabilities")
         probability, model_parts = _predict(model, rules, leads, raw_events, changed, as_of_s,
                                             contact_ids=contact_ids, eager=eager)
@@ -121,8 +175,8 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
 
     progress(3, 4, f"Saving {len(changed):,} changed scores")
     explanations = None
-    if eager:
-        explained, explained_leads = explain_rows(rules, leads, events, changed)
+    if eager and len(changed):
+        explained, explained_leads = explain_rows(rules, leads, detail_events, changed)
         explanations = _with_model(explanation_json(explained, explained_leads, rule_version=rule_version),
                                    model_parts, note)
     with transaction.atomic():
@@ -133,9 +187,34 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
             probability=probability, model_version=model_version,
             rule_version=rule_version, explanations=explanations, computed_at=as_of,
         )
+        if whole_base and not keep_rollup:
+            _save_rollup(leads.contact_id, events, fresh, as_of=as_of, half_life=half_life, watermarks=marks,
+                         built_at=rollup.built_at if rollup is not None else timezone.now())
     progress(4, 4, "Done")
     return {"contacts": len(leads), "changed": len(changed), "rule_version": rule_version,
-            "model_version": model_version}
+            "model_version": model_version, "read_every_touch": rollup is None}
+
+
+def _save_rollup(contact_id: np.ndarray, events, raw, *, as_of: datetime, half_life: float,
+                 watermarks: tuple[int, int], built_at: datetime) -> None:
+    """Store every contact's engagement weights as of `as_of`, and the touches still to come."""
+    row, kind, weight = rollup_weights(events, half_life)
+    contact, pending_kind, occurred = raw
+    # What events_for left out as not yet happened: kept, and counted once it has.
+    later = occurred - int(as_of.timestamp()) >= 60
+    arrays = {"contact": contact_id[row], "kind": kind.astype(np.uint8), "weight": weight}
+    pending = {"pending_contact": contact[later], "pending_kind": pending_kind[later].astype(np.uint8),
+               "pending_s": occurred[later]}
+    parts = []
+    for number, start in enumerate(range(0, max(len(row), 1), ROLLUP_PART_ROWS)):
+        buffer = io.BytesIO()
+        np.savez(buffer, **{name: values[start:start + ROLLUP_PART_ROWS] for name, values in arrays.items()},
+                 **(pending if number == 0 else {name: values[:0] for name, values in pending.items()}))
+        parts.append(EngagementRollup(part=number, valued_at=as_of, built_at=built_at, half_life_days=half_life,
+                                      touchpoint_watermark=watermarks[0], activity_watermark=watermarks[1],
+                                      data=buffer.getvalue()))
+    EngagementRollup.objects.all().delete()
+    EngagementRollup.objects.bulk_create(parts)
 
 
 def score_contact(*, contact: Contact, as_of: datetime | None = None) -> LeadScore:
@@ -275,7 +354,7 @@ def train_model(*, by=None, as_of: datetime | None = None, config: predictive.Co
     params = {"rules": rules.model_dump(mode="json"), "horizon_days": config.horizon_days,
               "snapshot_ages_days": list(config.snapshot_ages_days),
               "rejection_weight": config.rejection_weight, "method": config.method,
-              "outcome": "reached SQL, opportunity or customer"}
+              "outcome": config.label, "outcome_code": config.outcome}
     try:
         trained = predictive.train(data, config)
     except predictive.NotEnoughHistory as reason:
@@ -289,6 +368,7 @@ def train_model(*, by=None, as_of: datetime | None = None, config: predictive.Co
 
     card = trained.card if trained else {}
     if trained is not None:
+        params["trees"] = card["trees"]
         params["baseline"] = [None if v != v else float(v) for v in trained.baseline.tolist()]
     with transaction.atomic():
         latest = PredictiveModelVersion.objects.select_for_update().aggregate(top=Max("version"))["top"] or 0
@@ -338,13 +418,20 @@ def _reporter(progress: ProgressReporter) -> Progress:
     return report
 
 
-def start_training(*, user) -> Job:
-    """Queue a training run; the job reports progress and the new model's version."""
+def start_training(*, user, outcome: str = "sql", horizon_days: int = 90) -> Job:
+    """Queue a training run for an outcome (a predictive.OUTCOMES code) within `horizon_days`.
+
+    Raises ValueError naming the field when the outcome or horizon is not allowed; the job
+    reports progress and the new model's version.
+    """
     require(user, Action.EDIT_SCORING)
+    predictive.Config(outcome=outcome, horizon_days=horizon_days)
     from accord.scoring.tasks import train_predictive_model
 
     with transaction.atomic():
-        job = create_job(kind="scoring.train", title="Train the predictive lead score", created_by=user)
+        job = create_job(kind="scoring.train", title=f"Train the predictive lead score: "
+                         f"{predictive.OUTCOMES[outcome]} within {horizon_days} days", created_by=user,
+                         params={"outcome": outcome, "horizon_days": horizon_days})
         transaction.on_commit(partial(train_predictive_model.enqueue, job_id=job.pk))
     return job
 
@@ -361,7 +448,9 @@ def start_rescore(*, user) -> Job:
 
 
 def run_training_job(job: Job, progress: ProgressReporter) -> dict:
-    version = train_model(by=job.created_by, progress=_reporter(progress))
+    config = predictive.Config(outcome=job.params.get("outcome", "sql"),
+                               horizon_days=job.params.get("horizon_days", 90))
+    version = train_model(by=job.created_by, config=config, progress=_reporter(progress))
     return {"version": version.version, "active": version.is_active, "roc_auc": version.roc_auc,
             "unavailable": version.unavailable_reason}
 

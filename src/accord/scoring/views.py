@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from accord.core.errors import AccordError
 from accord.core.permissions import Action, can
 from accord.core.yamldoc import InvalidDocument
-from accord.scoring import selectors, services
+from accord.scoring import predictive, selectors, services
 from accord.scoring.models import PredictiveModelVersion, ScoringRuleSet
 from accord.scoring.rules import parse_rules
 
@@ -28,6 +28,16 @@ class RulesForm(forms.Form):
                              max_length=MAX_SOURCE, strip=False, label="Rules document (YAML)")
     based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
     rescore = forms.BooleanField(required=False, initial=True, label="Rescore every contact after publishing")
+
+
+class TrainForm(forms.Form):
+    """What the next model learns to predict: an outcome within a number of days of the snapshot."""
+
+    outcome = forms.ChoiceField(choices=[(code, f"{text[:1].upper()}{text[1:]}")
+                                         for code, text in predictive.OUTCOMES.items()],
+                                initial="sql", label="Converted means")
+    horizon_days = forms.IntegerField(min_value=1, max_value=predictive.MAX_HORIZON_DAYS, initial=90,
+                                      label="within (days)")
 
 
 def _may_view(user) -> None:
@@ -189,7 +199,15 @@ def model_page(request):
         "versions": versions, "active": active, "status": selectors.model_status(),
         "may_edit": can(request.user, Action.EDIT_SCORING),
         "lift_chart": _lift_chart(active) if active and active.lift_by_decile else None,
+        "train_form": TrainForm(initial=_train_initial(active)),
     })
+
+
+def _train_initial(active: PredictiveModelVersion | None) -> dict:
+    """Offer the active model's outcome and horizon, so a plain retrain keeps predicting the same thing."""
+    if active is None:
+        return {}
+    return {"outcome": active.params.get("outcome_code", "sql"), "horizon_days": active.horizon_days}
 
 
 @login_required
@@ -236,5 +254,11 @@ def model_activate(request):
 @require_POST
 def model_train(request):
     _may_edit(request.user)
-    job = services.start_training(user=request.user)
+    form = TrainForm(request.POST or {"outcome": "sql", "horizon_days": 90})
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+        return redirect("scoring-model")
+    job = services.start_training(user=request.user, outcome=form.cleaned_data["outcome"],
+                                  horizon_days=form.cleaned_data["horizon_days"])
     return redirect("job", job_id=job.pk)

@@ -144,3 +144,70 @@ def test_each_explained_row_names_its_strongest_pushes_in_words_with_probability
         assert all(item["points"] >= 0 and item["text"].endswith(f"(+{item['points']} pts)") for item in row["up"])
         assert all(item["delta"] < 0 for item in row["down"])
         assert [item["delta"] for item in row["up"]] == sorted((item["delta"] for item in row["up"]), reverse=True)
+
+
+def history_with_wins(n=400):
+    """The synthetic history, where a lead wins a deal 30 days after it reached SQL, if it did."""
+    history = synthetic_history(n=n)
+    history.first_won_s = np.where(history.first_sql_s < NEVER, history.first_sql_s + 30 * DAY, NEVER)
+    history.first_opportunity_s = history.first_won_s.copy()
+    return history
+
+
+def test_a_won_label_counts_a_win_up_to_the_horizon_and_not_one_day_later(rules):
+    history = history_with_wins()
+    config = predictive.Config(outcome="won", snapshot_ages_days=(1,), horizon_days=60)
+    snapshot = history.created_s + DAY
+    # Given one lead that wins exactly at snapshot + 60 days and one that wins a day after that…
+    history.first_won_s[0] = snapshot[0] + 60 * DAY
+    history.first_won_s[1] = snapshot[1] + 61 * DAY
+
+    data = predictive.training_set(history, rules, config, as_of_s=START + 600 * DAY)
+
+    # …the first is a positive and the second a negative: nothing past snapshot + N is read.
+    label = dict(zip(data.lead.tolist(), data.y.tolist(), strict=True))
+    assert (label[0], label[1]) == (1, 0)
+    expected = history.first_won_s[data.lead] <= data.snapshot_s + 60 * DAY
+    assert data.y.tolist() == expected.astype(int).tolist()
+
+
+def test_outcomes_after_the_horizon_change_no_label_and_outcomes_change_no_feature(rules):
+    history = history_with_wins()
+    config = predictive.Config(outcome="won", snapshot_ages_days=(1, 14), horizon_days=45)
+    as_of = START + 600 * DAY
+    before = predictive.training_set(history, rules, config, as_of_s=as_of)
+
+    # Given every lead that had not won within its horizons also wins, later…
+    never = history.first_won_s == NEVER
+    history.first_won_s[never] = history.created_s[never] + (14 + 45 + 1) * DAY
+    after = predictive.training_set(history, rules, config, as_of_s=as_of)
+
+    # …the labels and the features are exactly as before.
+    assert after.y.tolist() == before.y.tolist()
+    np.testing.assert_array_equal(before.X, after.X)
+
+
+def test_a_lead_past_sql_is_still_a_training_row_when_the_outcome_is_a_won_deal(rules):
+    history = history_with_wins()
+    snapshots = history.created_s + 45 * DAY
+    past_sql = (history.first_sql_s <= snapshots) & (history.first_won_s > snapshots)
+
+    sql = predictive.training_set(history, rules, predictive.Config(snapshot_ages_days=(45,)),
+                                  as_of_s=START + 600 * DAY)
+    won = predictive.training_set(history, rules, predictive.Config(outcome="won", snapshot_ages_days=(45,)),
+                                  as_of_s=START + 600 * DAY)
+
+    assert past_sql.any()
+    assert set(np.flatnonzero(past_sql).tolist()) & set(sql.lead.tolist()) == set()
+    assert set(np.flatnonzero(past_sql).tolist()) <= set(won.lead.tolist())
+
+
+@pytest.mark.parametrize(("outcome", "horizon", "message"), [
+    ("churned", 90, "outcome: unknown outcome 'churned'; use one of sql, opportunity, won"),
+    ("won", 0, "horizon_days: must be between 1 and 730, not 0"),
+])
+def test_an_unknown_outcome_or_a_horizon_out_of_range_is_refused_naming_the_field(outcome, horizon, message):
+    with pytest.raises(ValueError) as error:
+        predictive.Config(outcome=outcome, horizon_days=horizon)
+
+    assert str(error.value) == message

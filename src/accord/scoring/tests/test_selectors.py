@@ -148,3 +148,20 @@ def test_too_little_history_is_the_stated_reason_when_no_model_is_in_charge():
     assert (status.in_charge, status.version) == (False, None)
     assert explanation.fallback == status.reason
     assert explanation.fallback.startswith("predictive model unavailable: only 37 labelled leads")
+
+
+def test_the_history_knows_when_each_contact_first_won_a_deal_it_is_on():
+    from accord.deals.models import Deal
+    from accord.deals.tests.factories import DealContactFactory, DealFactory
+
+    buyer, bystander, loser = ContactFactory(), ContactFactory(), ContactFactory()
+    first_win = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    DealContactFactory(contact=buyer, deal=DealFactory(status=Deal.Status.WON, closed_at=first_win))
+    DealContactFactory(contact=buyer, deal=DealFactory(status=Deal.Status.WON,
+                                                       closed_at=first_win + dt.timedelta(days=40)))
+    DealContactFactory(contact=loser, deal=DealFactory(status=Deal.Status.LOST, closed_at=first_win))
+
+    history = selectors.load_history(rules=parse_rules(SIMPLE))
+
+    won = dict(zip(history.leads.contact_id.tolist(), history.first_won_s.tolist(), strict=True))
+    assert won == {buyer.pk: int(first_win.timestamp()), bystander.pk: selectors.NEVER, loser.pk: selectors.NEVER}

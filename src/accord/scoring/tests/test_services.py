@@ -87,7 +87,8 @@ def test_a_rescore_updates_contact_scores_and_records_changed_ones_with_explanat
     vp.refresh_from_db()
     nobody.refresh_from_db()
     assert (vp.score, nobody.score) == (26, 0)
-    assert result == {"contacts": 2, "changed": 1, "rule_version": 1, "model_version": None}
+    assert result == {"contacts": 2, "changed": 1, "rule_version": 1, "model_version": None,
+                      "read_every_touch": True}
     score = LeadScore.objects.get()
     assert (score.contact_id, score.total, score.fit, score.engagement, score.rule_version) == (vp.pk, 26, 20, 6, 1)
     assert [item["text"] for item in score.explanation["up"]] == ["VP (+20)", "Attended a webinar 7 days ago (+6)"]
@@ -148,19 +149,26 @@ def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
     for contact in ContactFactory.create_batch(2, account=account, seniority="vp"):
         TouchpointFactory(contact=contact, occurred_at=NOW)
     with CaptureQueriesContext(connection) as few:
-        services.rescore(as_of=NOW)
+        services.rescore(as_of=NOW, full=True)
+    with CaptureQueriesContext(connection) as few_nightly:
+        services.rescore(as_of=NOW + dt.timedelta(days=1))
     ContactFactory.create_batch(30, account=account, seniority="vp")
     for contact in ContactFactory.create_batch(10):
         TouchpointFactory(contact=contact, occurred_at=NOW)
 
     with CaptureQueriesContext(connection) as many:
-        services.rescore(as_of=NOW)
+        services.rescore(as_of=NOW, full=True)
+    with CaptureQueriesContext(connection) as many_nightly:
+        services.rescore(as_of=NOW + dt.timedelta(days=1))
 
-    # Reads: the active rules; contacts (a MIN/MAX and one range); contacts at a rule's email
-    # domain (one range, the bounds known); touchpoints and activities (a MIN/MAX and one
-    # range each); the active model and the latest model card. Writes: one UPDATE per
-    # distinct score (one here) and one INSERT batch, inside a savepoint.
-    assert len(few) == len(many) == 13
+    # Reads: the active rules; contacts (MIN and MAX, one range); contacts at a rule's email
+    # domain (one range, the bounds known); the touch watermarks; touchpoints (one range;
+    # activities have none); the active model and the latest model card. Writes: one UPDATE
+    # per distinct score (one here), one INSERT batch, and the rollup replaced (a DELETE and
+    # an INSERT), inside a savepoint. A nightly run with nothing new reads the rollup instead
+    # of touchpoints and writes nothing (the savepoint stays).
+    assert len(few) == len(many) == 14
+    assert len(few_nightly) == len(many_nightly) == 10
 
 
 def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django_capture_on_commit_callbacks):
@@ -229,3 +237,72 @@ def test_every_score_subcommand_answers_help(capsys):
             parser.parse_args([*argv, "--help"])
         assert exit_.value.code == 0
     assert "accord score model activate" in capsys.readouterr().out
+
+
+CAPPED = SIMPLE.replace("webinar_attend: {points: 12}", "webinar_attend: {points: 12, max: 20}")
+
+
+def scores_now() -> dict[int, int]:
+    from accord.capture.models import Contact
+
+    return dict(Contact.objects.values_list("pk", "score"))
+
+
+def test_a_nightly_rescore_from_the_rollup_gives_the_scores_reading_every_touch_gives():
+    services.publish_rule_set(source=CAPPED)
+    day = dt.timedelta(days=1)
+    vp, fan, newcomer = ContactFactory(seniority="vp"), ContactFactory(), ContactFactory()
+    for days_ago in (1, 3, 9):
+        TouchpointFactory(contact=fan, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - days_ago * day)
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - 2 * day)
+    # A touch dated after the first run, already stored: it must count once it has happened.
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW + 2 * day)
+    ActivityFactory(contact=vp, occurred_at=NOW - 4 * day)
+    first = services.rescore(as_of=NOW)
+
+    # Given touches and a meeting added after that rescore, and three days of decay…
+    TouchpointFactory(contact=newcomer, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW + day)
+    TouchpointFactory(contact=fan, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW + day)
+    ActivityFactory(contact=newcomer, occurred_at=NOW + 2 * day)
+    nightly = services.rescore(as_of=NOW + 3 * day)
+    from_rollup = scores_now()
+    history = list(LeadScore.objects.order_by("id").values_list("contact_id", "total"))
+
+    # …the nightly run read only the new touches and scored exactly as a full read does.
+    full = services.rescore(as_of=NOW + 3 * day, full=True)
+    assert (first["read_every_touch"], nightly["read_every_touch"], full["read_every_touch"]) == (True, False, True)
+    assert from_rollup == scores_now()
+    assert full["changed"] == 0
+    assert list(LeadScore.objects.order_by("id").values_list("contact_id", "total")) == history
+
+
+def test_a_rescore_explains_changed_scores_with_the_real_touches_when_it_started_from_the_rollup():
+    services.publish_rule_set(source=SIMPLE)
+    vp = ContactFactory(seniority="vp")
+    services.rescore(as_of=NOW)
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW)
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW)
+
+    result = services.rescore(as_of=NOW + dt.timedelta(hours=1))
+
+    latest = LeadScore.objects.filter(contact=vp).first()
+    assert result["read_every_touch"] is False
+    assert [item["text"] for item in latest.explanation["up"]] == ["Attended 2 webinars, latest today (+24)", "VP (+20)"]
+
+
+@pytest.mark.parametrize("change", ["half_life", "age"])
+def test_a_rollup_with_another_half_life_or_older_than_a_week_is_rebuilt_from_every_touch(change):
+    from accord.scoring.models import EngagementRollup
+
+    services.publish_rule_set(source=SIMPLE)
+    ContactFactory(seniority="vp")
+    services.rescore(as_of=NOW)
+    if change == "half_life":
+        services.publish_rule_set(source=SIMPLE.replace("half_life_days: 7", "half_life_days: 14"))
+    else:
+        EngagementRollup.objects.update(built_at=NOW - services.ROLLUP_MAX_AGE)
+
+    result = services.rescore(as_of=NOW)
+
+    assert result["read_every_touch"] is True
+    assert EngagementRollup.objects.get().half_life_days == (14.0 if change == "half_life" else 7.0)

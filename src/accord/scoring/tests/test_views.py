@@ -210,6 +210,32 @@ def test_retraining_runs_as_a_job_with_progress(client, marketer, django_capture
     assert (job.kind, job.status) == ("scoring.train", Job.Status.QUEUED)
 
 
+def test_retraining_for_won_deals_within_30_days_queues_that_label(client, marketer,
+                                                                  django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(reverse("scoring-model-train"), {"outcome": "won", "horizon_days": "30"})
+
+    job = Job.objects.get()
+    assert job.params == {"outcome": "won", "horizon_days": 30}
+    assert job.title == "Train the predictive lead score: won a deal within 30 days"
+
+
+def test_a_horizon_out_of_range_is_refused_naming_the_field_and_queues_nothing(client, marketer):
+    response = client.post(reverse("scoring-model-train"), {"outcome": "won", "horizon_days": "0"}, follow=True)
+
+    assert response.status_code == 200
+    assert b"within (days): Ensure this value is greater than or equal to 1." in response.content
+    assert not Job.objects.exists()
+
+
+def test_the_model_card_says_which_outcome_the_model_predicts(client, marketer):
+    PredictiveModelVersionFactory(version=1, outcome="won a deal", horizon_days=30)
+
+    response = client.get(reverse("scoring-model-card", args=[1]))
+
+    assert b"Outcome: won a deal within 30 days." in response.content
+
+
 def test_an_executive_may_view_the_model_but_not_retrain_it(client):
     client.force_login(UserFactory(role=Role.EXECUTIVE))
 
