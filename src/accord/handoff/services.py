@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.capture.models import Contact, Touchpoint
-from accord.core.errors import Conflict
+from accord.core.errors import Conflict, ValidationFailed
 from accord.core.permissions import Action, Role, require
 from accord.core.vocabulary import LifecycleStage as S
 from accord.deals import services as deals
