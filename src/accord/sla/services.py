@@ -24,7 +24,7 @@ from accord.accounts.models import User
 from accord.core.permissions import Action, Role, require
 from accord.notifications.models import Notification
 from accord.notifications.services import notify
-from accord.sla import selectors
+from accord.sla import rollup, selectors
 from accord.sla.document import SlaDocument, parse_sla
 from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
 from accord.sla.models import SlaClock, SlaVersion
@@ -106,8 +106,9 @@ def open_clocks_for(*, assignments: Sequence[tuple[Any, str | None]],
     for assignment, _, moment in todo:
         by_moment.setdefault(moment, []).append(assignment.contact_id)
     for moment, contact_ids in by_moment.items():
-        SlaClock.objects.filter(SlaClock.OPEN, contact_id__in=contact_ids).update(
-            cancelled_at=moment, cancel_reason="reassigned", reassign_requested_at=None)
+        earlier = SlaClock.objects.filter(SlaClock.OPEN, contact_id__in=contact_ids)
+        with rollup.tracked(earlier):
+            earlier.update(cancelled_at=moment, cancel_reason="reassigned", reassign_requested_at=None)
     owners = User.objects.select_related("team").in_bulk({a.owner_id for a, _, _ in todo})
     agreements = {moment: sla_in_force(moment) for moment in by_moment}
     calendars: dict[tuple, tuple] = {}
@@ -149,20 +150,21 @@ def record_touch(*, contact_id: int, at: datetime) -> int:
     Call it once per activity, in the transaction that records the activity. Return the number
     of clocks met.
     """
-    met = SlaClock.objects.filter(
-        SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.FIRST_TOUCH,
-    ).update(met_at=at)
-    attempts = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.ATTEMPTS)
-    attempts.update(attempts_done=F("attempts_done") + 1)
-    met += attempts.filter(attempts_done__gte=F("attempts_required")).update(met_at=at)
+    with rollup.tracked(SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id)):
+        met = SlaClock.objects.filter(
+            SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.FIRST_TOUCH,
+        ).update(met_at=at)
+        attempts = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.ATTEMPTS)
+        attempts.update(attempts_done=F("attempts_done") + 1)
+        met += attempts.filter(attempts_done__gte=F("attempts_required")).update(met_at=at)
     return met
 
 
 def record_decision(*, contact_id: int, at: datetime) -> int:
     """Meet the decision clock: sales accepted or rejected the lead. Return the number of clocks met."""
-    return SlaClock.objects.filter(
-        SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.DECISION,
-    ).update(met_at=at)
+    clocks = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.DECISION)
+    with rollup.tracked(clocks):
+        return clocks.update(met_at=at)
 
 
 def close_clocks(*, contact_id: int, at: datetime, reason: str,
@@ -171,7 +173,8 @@ def close_clocks(*, contact_id: int, at: datetime, reason: str,
     clocks = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id)
     if kinds:
         clocks = clocks.filter(kind__in=kinds)
-    return clocks.update(cancelled_at=at, cancel_reason=reason[:200], reassign_requested_at=None)
+    with rollup.tracked(clocks):
+        return clocks.update(cancelled_at=at, cancel_reason=reason[:200], reassign_requested_at=None)
 
 
 def pause_clocks(*, contact_id: int, at: datetime) -> int:
@@ -292,7 +295,9 @@ def _breach_batch(now: datetime, limit: int, managers: _Managers, result: CheckR
                 result.notifications += sent is not None
             if clock.sla_version.document.get("on_breach") == "alert_and_reassign":
                 reassign.append(clock.pk)
-        SlaClock.objects.filter(id__in=[c.pk for c in clocks]).update(breached_at=now)
+        breached = SlaClock.objects.filter(id__in=[c.pk for c in clocks])
+        with rollup.tracked(breached):
+            breached.update(breached_at=now)
         # The reassignment itself belongs to the handoff's routing, which sits above the SLA:
         # it reads `selectors.clocks_awaiting_reassignment()` and routes the lead again.
         SlaClock.objects.filter(id__in=reassign).update(reassign_requested_at=now)
