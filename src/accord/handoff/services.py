@@ -207,6 +207,7 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
         moved = lifecycle.change_stages_by_rule(contact_ids=candidates, to_stage=S.MQL,
                                                 rule=domain.SCORE_THRESHOLD, reasons=reasons, at=at)
         decisions = route(contact_ids=moved, document=document, at=at)
+        sla.record_handovers(contact_ids=moved, at=at)
     return {"scored": scored["contacts"], "mql": len(moved),
             "assigned": sum(1 for d in decisions.values() if d.owner_id), "unassigned":
             sum(1 for d in decisions.values() if not d.owner_id), "routing_version": version}

@@ -21,13 +21,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.accounts.models import User
+from accord.capture.models import Contact
 from accord.core.permissions import Action, Role, require
 from accord.notifications.models import Notification
 from accord.notifications.services import notify
 from accord.sla import rollup, selectors
 from accord.sla.document import SlaDocument, parse_sla
 from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
-from accord.sla.models import SlaClock, SlaVersion
+from accord.sla.models import Handover, SlaClock, SlaVersion
 
 DEFAULT_SLA = Path(__file__).with_name("default_sla.yaml")
 CHECK_BATCH = 200
@@ -353,3 +354,30 @@ def _let_other_writers_in() -> None:
     # 30 s busy timeout fails them ("database is locked"). PostgreSQL locks rows, not the file.
     if connection.vendor == "sqlite":
         time.sleep(SQLITE_WRITER_GAP)
+
+
+# -- marketing's side ---------------------------------------------------------------------
+
+# How each required field of the SLA document is read on a contact.
+_FIELD_COLUMNS = {"account": "account_id"}
+
+
+def record_handovers(*, contact_ids: Sequence[int], at: datetime) -> int:
+    """Record leads handed to sales (they became MQLs) with the required fields each lacked. Return how many.
+
+    The handoff calls it once per sweep, after routing, in the same transaction: one read of
+    the contacts, one bulk insert. A lead recorded at the same moment before is skipped, so a
+    retried sweep counts nobody twice.
+    """
+    if not contact_ids:
+        return 0
+    version, document = sla_in_force(at)
+    required = document.marketing.required_fields
+    columns = [_FIELD_COLUMNS.get(name, name) for name in required]
+    rows = Contact.objects.filter(pk__in=list(contact_ids)).values("pk", "owner_id", "owner__team_id", *columns)
+    handovers = []
+    for row in rows:
+        missing = [name for name, column in zip(required, columns, strict=True) if row[column] in (None, "")]
+        handovers.append(Handover(contact_id=row["pk"], at=at, sla_version=version, owner_id=row["owner_id"],
+                                  team_id=row["owner__team_id"], missing_fields=missing, complete=not missing))
+    return len(Handover.objects.bulk_create(handovers, ignore_conflicts=True))

@@ -22,6 +22,7 @@ ITEMS = (
     NavItem("Campaigns", "campaigns", Action.VIEW_CAMPAIGNS),
     NavItem("Deals", "deals", Action.VIEW_RECORDS),
     NavItem("SLA", "sla", Action.VIEW_RECORDS),
+    NavItem("SLA compliance", "sla-compliance", Action.VIEW_ANALYTICS),
     NavItem("Forms", "capture-sources", Action.EDIT_CAMPAIGNS),
     NavItem("Routing", "routing", Action.ASSIGN_LEADS),
     NavItem("Duplicates", "contact-duplicates", Action.EDIT_CONTACTS),
