@@ -449,3 +449,8 @@ def marketing_commitments(*, period: Period, today: dt.date | None = None) -> Co
         missing_by_field=dict(sorted(missing.items(), key=lambda item: -item[1])),
     )
 
+
+
+def handovers_recorded_since() -> dt.datetime | None:
+    """Return when the first handover was recorded: months before it were not measured, only missed."""
+    return Handover.objects.order_by("at").values_list("at", flat=True).first()

@@ -20,12 +20,12 @@ from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accord.accounts.models import User
+from accord.accounts.models import Team, User
 from accord.capture.models import Contact
 from accord.core.permissions import Action, Role, require
 from accord.notifications.models import Notification
 from accord.notifications.services import notify
-from accord.sla import rollup, selectors
+from accord.sla import periods, reports, rollup, selectors
 from accord.sla.document import SlaDocument, parse_sla
 from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
 from accord.sla.models import Handover, SlaClock, SlaVersion
@@ -381,3 +381,65 @@ def record_handovers(*, contact_ids: Sequence[int], at: datetime) -> int:
         handovers.append(Handover(contact_id=row["pk"], at=at, sla_version=version, owner_id=row["owner_id"],
                                   team_id=row["owner__team_id"], missing_fields=missing, complete=not missing))
     return len(Handover.objects.bulk_create(handovers, ignore_conflicts=True))
+
+
+# Pacing below this share of what the commitment expected by today warns marketing.
+PACING_WARN_SHARE = 0.8
+# Too early in a month to read a pace (days begun), and too few decisions to read a rate.
+PACING_MIN_DAYS = 3
+ACCEPTANCE_MIN_DECISIONS = 10
+
+
+def _marketing_managers() -> list[User]:
+    """Who answers for marketing's side: managers of marketing teams, else marketers, else revops admins."""
+    people = User.objects.filter(is_active=True)
+    managers = list(people.filter(managed_teams__function=Team.Function.MARKETING).distinct())
+    return managers or list(people.filter(role=Role.MARKETING)) or list(people.filter(role=Role.REVOPS_ADMIN))
+
+
+def _tell(people: list[User], *, kind: str, title: str, body: str, key: str) -> int:
+    url = reverse("sla-compliance-marketing")
+    return sum(notify(recipient=person, kind=kind, title=title, body=body, url=url,
+                      dedupe_key=f"{key}:{person.pk}") is not None for person in people)
+
+
+def check_commitments(*, now: datetime | None = None) -> dict:
+    """Warn marketing's managers when MQLs fall behind pace or sales accept too few this month,
+    and alert them once a month is over if it missed the commitment. Each at most once per month.
+    """
+    today = timezone.localdate(now or timezone.now())
+    sent = {"pacing": 0, "acceptance": 0, "missed": 0}
+    # Handovers are recorded from the release that measures them on: a month that began before
+    # the first one was not measured, and must not be judged as if marketing had sent nobody.
+    since = reports.handovers_recorded_since()
+    month = periods.named("this_month", today)
+    if since is None or since > reports.bounds(month)[0]:
+        return sent
+    people = _marketing_managers()
+    current = reports.marketing_commitments(period=month, today=today)
+    tag = f"{month.start:%Y-%m}"
+    if (current.pacing is not None and current.pacing < PACING_WARN_SHARE
+            and month.elapsed_days(today) >= PACING_MIN_DAYS):
+        sent["pacing"] = _tell(
+            people, kind=Notification.Kind.SLA_WARNING, key=f"sla:mql-pacing:{tag}",
+            title=f"MQLs behind the SLA: {current.handed_over} of {current.expected_to_date:.0f} expected by today",
+            body=f"{current.pacing:.0%} of the pace to {current.committed:.0f} MQLs in {month.label} "
+                 f"(SLA v{current.version}).")
+    decisions = current.accepted + current.rejected
+    if decisions >= ACCEPTANCE_MIN_DECISIONS and current.acceptance_below_minimum:
+        sent["acceptance"] = _tell(
+            people, kind=Notification.Kind.SLA_WARNING, key=f"sla:acceptance:{tag}",
+            title=f"Sales accepted {current.acceptance_rate:.0%} of MQLs, under the SLA's "
+                  f"{current.min_acceptance_rate:.0%}",
+            body=f"{current.accepted} accepted and {current.rejected} rejected so far in {month.label}.")
+    last = periods.named("last_month", today)
+    if since > reports.bounds(last)[0]:
+        return sent
+    previous = reports.marketing_commitments(period=last, today=today)
+    if previous.committed and previous.handed_over < previous.committed:
+        sent["missed"] = _tell(
+            people, kind=Notification.Kind.SLA_BREACH, key=f"sla:mql-missed:{last.start:%Y-%m}",
+            title=f"MQL commitment missed in {last.label}: {previous.handed_over} of {previous.committed:.0f}",
+            body=f"Acceptance by sales was {previous.acceptance_rate:.0%}." if previous.acceptance_rate is not None
+            else "Sales gave no decisions that month.")
+    return sent

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accord.accounts.tests.factories import UserFactory
 from accord.capture.tests.factories import ContactFactory
 from accord.lifecycle.models import LeadAssignment
+from accord.planning.models import Goal
 from accord.sla.document import parse_sla
 from accord.sla.models import SlaClock, SlaVersion
 from accord.sla.services import DEFAULT_SLA
@@ -51,3 +52,13 @@ class SlaClockFactory(factory.django.DjangoModelFactory):
     started_at = factory.LazyFunction(timezone.now)
     due_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds))
     warn_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds * 0.75))
+
+
+class MqlGoalFactory(factory.django.DjangoModelFactory):
+    """A company-wide MQL goal (the goal plan's number when the SLA names none); pass the period and target."""
+
+    class Meta:
+        model = Goal
+
+    name = factory.Sequence(lambda n: f"MQL goal {n}")
+    metric = Goal.Metric.MQLS
