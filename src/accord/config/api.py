@@ -32,6 +32,7 @@ from accord.capture.events_api import router as events_router
 from accord.core.errors import AccordError, ValidationFailed
 from accord.deals.api import router as deals_router
 from accord.handoff.api import router as handoff_router
+from accord.sla.compliance_api import router as sla_compliance_router
 from accord.web.api import router as web_router
 
 logger = logging.getLogger(__name__)
@@ -357,3 +358,4 @@ api.add_router("", events_router)
 api.add_router("", deals_router)
 api.add_router("", web_router)
 api.add_router("", handoff_router)
+api.add_router("", sla_compliance_router)

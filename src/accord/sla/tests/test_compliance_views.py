@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -120,3 +120,51 @@ def test_the_report_page_reads_in_a_fixed_number_of_queries(client, world, djang
                   at=datetime(2026, 1, 5, 9, tzinfo=UTC))
     with django_assert_num_queries(7):
         client.get(reverse("sla-compliance"), {"period": "this_quarter", "group": "team"})
+
+
+def test_the_api_answers_the_same_numbers_as_the_page(client, world):
+    client.force_login(world["ana"])
+
+    body = client.get("/api/v1/sla/compliance", {"period": "last_week"}).json()
+
+    assert body["group"] == "rep"
+    assert [row["name"] for row in body["rows"]] == ["Ana Alves"]
+    first_touch = body["rows"][0]["kinds"][0]
+    assert (first_touch["kind"], first_touch["due"], first_touch["met_on_time"], first_touch["breaches"]) == (
+        "first_touch", 4, 3, 1)
+    assert first_touch["on_time_share"] == 0.75
+    assert body["team_total"]["kinds"][0]["due"] == 6
+    assert [v["version"] for v in body["versions"]] == [1]
+
+
+def test_the_api_refuses_a_custom_period_without_an_end_naming_the_field(client, world):
+    client.force_login(world["ana"])
+
+    response = client.get("/api/v1/sla/commitments", {"period": "custom", "start": "2026-11-01"})
+
+    assert response.status_code == 422
+    assert response.json() == {"errors": [
+        {"field": "end", "code": "invalid", "message": "A custom period needs end (YYYY-MM-DD)."}]}
+
+
+def test_the_api_refuses_an_unknown_group_in_the_error_shape(client, world):
+    client.force_login(world["ana"])
+
+    response = client.get("/api/v1/sla/compliance", {"group": "everyone"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "group"
+
+
+def test_the_commitments_endpoint_answers_marketings_numbers(client, world):
+    client.force_login(UserFactory(role=Role.MARKETING))
+
+    body = client.get("/api/v1/sla/commitments", {"period": "this_month"}).json()
+
+    assert body["sla_version"] == 1
+    assert body["commitment_source"] == "sla"
+    assert body["min_acceptance_rate"] == 0.6
+    assert body["handed_over"] == 0
+    start, end = (date.fromisoformat(body["period"][k]) for k in ("start", "end"))
+    assert len(body["days"]) == (end - start).days + 1
+    assert body["days"][-1]["committed"] == 400  # the shipped default, over the whole month
