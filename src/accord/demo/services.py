@@ -41,6 +41,7 @@ from accord.demo.simulation import (
 from accord.demo.tables import CLEARED_MODELS, EVENT_MODELS, WRITTEN_MODELS, InfluencingCampaign
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.planning.models import Goal
+from accord.sla.backfill import backfill_history
 
 DEMO_PASSWORD = "accord-demo"
 JOB_KIND = "demo.load"
@@ -196,6 +197,9 @@ def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[
         _insert(Goal, goal_rows(world, totals, ids, created_by=user_ids["revops"]), counts)
         _insert(ContentAsset, _content_rows(world, ids, user_ids), counts)
     _reset_sequences()
+    bar.describe("SLA clocks, handovers and compliance")
+    sla = backfill_history()
+    counts["sla.SlaClock"], counts["sla.Handover"] = sla["clocks"], sla["handovers"]
     bar.describe("Done")
     return counts
 

@@ -150,3 +150,20 @@ def rebuild(*, progress: Progress | None = None) -> int:
         ComplianceDaily.objects.all().delete()
         add(totals, teams)
     return len(totals)
+
+
+def stored() -> dict[Key, list[int]]:
+    """Return the rollup as stored: {key: counters + histogram}, leaving out rows that are all zeros."""
+    columns = [*COUNTERS, *HISTOGRAM_COLUMNS]
+    result = {}
+    for row in ComplianceDaily.objects.values_list("day", "owner_id", "kind", "sla_version_id", *columns):
+        if any(row[4:]):
+            result[row[:4]] = list(row[4:])
+    return result
+
+
+def differences(*, progress: Progress | None = None) -> list[Key]:
+    """Return the rollup keys whose stored counts differ from a recomputation from the clocks."""
+    expected, _ = recompute(progress=progress)
+    actual = stored()
+    return sorted(key for key in expected.keys() | actual.keys() if expected.get(key) != actual.get(key))

@@ -12,6 +12,19 @@ from accord.sla.document import parse_sla
 from accord.sla.models import SlaClock, SlaVersion
 from accord.sla.services import DEFAULT_SLA
 
+# A small agreement on UTC office hours (Mon–Fri 09–17), two attempts over ten days.
+UTC_SLA = """\
+sales:
+  first_touch_hours: {hot: 1, warm: 4, cold: 8}
+  default_tier: warm
+  decision_hours: 16
+  attempts: {minimum: 2, days: 10}
+calendars:
+  default:
+    timezone: UTC
+    hours: {mon: ["09:00-17:00"], tue: ["09:00-17:00"], wed: ["09:00-17:00"], thu: ["09:00-17:00"], fri: ["09:00-17:00"]}
+"""
+
 
 class LeadAssignmentFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -8,21 +8,11 @@ from accord.core.permissions import Role
 from accord.sla import rollup, services
 from accord.sla.compliance import COUNTERS, bucket_of
 from accord.sla.models import HISTOGRAM_COLUMNS, ComplianceDaily, SlaClock
+from accord.sla.tests.factories import UTC_SLA as SLA
 from accord.sla.tests.factories import LeadAssignmentFactory, SlaVersionFactory
 
 pytestmark = pytest.mark.django_db
 
-SLA = """\
-sales:
-  first_touch_hours: {hot: 1, warm: 4, cold: 8}
-  default_tier: warm
-  decision_hours: 16
-  attempts: {minimum: 2, days: 10}
-calendars:
-  default:
-    timezone: UTC
-    hours: {mon: ["09:00-17:00"], tue: ["09:00-17:00"], wed: ["09:00-17:00"], thu: ["09:00-17:00"], fri: ["09:00-17:00"]}
-"""
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
