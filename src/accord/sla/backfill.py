@@ -1,7 +1,7 @@
 """Writes: SLA clocks and handovers for history recorded before the SLA measured it (the demo, imports).
 
-`backfill_history` opens each clock-less assignment's clocks through `services.open_clocks_for`
-(the same versions, calendars and budgets a live handoff gets), settles them from what the
+`backfill_history` builds each clock-less assignment's clocks with `services.new_clocks` (the
+versions, calendars and budgets a live handoff gets), settles them from what the
 history says happened — the first call, email or meeting, the accept or reject, the K-th
 attempt, a later reassignment or a move out of sales' queue — stamps the breaches and
 warnings the checker would have sent (without sending them: the events are long past),
@@ -23,11 +23,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from accord.accounts.models import User
 from accord.capture.models import Contact
 from accord.core.vocabulary import LifecycleStage as S
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.sla import rollup, services
-from accord.sla.models import Handover, SlaClock
+from accord.sla.document import SlaDocument
+from accord.sla.models import Handover, SlaClock, SlaVersion
 
 Progress = Callable[[int, int], None]
 TOUCHES = (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.MEETING)
@@ -102,42 +104,52 @@ def _times(model, field: str, contact_ids: list[int], **filters) -> dict[int, li
     return result
 
 
-def _clocks_for_chunk(assignments: list[LeadAssignment], now: datetime) -> int:
+class _Agreements:
+    """Every SLA version by the moment it took effect, parsed once: which one governed a moment."""
+
+    def __init__(self) -> None:
+        versions = list(SlaVersion.objects.order_by("effective_from", "version"))
+        self.starts = [version.effective_from for version in versions]
+        self.items = [(version, SlaDocument.model_validate(version.document)) for version in versions]
+
+    def at(self, moment: datetime) -> tuple[SlaVersion, SlaDocument]:
+        # As services.sla_in_force: the latest in force by then, else the first.
+        return self.items[max(0, bisect.bisect_right(self.starts, moment) - 1)]
+
+
+def _clocks_for_chunk(assignments: list[LeadAssignment], agreements: _Agreements, now: datetime) -> int:
     contact_ids = sorted({a.contact_id for a in assignments})
     touches = _times(Activity, "occurred_at", contact_ids, kind__in=TOUCHES)
     decisions = _times(LeadFeedback, "created_at", contact_ids)
     assigned, exits = _window_ends(contact_ids)
-    opened = 0
-    # A lead appears once per batch of open_clocks_for: its assignments go in rounds, oldest first,
-    # and each round's clocks are settled before the next round opens (which would cancel them).
-    rounds: dict[int, list[LeadAssignment]] = defaultdict(list)
-    seen: dict[int, int] = defaultdict(int)
-    for assignment in sorted(assignments, key=lambda a: (a.assigned_at, a.pk)):
-        rounds[seen[assignment.contact_id]].append(assignment)
-        seen[assignment.contact_id] += 1
-    for _, batch in sorted(rounds.items()):
-        clocks = services.open_clocks_for(assignments=[(a, None) for a in batch])
-        starts = {a.pk: a for a in batch}
-        for clock in clocks:
-            assignment = starts[clock.assignment_id]
-            end, reason = _end_of(assignment.assigned_at, assigned[clock.contact_id], exits[clock.contact_id])
+    owners = User.objects.select_related("team").in_bulk({a.owner_id for a in assignments})
+    calendars: dict = {}
+    clocks = []
+    for assignment in assignments:
+        version, document = agreements.at(assignment.assigned_at)
+        end, reason = _end_of(assignment.assigned_at, assigned[assignment.contact_id], exits[assignment.contact_id])
+        for clock in services.new_clocks(assignment=assignment, tier=None, at=assignment.assigned_at,
+                                         version=version, document=document, owner=owners[assignment.owner_id],
+                                         calendars=calendars):
             _settle(clock, touches=touches[clock.contact_id], decisions=decisions[clock.contact_id],
                     end=end, reason=reason, now=now)
-        SlaClock.objects.bulk_update(clocks, ["met_at", "attempts_done", "cancelled_at", "cancel_reason",
-                                              "breached_at", "warned_at"], batch_size=500)
-        opened += len(clocks)
-    return opened
+            clocks.append(clock)
+    return len(SlaClock.objects.bulk_create(clocks, batch_size=1_000))
 
 
-def _handovers(now: datetime) -> int:
+def _handovers(now: datetime, agreements: _Agreements) -> int:
     """Record a handover for every move to MQL that has none, with the fields the lead lacks now."""
+    columns = {f"contact__{name}": name for name in ("owner_id", "owner__team_id", *services.HANDOVER_COLUMNS)}
     moves = (StageTransition.objects.filter(to_stage=S.MQL, occurred_at__lte=now)
              .filter(~Exists(Handover.objects.filter(contact_id=OuterRef("contact_id"), at=OuterRef("occurred_at"))))
-             .order_by("occurred_at").values_list("contact_id", "occurred_at"))
-    by_moment: dict[datetime, list[int]] = defaultdict(list)
-    for contact_id, at in moves.iterator(chunk_size=CHUNK):
-        by_moment[at].append(contact_id)
-    return sum(services.record_handovers(contact_ids=ids, at=at) for at, ids in by_moment.items())
+             .values("contact_id", "occurred_at", *columns))
+    handovers = []
+    for move in moves.iterator(chunk_size=CHUNK):
+        contact = {short: move[long] for long, short in columns.items()} | {"pk": move["contact_id"]}
+        version, document = agreements.at(move["occurred_at"])
+        handovers.append(services.new_handover(contact=contact, at=move["occurred_at"], version=version,
+                                               document=document))
+    return len(Handover.objects.bulk_create(handovers, batch_size=CHUNK, ignore_conflicts=True))
 
 
 def backfill_history(*, now: datetime | None = None, progress: Progress | None = None) -> dict[str, int]:
@@ -152,19 +164,23 @@ def backfill_history(*, now: datetime | None = None, progress: Progress | None =
             .filter(~Exists(SlaClock.objects.filter(contact_id=OuterRef("contact_id"))))
             .filter(Exists(Contact.objects.filter(pk=OuterRef("contact_id")))))
     total = todo.count()
-    first = todo.order_by("assigned_at").values_list("assigned_at", flat=True).first()
-    if first is not None:
-        services.sla_in_force(first)  # the shipped default, back-dated to the start of the history
+    firsts = [todo.order_by("assigned_at").values_list("assigned_at", flat=True).first(),
+              StageTransition.objects.filter(to_stage=S.MQL).order_by("occurred_at")
+              .values_list("occurred_at", flat=True).first()]
+    if any(firsts):
+        # The shipped default, back-dated to the start of the history, when no version exists yet.
+        services.sla_in_force(min(moment for moment in firsts if moment))
+    agreements = _Agreements()
     clocks = done = 0
     ids = list(todo.order_by("contact_id", "assigned_at").values_list("pk", flat=True))
     for start in range(0, len(ids), CHUNK):
         with transaction.atomic():
             chunk = list(LeadAssignment.objects.filter(pk__in=ids[start:start + CHUNK]))
-            clocks += _clocks_for_chunk(chunk, now)
+            clocks += _clocks_for_chunk(chunk, agreements, now)
         done += len(chunk)
         if progress:
             progress(done, total)
     with transaction.atomic():
-        handovers = _handovers(now)
+        handovers = _handovers(now, agreements)
     rows = rollup.rebuild()
     return {"assignments": total, "clocks": clocks, "handovers": handovers, "rollup_rows": rows}

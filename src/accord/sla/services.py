@@ -26,7 +26,7 @@ from accord.core.permissions import Action, Role, require
 from accord.notifications.models import Notification
 from accord.notifications.services import notify
 from accord.sla import periods, reports, rollup, selectors
-from accord.sla.document import SlaDocument, parse_sla
+from accord.sla.document import LEAD_FIELDS, SlaDocument, parse_sla
 from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
 from accord.sla.models import Handover, SlaClock, SlaVersion
 
@@ -116,32 +116,43 @@ def open_clocks_for(*, assignments: Sequence[tuple[Any, str | None]],
     clocks = []
     for assignment, tier, moment in todo:
         version, document = agreements[moment]
-        owner = owners[assignment.owner_id]
-        team = owner.team
-        zone = (team.timezone if team else "") or owner.timezone or "UTC"
-        key = (version.pk, team.name if team else None, zone)
-        if key not in calendars:
-            calendar = document.calendar_for(team_name=key[1], team_timezone=zone)
-            calendars[key] = (calendar, calendar_to_json(calendar))
-        calendar, frozen = calendars[key]
-        tier = document.tier(tier)
-        plans = [
-            (SlaClock.Kind.FIRST_TOUCH, document.first_touch_budget(tier), True, 0),
-            (SlaClock.Kind.DECISION, document.decision_budget, True, 0),
-            # "K attempts over D days" counts calendar days: reps' follow-up cadences do.
-            (SlaClock.Kind.ATTEMPTS, document.attempts_budget, False, document.sales.attempts.minimum),
-        ]
-        for kind, budget, working, attempts in plans:
-            spec = ClockSpec(started_at=moment, budget=budget, working=working, calendar=calendar)
-            clocks.append(SlaClock(
-                contact_id=assignment.contact_id, assignment=assignment, owner=owner, kind=kind,
-                tier=tier, sla_version=version,
-                basis=SlaClock.Basis.WORKING if working else SlaClock.Basis.CALENDAR,
-                calendar=frozen, budget_seconds=int(budget.total_seconds()), started_at=moment,
-                due_at=spec.due_at(), warn_at=spec.warn_at(document.warn_at),
-                attempts_required=attempts,
-            ))
+        clocks += new_clocks(assignment=assignment, tier=tier, at=moment, version=version, document=document,
+                             owner=owners[assignment.owner_id], calendars=calendars)
     return existing + SlaClock.objects.bulk_create(clocks)
+
+
+def new_clocks(*, assignment, tier: str | None, at: datetime, version: SlaVersion, document: SlaDocument,
+               owner: User, calendars: dict) -> list[SlaClock]:
+    """Return an assignment's three clocks, unsaved, as `version` promises them on the owner's calendar.
+
+    `calendars` caches each (version, team, zone)'s calendar across calls.
+    """
+    team = owner.team
+    zone = (team.timezone if team else "") or owner.timezone or "UTC"
+    key = (version.pk, team.name if team else None, zone)
+    if key not in calendars:
+        calendar = document.calendar_for(team_name=key[1], team_timezone=zone)
+        calendars[key] = (calendar, calendar_to_json(calendar))
+    calendar, frozen = calendars[key]
+    tier = document.tier(tier)
+    plans = [
+        (SlaClock.Kind.FIRST_TOUCH, document.first_touch_budget(tier), True, 0),
+        (SlaClock.Kind.DECISION, document.decision_budget, True, 0),
+        # "K attempts over D days" counts calendar days: reps' follow-up cadences do.
+        (SlaClock.Kind.ATTEMPTS, document.attempts_budget, False, document.sales.attempts.minimum),
+    ]
+    clocks = []
+    for kind, budget, working, attempts in plans:
+        spec = ClockSpec(started_at=at, budget=budget, working=working, calendar=calendar)
+        clocks.append(SlaClock(
+            contact_id=assignment.contact_id, assignment=assignment, owner=owner, kind=kind,
+            tier=tier, sla_version=version,
+            basis=SlaClock.Basis.WORKING if working else SlaClock.Basis.CALENDAR,
+            calendar=frozen, budget_seconds=int(budget.total_seconds()), started_at=at,
+            due_at=spec.due_at(), warn_at=spec.warn_at(document.warn_at),
+            attempts_required=attempts,
+        ))
+    return clocks
 
 
 @transaction.atomic
@@ -360,6 +371,7 @@ def _let_other_writers_in() -> None:
 
 # How each required field of the SLA document is read on a contact.
 _FIELD_COLUMNS = {"account": "account_id"}
+HANDOVER_COLUMNS = tuple(_FIELD_COLUMNS.get(name, name) for name in LEAD_FIELDS)
 
 
 def record_handovers(*, contact_ids: Sequence[int], at: datetime) -> int:
@@ -372,15 +384,18 @@ def record_handovers(*, contact_ids: Sequence[int], at: datetime) -> int:
     if not contact_ids:
         return 0
     version, document = sla_in_force(at)
-    required = document.marketing.required_fields
-    columns = [_FIELD_COLUMNS.get(name, name) for name in required]
-    rows = Contact.objects.filter(pk__in=list(contact_ids)).values("pk", "owner_id", "owner__team_id", *columns)
-    handovers = []
-    for row in rows:
-        missing = [name for name, column in zip(required, columns, strict=True) if row[column] in (None, "")]
-        handovers.append(Handover(contact_id=row["pk"], at=at, sla_version=version, owner_id=row["owner_id"],
-                                  team_id=row["owner__team_id"], missing_fields=missing, complete=not missing))
+    rows = Contact.objects.filter(pk__in=list(contact_ids)).values("pk", "owner_id", "owner__team_id",
+                                                                   *HANDOVER_COLUMNS)
+    handovers = [new_handover(contact=row, at=at, version=version, document=document) for row in rows]
     return len(Handover.objects.bulk_create(handovers, ignore_conflicts=True))
+
+
+def new_handover(*, contact: dict, at: datetime, version: SlaVersion, document: SlaDocument) -> Handover:
+    """Return an unsaved handover of a contact (a `values()` row with HANDOVER_COLUMNS) under `document`."""
+    required = document.marketing.required_fields
+    missing = [name for name in required if contact[_FIELD_COLUMNS.get(name, name)] in (None, "")]
+    return Handover(contact_id=contact["pk"], at=at, sla_version=version, owner_id=contact["owner_id"],
+                    team_id=contact["owner__team_id"], missing_fields=missing, complete=not missing)
 
 
 # Pacing below this share of what the commitment expected by today warns marketing.
