@@ -168,3 +168,33 @@ def test_the_commitments_endpoint_answers_marketings_numbers(client, world):
     start, end = (date.fromisoformat(body["period"][k]) for k in ("start", "end"))
     assert len(body["days"]) == (end - start).days + 1
     assert body["days"][-1]["committed"] == 400  # the shipped default, over the whole month
+
+
+def test_the_drill_down_reads_a_page_of_clocks_in_a_fixed_number_of_queries(client, world, django_assert_num_queries):
+    client.force_login(UserFactory(role=Role.REVOPS_ADMIN))
+    query = {"period": "last_week", "kind": "first_touch", "outcome": "due"}
+    client.get(reverse("sla-compliance-clocks"), query)
+
+    # session, user, the count, the page of clocks with their leads, owners and versions
+    with django_assert_num_queries(4):
+        page = client.get(reverse("sla-compliance-clocks"), query)
+
+    assert page.content.decode().count("<tr><th><a href=") == 8
+
+
+def test_marketing_sees_mqls_pacing_acceptance_and_completeness_in_a_fixed_number_of_queries(
+        client, world, django_assert_num_queries):
+    contacts = [ContactFactory(phone="") for _ in range(3)]
+    services.record_handovers(contact_ids=[c.pk for c in contacts], at=timezone.now())
+    client.force_login(UserFactory(role=Role.MARKETING))
+    client.get(reverse("sla-compliance-marketing"))
+
+    # session, user, the versions, the goal plan (the default SLA names a number: not read),
+    # handovers per day, decisions, missing fields
+    with django_assert_num_queries(6):
+        page = client.get(reverse("sla-compliance-marketing"), {"period": "this_month"})
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-testid="mqls-actual">3<' in html
+    assert 'href="/quality/"' in html
