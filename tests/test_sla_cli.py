@@ -62,3 +62,28 @@ def test_show_lists_every_version_with_who_and_why(capsys):
     assert code == 0
     assert out.startswith("v1 ")
     assert "Shipped default" in out
+
+
+def test_rollup_checks_the_compliance_rollup_and_rebuilds_it_from_the_clocks(capsys):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accord.sla.models import ComplianceDaily, SlaClock
+    from accord.sla.tests.factories import SlaClockFactory
+
+    started = timezone.now() - timedelta(days=2)
+    SlaClockFactory(started_at=started, met_at=started + timedelta(seconds=30))
+    SlaClockFactory(started_at=started, breached_at=started + timedelta(minutes=2))
+    SlaClockFactory(started_at=started)  # still running: counts nowhere
+
+    assert main(["sla", "rollup"]) == 1  # clocks written behind the services' back
+    assert "differs from the clocks on 2 rows" in capsys.readouterr().out
+
+    assert main(["sla", "rollup", "--rebuild"]) == 0
+    assert capsys.readouterr().out == "The compliance rollup was rebuilt from the clocks: 2 rows.\n"
+    assert sorted((row.met_on_time, row.breached) for row in ComplianceDaily.objects.all()) == [(0, 1), (1, 0)]
+    assert SlaClock.objects.count() == 3
+
+    assert main(["sla", "rollup"]) == 0
+    assert capsys.readouterr().out == "The compliance rollup agrees with the clocks.\n"

@@ -35,6 +35,7 @@ from accord.deals.api import router as deals_router
 from accord.handoff.api import router as handoff_router
 from accord.lifecycle.api import router as lifecycle_router
 from accord.sla.api import router as sla_router
+from accord.sla.compliance_api import router as sla_compliance_router
 from accord.web.api import router as web_router
 
 logger = logging.getLogger(__name__)
@@ -363,3 +364,4 @@ api.add_router("", handoff_router)
 api.add_router("", lifecycle_router)
 api.add_router("", collaboration_router)
 api.add_router("", sla_router)
+api.add_router("", sla_compliance_router)

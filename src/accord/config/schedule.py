@@ -28,6 +28,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     # Breaches must be alerted within 60 s of their due time: a 15 s cadence leaves room for a
     # slow pass and for the queue.
     Periodic("sla.check_clocks", sla_tasks.check_clocks, timedelta(seconds=15)),
+    # Marketing's side: pace and acceptance move with each sweep, and each alert goes once a month.
+    Periodic("sla.check_commitments", sla_tasks.check_commitments, timedelta(hours=1)),
     # Retries that fell due, and deliveries a killed worker left claimed: without this sweep a
     # failed send would never be tried again.
     Periodic("notifications.sweep_deliveries", notification_tasks.sweep_deliveries,

@@ -20,7 +20,7 @@ import numpy as np
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 
 from accord.accounts.models import Team, User
 from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
@@ -42,6 +42,8 @@ from accord.demo.tables import CLEARED_MODELS, EVENT_MODELS, WRITTEN_MODELS, Inf
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.planning.models import Goal
+from accord.sla.backfill import backfill_history
+from accord.sla.models import ComplianceDaily, SlaVersion
 
 DEMO_PASSWORD = "accord-demo"
 JOB_KIND = "demo.load"
@@ -110,6 +112,9 @@ def clear_demo() -> None:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
         User.objects.filter(email__iendswith="@" + W.STAFF_DOMAIN).delete()
         Team.objects.filter(name__in=_team_names()).delete()
+        # The history backfill publishes the shipped SLA when none exists: leave no orphan of it.
+        SlaVersion.objects.filter(created_by__isnull=True, clocks__isnull=True, handovers__isnull=True).exclude(
+            Exists(ComplianceDaily.objects.filter(sla_version=OuterRef("pk")))).delete()
         Job.objects.filter(kind=JOB_KIND).delete()
 
 
@@ -202,6 +207,9 @@ def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[
     bar.describe("Lead quality")
     reporter.update(done=done, message="Lead quality", force=True)
     lifecycle.rebuild_feedback_rollup()
+    bar.describe("SLA clocks, handovers and compliance")
+    sla = backfill_history()
+    counts["sla.SlaClock"], counts["sla.Handover"] = sla["clocks"], sla["handovers"]
     bar.describe("Done")
     return counts
 

@@ -242,6 +242,7 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
                               reason=reasons[pk], threshold=document.mql_threshold, routing_version=version)
             for pk in moved])
         decisions = route(contact_ids=moved, document=document, at=at)
+        sla.record_handovers(contact_ids=moved, at=at)
     return {"scored": scored["contacts"], "mql": len(moved),
             "assigned": sum(1 for d in decisions.values() if d.owner_id), "unassigned":
             sum(1 for d in decisions.values() if not d.owner_id), "routing_version": version}

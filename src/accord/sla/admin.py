@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from accord.sla.models import ScheduleEntry, SlaClock, SlaVersion
+from accord.sla.models import ComplianceDaily, Handover, ScheduleEntry, SlaClock, SlaVersion
 
 
 @admin.register(SlaVersion)
@@ -40,6 +40,31 @@ class SlaClockAdmin(admin.ModelAdmin):
 @admin.register(ScheduleEntry)
 class ScheduleEntryAdmin(admin.ModelAdmin):
     list_display = ("name", "last_enqueued_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ComplianceDaily)
+class ComplianceDailyAdmin(admin.ModelAdmin):
+    """Read only: the SLA services keep it, `accord sla rollup --rebuild` recomputes it."""
+
+    list_display = ("day", "owner", "team", "kind", "sla_version", "met_on_time", "met_late", "breached", "cancelled")
+    list_select_related = ("owner", "team", "sla_version")
+    list_filter = ("kind",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Handover)
+class HandoverAdmin(admin.ModelAdmin):
+    list_display = ("contact", "at", "sla_version", "owner", "complete", "missing_fields")
+    list_select_related = ("contact", "sla_version", "owner")
+    raw_id_fields = ("contact", "owner", "team")
 
     def has_add_permission(self, request):
         return False

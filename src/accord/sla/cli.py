@@ -1,4 +1,5 @@
-"""The `accord sla` commands: apply a new version of the SLA document, and show one.
+"""The `accord sla` commands: apply a new version of the SLA document, show one, and check or rebuild the
+compliance rollup.
 
 Wired into the `accord` command by accord.cli through `add_parser`; each handler sets
 Django up only when it runs.
@@ -76,6 +77,43 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollup(args: argparse.Namespace) -> int:
+    _django()
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from accord.sla import rollup
+
+    console = Console(stderr=True)
+    verb = "Rebuilding" if args.rebuild else "Checking"
+    with Progress(TextColumn(f"[bold]{verb} the compliance rollup"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("clocks"), TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("clocks", total=None)
+
+        def show(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        if args.rebuild:
+            rows = rollup.rebuild(progress=show)
+        else:
+            differences = rollup.differences(progress=show)
+    if args.rebuild:
+        print(f"The compliance rollup was rebuilt from the clocks: {rows:,} rows.")
+        return 0
+    if differences:
+        print(f"The compliance rollup differs from the clocks on {len(differences):,} rows "
+              "(e.g. clocks deleted with their leads); run `accord sla rollup --rebuild`.")
+        return 1
+    print("The compliance rollup agrees with the clocks.")
+    return 0
+
+
 def add_parser(subparsers) -> None:
     """Add `sla` and its subcommands to the `accord` command's subparsers."""
     sla = subparsers.add_parser(
@@ -97,3 +135,11 @@ def add_parser(subparsers) -> None:
     show.add_argument("--version", type=int, help="a stored version instead of the one in force")
     show.add_argument("--list", action="store_true", help="list every version with who and when")
     show.set_defaults(handler=cmd_show)
+    roll = sub.add_parser(
+        "rollup", help="check the compliance rollup against the clocks, or rebuild it",
+        description="The compliance reports read a daily rollup that the SLA services keep current. "
+        "Check that it agrees with the clocks (exit 1 if not), or rebuild it from them, e.g. after an "
+        "import or an upgrade. The rebuild runs in one transaction: do it when clocks are quiet.",
+    )
+    roll.add_argument("--rebuild", action="store_true", help="replace the rollup with one computed from the clocks")
+    roll.set_defaults(handler=cmd_rollup)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from accord.sla import compliance
+
 
 class SlaVersion(models.Model):
     """One published version of the SLA document; reports name the version that was in force."""
@@ -100,6 +102,9 @@ class SlaClock(models.Model):
                 fields=["reassign_requested_at"], name="slaclock_reassign",
                 condition=models.Q(reassign_requested_at__isnull=False),
             ),
+            # Compliance drill-downs: the clocks that fell due in a period, all of them or one owner's.
+            models.Index(fields=["due_at", "kind"], name="slaclock_due_kind"),
+            models.Index(fields=["owner", "due_at"], name="slaclock_owner_due"),
         ]
         constraints = [
             # One open clock of a kind per lead: a retried handoff must not start a second one.
@@ -115,6 +120,85 @@ class SlaClock(models.Model):
     @property
     def is_open(self) -> bool:
         return self.met_at is None and self.cancelled_at is None
+
+
+def _histogram_fields() -> dict[str, models.Field]:
+    return {f"h{index:02d}": models.IntegerField(default=0) for index in range(compliance.BUCKETS)}
+
+
+# The response-time histogram as plain columns: one SUM per column reads any period's
+# median and p90 in the same aggregate query as the counts, on SQLite and PostgreSQL alike.
+ResponseHistogram = type("ResponseHistogram", (models.Model,), {
+    "__module__": __name__, "__doc__": "Counts of response times per log-spaced bucket (sla.compliance).",
+    "Meta": type("Meta", (), {"abstract": True}), **_histogram_fields(),
+})
+HISTOGRAM_COLUMNS = tuple(f"h{index:02d}" for index in range(compliance.BUCKETS))
+
+
+class ComplianceDaily(ResponseHistogram):
+    """Settled clocks per day they fell due, owner, SLA version and kind: what compliance reports read.
+
+    Written by the SLA services in the transaction that settles a clock (met, breached,
+    cancelled), as additions to the counters; `accord sla rollup --rebuild` recomputes it
+    from the clocks. Counters may move between columns (a breached clock met later goes from
+    `breached` to `met_late`), so they are plain integers.
+    """
+
+    day = models.DateField()  # the day the clock fell due, in the site's time zone
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # The owner's team when the row was first written: reports group by the team the work was done in.
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sla_version = models.ForeignKey(SlaVersion, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=SlaClock.Kind.choices)
+    met_on_time = models.IntegerField(default=0)
+    met_late = models.IntegerField(default=0)
+    breached = models.IntegerField(default=0)  # past due unmet: still open, or closed after the due time
+    cancelled = models.IntegerField(default=0)  # closed before the due time: not counted as due
+    attempts = models.IntegerField(default=0)  # attempts logged on the settled clocks
+
+    class Meta:
+        ordering = ["day", "owner_id", "kind"]
+        verbose_name_plural = "compliance days"
+        constraints = [
+            # The upsert's conflict target: one row per owner, day, kind and version.
+            models.UniqueConstraint(fields=["owner", "day", "kind", "sla_version"], name="compliance_one_row"),
+        ]
+        indexes = [
+            models.Index(fields=["day"], name="compliance_day"),
+            models.Index(fields=["team", "day"], name="compliance_team_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} owner {self.owner_id}"
+
+
+class Handover(models.Model):
+    """One lead handed from marketing to sales (it became an MQL), under the SLA version in force then.
+
+    Marketing's side of the SLA is measured on these: MQLs against the commitment, and whether
+    each lead carried every field the SLA requires.
+    """
+
+    contact = models.ForeignKey("capture.Contact", on_delete=models.CASCADE, related_name="sla_handovers")
+    at = models.DateTimeField()
+    sla_version = models.ForeignKey(SlaVersion, on_delete=models.PROTECT, related_name="handovers")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The SLA's required fields the lead lacked when it was handed over (empty: complete).
+    missing_fields = models.JSONField(default=list, blank=True)
+    complete = models.BooleanField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            # A retried sweep must not count a lead twice.
+            models.UniqueConstraint(fields=["contact", "at"], name="handover_once"),
+        ]
+        indexes = [models.Index(fields=["at"], name="handover_at")]
+
+    def __str__(self) -> str:
+        return f"handover of contact {self.contact_id} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ScheduleEntry(models.Model):

@@ -20,15 +20,16 @@ from django.db.models import F, Max, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from accord.accounts.models import User
+from accord.accounts.models import Team, User
+from accord.capture.models import Contact
 from accord.core.permissions import Action, Role, require
 from accord.notifications import events
 from accord.notifications.models import Notification
 from accord.notifications.services import notify, publish_events
-from accord.sla import selectors
-from accord.sla.document import SlaDocument, parse_sla
+from accord.sla import periods, reports, rollup, selectors
+from accord.sla.document import LEAD_FIELDS, SlaDocument, parse_sla
 from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
-from accord.sla.models import SlaClock, SlaVersion
+from accord.sla.models import Handover, SlaClock, SlaVersion
 
 DEFAULT_SLA = Path(__file__).with_name("default_sla.yaml")
 CHECK_BATCH = 200
@@ -107,40 +108,52 @@ def open_clocks_for(*, assignments: Sequence[tuple[Any, str | None]],
     for assignment, _, moment in todo:
         by_moment.setdefault(moment, []).append(assignment.contact_id)
     for moment, contact_ids in by_moment.items():
-        SlaClock.objects.filter(SlaClock.OPEN, contact_id__in=contact_ids).update(
-            cancelled_at=moment, cancel_reason="reassigned", reassign_requested_at=None)
+        earlier = SlaClock.objects.filter(SlaClock.OPEN, contact_id__in=contact_ids)
+        with rollup.tracked(earlier):
+            earlier.update(cancelled_at=moment, cancel_reason="reassigned", reassign_requested_at=None)
     owners = User.objects.select_related("team").in_bulk({a.owner_id for a, _, _ in todo})
     agreements = {moment: sla_in_force(moment) for moment in by_moment}
     calendars: dict[tuple, tuple] = {}
     clocks = []
     for assignment, tier, moment in todo:
         version, document = agreements[moment]
-        owner = owners[assignment.owner_id]
-        team = owner.team
-        zone = (team.timezone if team else "") or owner.timezone or "UTC"
-        key = (version.pk, team.name if team else None, zone)
-        if key not in calendars:
-            calendar = document.calendar_for(team_name=key[1], team_timezone=zone)
-            calendars[key] = (calendar, calendar_to_json(calendar))
-        calendar, frozen = calendars[key]
-        tier = document.tier(tier)
-        plans = [
-            (SlaClock.Kind.FIRST_TOUCH, document.first_touch_budget(tier), True, 0),
-            (SlaClock.Kind.DECISION, document.decision_budget, True, 0),
-            # "K attempts over D days" counts calendar days: reps' follow-up cadences do.
-            (SlaClock.Kind.ATTEMPTS, document.attempts_budget, False, document.sales.attempts.minimum),
-        ]
-        for kind, budget, working, attempts in plans:
-            spec = ClockSpec(started_at=moment, budget=budget, working=working, calendar=calendar)
-            clocks.append(SlaClock(
-                contact_id=assignment.contact_id, assignment=assignment, owner=owner, kind=kind,
-                tier=tier, sla_version=version,
-                basis=SlaClock.Basis.WORKING if working else SlaClock.Basis.CALENDAR,
-                calendar=frozen, budget_seconds=int(budget.total_seconds()), started_at=moment,
-                due_at=spec.due_at(), warn_at=spec.warn_at(document.warn_at),
-                attempts_required=attempts,
-            ))
+        clocks += new_clocks(assignment=assignment, tier=tier, at=moment, version=version, document=document,
+                             owner=owners[assignment.owner_id], calendars=calendars)
     return existing + SlaClock.objects.bulk_create(clocks)
+
+
+def new_clocks(*, assignment, tier: str | None, at: datetime, version: SlaVersion, document: SlaDocument,
+               owner: User, calendars: dict) -> list[SlaClock]:
+    """Return an assignment's three clocks, unsaved, as `version` promises them on the owner's calendar.
+
+    `calendars` caches each (version, team, zone)'s calendar across calls.
+    """
+    team = owner.team
+    zone = (team.timezone if team else "") or owner.timezone or "UTC"
+    key = (version.pk, team.name if team else None, zone)
+    if key not in calendars:
+        calendar = document.calendar_for(team_name=key[1], team_timezone=zone)
+        calendars[key] = (calendar, calendar_to_json(calendar))
+    calendar, frozen = calendars[key]
+    tier = document.tier(tier)
+    plans = [
+        (SlaClock.Kind.FIRST_TOUCH, document.first_touch_budget(tier), True, 0),
+        (SlaClock.Kind.DECISION, document.decision_budget, True, 0),
+        # "K attempts over D days" counts calendar days: reps' follow-up cadences do.
+        (SlaClock.Kind.ATTEMPTS, document.attempts_budget, False, document.sales.attempts.minimum),
+    ]
+    clocks = []
+    for kind, budget, working, attempts in plans:
+        spec = ClockSpec(started_at=at, budget=budget, working=working, calendar=calendar)
+        clocks.append(SlaClock(
+            contact_id=assignment.contact_id, assignment=assignment, owner=owner, kind=kind,
+            tier=tier, sla_version=version,
+            basis=SlaClock.Basis.WORKING if working else SlaClock.Basis.CALENDAR,
+            calendar=frozen, budget_seconds=int(budget.total_seconds()), started_at=at,
+            due_at=spec.due_at(), warn_at=spec.warn_at(document.warn_at),
+            attempts_required=attempts,
+        ))
+    return clocks
 
 
 @transaction.atomic
@@ -150,20 +163,21 @@ def record_touch(*, contact_id: int, at: datetime) -> int:
     Call it once per activity, in the transaction that records the activity. Return the number
     of clocks met.
     """
-    met = SlaClock.objects.filter(
-        SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.FIRST_TOUCH,
-    ).update(met_at=at)
-    attempts = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.ATTEMPTS)
-    attempts.update(attempts_done=F("attempts_done") + 1)
-    met += attempts.filter(attempts_done__gte=F("attempts_required")).update(met_at=at)
+    with rollup.tracked(SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id)):
+        met = SlaClock.objects.filter(
+            SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.FIRST_TOUCH,
+        ).update(met_at=at)
+        attempts = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.ATTEMPTS)
+        attempts.update(attempts_done=F("attempts_done") + 1)
+        met += attempts.filter(attempts_done__gte=F("attempts_required")).update(met_at=at)
     return met
 
 
 def record_decision(*, contact_id: int, at: datetime) -> int:
     """Meet the decision clock: sales accepted or rejected the lead. Return the number of clocks met."""
-    return SlaClock.objects.filter(
-        SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.DECISION,
-    ).update(met_at=at)
+    clocks = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.DECISION)
+    with rollup.tracked(clocks):
+        return clocks.update(met_at=at)
 
 
 def close_clocks(*, contact_id: int, at: datetime, reason: str,
@@ -172,7 +186,8 @@ def close_clocks(*, contact_id: int, at: datetime, reason: str,
     clocks = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id)
     if kinds:
         clocks = clocks.filter(kind__in=kinds)
-    return clocks.update(cancelled_at=at, cancel_reason=reason[:200], reassign_requested_at=None)
+    with rollup.tracked(clocks):
+        return clocks.update(cancelled_at=at, cancel_reason=reason[:200], reassign_requested_at=None)
 
 
 def pause_clocks(*, contact_id: int, at: datetime) -> int:
@@ -309,7 +324,9 @@ def _breach_batch(now: datetime, limit: int, managers: _Managers, result: CheckR
                 result.notifications += sent is not None
             if clock.sla_version.document.get("on_breach") == "alert_and_reassign":
                 reassign.append(clock.pk)
-        SlaClock.objects.filter(id__in=[c.pk for c in clocks]).update(breached_at=now)
+        breached = SlaClock.objects.filter(id__in=[c.pk for c in clocks])
+        with rollup.tracked(breached):
+            breached.update(breached_at=now)
         # One batch, one publish: a few statements however many clocks broke at once.
         publish_events(events=_clock_events("sla.breached", clocks, now))
         # The reassignment itself belongs to the handoff's routing, which sits above the SLA:
@@ -368,3 +385,96 @@ def _let_other_writers_in() -> None:
     # 30 s busy timeout fails them ("database is locked"). PostgreSQL locks rows, not the file.
     if connection.vendor == "sqlite":
         time.sleep(SQLITE_WRITER_GAP)
+
+
+# -- marketing's side ---------------------------------------------------------------------
+
+# How each required field of the SLA document is read on a contact.
+_FIELD_COLUMNS = {"account": "account_id"}
+HANDOVER_COLUMNS = tuple(_FIELD_COLUMNS.get(name, name) for name in LEAD_FIELDS)
+
+
+def record_handovers(*, contact_ids: Sequence[int], at: datetime) -> int:
+    """Record leads handed to sales (they became MQLs) with the required fields each lacked. Return how many.
+
+    The handoff calls it once per sweep, after routing, in the same transaction: one read of
+    the contacts, one bulk insert. A lead recorded at the same moment before is skipped, so a
+    retried sweep counts nobody twice.
+    """
+    if not contact_ids:
+        return 0
+    version, document = sla_in_force(at)
+    rows = Contact.objects.filter(pk__in=list(contact_ids)).values("pk", "owner_id", "owner__team_id",
+                                                                   *HANDOVER_COLUMNS)
+    handovers = [new_handover(contact=row, at=at, version=version, document=document) for row in rows]
+    return len(Handover.objects.bulk_create(handovers, ignore_conflicts=True))
+
+
+def new_handover(*, contact: dict, at: datetime, version: SlaVersion, document: SlaDocument) -> Handover:
+    """Return an unsaved handover of a contact (a `values()` row with HANDOVER_COLUMNS) under `document`."""
+    required = document.marketing.required_fields
+    missing = [name for name in required if contact[_FIELD_COLUMNS.get(name, name)] in (None, "")]
+    return Handover(contact_id=contact["pk"], at=at, sla_version=version, owner_id=contact["owner_id"],
+                    team_id=contact["owner__team_id"], missing_fields=missing, complete=not missing)
+
+
+# Pacing below this share of what the commitment expected by today warns marketing.
+PACING_WARN_SHARE = 0.8
+# Too early in a month to read a pace (days begun), and too few decisions to read a rate.
+PACING_MIN_DAYS = 3
+ACCEPTANCE_MIN_DECISIONS = 10
+
+
+def _marketing_managers() -> list[User]:
+    """Who answers for marketing's side: managers of marketing teams, else marketers, else revops admins."""
+    people = User.objects.filter(is_active=True)
+    managers = list(people.filter(managed_teams__function=Team.Function.MARKETING).distinct())
+    return managers or list(people.filter(role=Role.MARKETING)) or list(people.filter(role=Role.REVOPS_ADMIN))
+
+
+def _tell(people: list[User], *, kind: str, title: str, body: str, key: str) -> int:
+    url = reverse("sla-compliance-marketing")
+    return sum(notify(recipient=person, kind=kind, title=title, body=body, url=url,
+                      dedupe_key=f"{key}:{person.pk}") is not None for person in people)
+
+
+def check_commitments(*, now: datetime | None = None) -> dict:
+    """Warn marketing's managers when MQLs fall behind pace or sales accept too few this month,
+    and alert them once a month is over if it missed the commitment. Each at most once per month.
+    """
+    today = timezone.localdate(now or timezone.now())
+    sent = {"pacing": 0, "acceptance": 0, "missed": 0}
+    # Handovers are recorded from the release that measures them on: a month that began before
+    # the first one was not measured, and must not be judged as if marketing had sent nobody.
+    since = reports.handovers_recorded_since()
+    month = periods.named("this_month", today)
+    if since is None or since > reports.bounds(month)[0]:
+        return sent
+    people = _marketing_managers()
+    current = reports.marketing_commitments(period=month, today=today)
+    tag = f"{month.start:%Y-%m}"
+    if (current.pacing is not None and current.pacing < PACING_WARN_SHARE
+            and month.elapsed_days(today) >= PACING_MIN_DAYS):
+        sent["pacing"] = _tell(
+            people, kind=Notification.Kind.SLA_WARNING, key=f"sla:mql-pacing:{tag}",
+            title=f"MQLs behind the SLA: {current.handed_over} of {current.expected_to_date:.0f} expected by today",
+            body=f"{current.pacing:.0%} of the pace to {current.committed:.0f} MQLs in {month.label} "
+                 f"(SLA v{current.version}).")
+    decisions = current.accepted + current.rejected
+    if decisions >= ACCEPTANCE_MIN_DECISIONS and current.acceptance_below_minimum:
+        sent["acceptance"] = _tell(
+            people, kind=Notification.Kind.SLA_WARNING, key=f"sla:acceptance:{tag}",
+            title=f"Sales accepted {current.acceptance_rate:.0%} of MQLs, under the SLA's "
+                  f"{current.min_acceptance_rate:.0%}",
+            body=f"{current.accepted} accepted and {current.rejected} rejected so far in {month.label}.")
+    last = periods.named("last_month", today)
+    if since > reports.bounds(last)[0]:
+        return sent
+    previous = reports.marketing_commitments(period=last, today=today)
+    if previous.committed and previous.handed_over < previous.committed:
+        sent["missed"] = _tell(
+            people, kind=Notification.Kind.SLA_BREACH, key=f"sla:mql-missed:{last.start:%Y-%m}",
+            title=f"MQL commitment missed in {last.label}: {previous.handed_over} of {previous.committed:.0f}",
+            body=f"Acceptance by sales was {previous.acceptance_rate:.0%}." if previous.acceptance_rate is not None
+            else "Sales gave no decisions that month.")
+    return sent

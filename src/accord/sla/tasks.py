@@ -13,3 +13,9 @@ from accord.sla import services
 def check_clocks() -> dict:
     """Warn and alert on every clock that is due; config/schedule.py runs it every few seconds."""
     return asdict(services.check_clocks())
+
+
+@task()
+def check_commitments() -> dict:
+    """Warn marketing on pace and acceptance, and alert on a missed month; config/schedule.py runs it hourly."""
+    return services.check_commitments()

@@ -23,6 +23,7 @@ ITEMS = (
     NavItem("Deals", "deals", Action.VIEW_RECORDS),
     NavItem("SLA", "sla", Action.VIEW_RECORDS),
     NavItem("Lead quality", "quality", Action.VIEW_ANALYTICS),
+    NavItem("SLA compliance", "sla-compliance", Action.VIEW_ANALYTICS),
     NavItem("Forms", "capture-sources", Action.EDIT_CAMPAIGNS),
     NavItem("Routing", "routing", Action.ASSIGN_LEADS),
     NavItem("Duplicates", "contact-duplicates", Action.EDIT_CONTACTS),

@@ -7,9 +7,23 @@ from django.utils import timezone
 from accord.accounts.tests.factories import UserFactory
 from accord.capture.tests.factories import ContactFactory
 from accord.lifecycle.models import LeadAssignment
+from accord.planning.models import Goal
 from accord.sla.document import parse_sla
 from accord.sla.models import SlaClock, SlaVersion
 from accord.sla.services import DEFAULT_SLA
+
+# A small agreement on UTC office hours (Mon–Fri 09–17), two attempts over ten days.
+UTC_SLA = """\
+sales:
+  first_touch_hours: {hot: 1, warm: 4, cold: 8}
+  default_tier: warm
+  decision_hours: 16
+  attempts: {minimum: 2, days: 10}
+calendars:
+  default:
+    timezone: UTC
+    hours: {mon: ["09:00-17:00"], tue: ["09:00-17:00"], wed: ["09:00-17:00"], thu: ["09:00-17:00"], fri: ["09:00-17:00"]}
+"""
 
 
 class LeadAssignmentFactory(factory.django.DjangoModelFactory):
@@ -51,3 +65,13 @@ class SlaClockFactory(factory.django.DjangoModelFactory):
     started_at = factory.LazyFunction(timezone.now)
     due_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds))
     warn_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=o.budget_seconds * 0.75))
+
+
+class MqlGoalFactory(factory.django.DjangoModelFactory):
+    """A company-wide MQL goal (the goal plan's number when the SLA names none); pass the period and target."""
+
+    class Meta:
+        model = Goal
+
+    name = factory.Sequence(lambda n: f"MQL goal {n}")
+    metric = Goal.Metric.MQLS
