@@ -30,6 +30,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accord.imports.bulk import Bulk
+from accord.imports.parallel import CHILD_PROCESS_BYTES, can_fork, in_child_process
 from accord.imports.presets import (
     Layout,
     header_cells_needed,
@@ -367,7 +368,57 @@ class Importer:
         """Drop caches of database state, after a chunk was rolled back."""
 
 
-_MISSING: Any = object()
+class _Missing:
+    """The value of a cell that is empty or invalid; pickles as a reference to the one instance."""
+
+    def __reduce__(self) -> str:
+        return "_MISSING"
+
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+_MISSING: Any = _Missing()
+# Joins a row's cells for the trip to the parent process: one string pickles far faster than
+# a list of them. A row holding this character itself travels as a list.
+_CELL_SEPARATOR = "\x1f"
+
+
+def pack_batch(batch: Batch) -> tuple:
+    """Return a batch as columns of plain values, cheap to pickle (see parallel.py)."""
+    rows = batch.rows
+    fields = list(dict.fromkeys(name for item in rows for name in item.values))
+    columns = []
+    absent = []
+    for name in fields:
+        column = [item.values.get(name, _MISSING) for item in rows]
+        columns.append(column)
+        absent.append([i for i, value in enumerate(column) if value is _MISSING])
+    separator = _CELL_SEPARATOR
+    cells = []
+    for item in rows:
+        joined = separator.join(item.cells)
+        cells.append(joined if joined.count(separator) == len(item.cells) - 1 else item.cells)
+    return (
+        batch.records, batch.bytes_read, batch.repeats, batch.rejected,
+        [item.row for item in rows], cells, fields, columns, absent,
+    )
+
+
+def unpack_batch(packed: tuple) -> Batch:
+    records, bytes_read, repeats, rejected, row_numbers, cells, fields, columns, absent = packed
+    # dict(zip()) runs in C; the few absent values are taken out afterwards.
+    values = [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)] if columns \
+        else [{} for _ in row_numbers]
+    for name, positions in zip(fields, absent, strict=True):
+        for position in positions:
+            del values[position][name]
+    separator = _CELL_SEPARATOR
+    rows = [
+        Prepared(row, row_cells.split(separator) if isinstance(row_cells, str) else row_cells, row_values)
+        for row, row_cells, row_values in zip(row_numbers, cells, values, strict=True)
+    ]
+    return Batch(rows=rows, rejected=rejected, repeats=repeats, records=records, bytes_read=bytes_read)
 
 
 def _is_empty(raw: str) -> bool:
@@ -537,8 +588,13 @@ def run_import(
     on_progress: Callable[[ImportProgress], None] | None = None,
     report_path: Path | None = None,
     chunk_rows: int | None = None,
+    child_process: bool | None = None,
 ) -> ImportSummary:
-    """Import one CSV file; see services.import_file."""
+    """Import one CSV file; see services.import_file.
+
+    `child_process` reads and checks the file in a second process (default: for files of
+    CHILD_PROCESS_BYTES and more, where fork is available).
+    """
     started = time.perf_counter()
     path = Path(path)
     if kind not in importers:
@@ -562,9 +618,17 @@ def run_import(
                 batch.bytes_read = source.bytes_read
                 yield batch
 
+        if child_process is None:
+            child_process = source.size >= CHILD_PROCESS_BYTES and can_fork()
+        # Either way a thread takes the next chunk (from the child, or parsing it) while the
+        # database writes this one.
+        batches = prefetched(
+            in_child_process(prepared, pack=pack_batch, unpack=unpack_batch) if child_process
+            else prepared()
+        )
         try:
             with Bulk().fast_commits():
-                summary = _run_chunks(importer, prefetched(prepared()), report, summary, source,
+                summary = _run_chunks(importer, batches, report, summary, source,
                                       dry_run=dry_run, on_progress=on_progress)
         finally:
             summary.error_report = report.close()
