@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -359,6 +360,12 @@ class Importer:
             )
         return True
 
+    # --- in the calling thread ---------------------------------------------------------
+
+    def writing(self, *, file_bytes: int) -> AbstractContextManager[None]:
+        """Return what surrounds the whole load (see ContactImporter's bulk load)."""
+        return nullcontext()
+
     # --- in the calling thread, inside the chunk's transaction ---------------------------
 
     def apply(self, batch: Batch, *, write: bool) -> Outcome:
@@ -627,7 +634,7 @@ def run_import(
             else prepared()
         )
         try:
-            with Bulk().fast_commits():
+            with Bulk().fast_commits(), importer.writing(file_bytes=source.size):
                 summary = _run_chunks(importer, batches, report, summary, source,
                                       dry_run=dry_run, on_progress=on_progress)
         finally:
