@@ -100,9 +100,10 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
         tracemalloc.start()
     runs = []
     for label in ("first import", "re-import"):
-        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        started, cpu_started, server_started = time.perf_counter(), _cpu_seconds(), _server_cpu_seconds()
         summary = import_file(kind="contacts", path=csv_path, report_path=data_dir / "errors.csv")
         seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+        server = _server_cpu_seconds()
         run = {
             "database": database, "run": label, "rows": summary.rows, "seconds": round(seconds, 2),
             "rows_per_s": round(summary.rows / seconds), "cpu_seconds": round(cpu, 1),
@@ -110,6 +111,9 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
             # (both threads, and the child process that reads the file) does not.
             # PostgreSQL's own CPU is not in it.
             "rows_per_cpu_s": round(summary.rows / cpu), "cpu_us_per_row": round(cpu / summary.rows * 1e6, 1),
+            # The PostgreSQL backend's own CPU, when the server runs on this machine.
+            "server_cpu_us_per_row": (round((server - server_started) / summary.rows * 1e6, 1)
+                                      if server is not None and server_started is not None else None),
             "created": summary.created,
             "updated": summary.updated, "unchanged": summary.unchanged, "rejected": summary.rejected,
             # ru_maxrss is in KiB on Linux: the process's peak so far (both runs for the re-import).
@@ -127,6 +131,23 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
     runs[0]["accounts"] = Account.objects.count()
     runs[0]["transitions"] = StageTransition.objects.count()
     return {"runs": runs}
+
+
+def _server_cpu_seconds() -> float | None:
+    """Return the CPU time of this connection's PostgreSQL backend, if it runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _uptime() -> str:
@@ -209,7 +230,10 @@ def main() -> int:
             print(
                 f"{run['database']:<10} {run['run']:<12} {run['rows']:>9,} rows in {run['seconds']:>6.1f} s"
                 f" = {run['rows_per_s']:>7,} rows/s; CPU {run['cpu_seconds']} s = {run['cpu_us_per_row']} µs per row"
-                f" ({run['rows_per_cpu_s']:,} rows per CPU s); created {run['created']:,}, updated {run['updated']:,},"
+                f" ({run['rows_per_cpu_s']:,} rows per CPU s)"
+                + (f", PostgreSQL server {run['server_cpu_us_per_row']} µs per row"
+                   if run.get("server_cpu_us_per_row") is not None else "")
+                + f"; created {run['created']:,}, updated {run['updated']:,},"
                 f" unchanged {run['unchanged']:,}, rejected {run['rejected']:,}; peak RSS {run['peak_rss_mb']} MB"
                 f" (reading child {run['child_peak_rss_mb']} MB){extra}; load average {run['load']}",
                 flush=True,

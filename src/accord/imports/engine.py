@@ -123,7 +123,7 @@ class ImportSummary:
 @dataclass
 class Rejection:
     row: int
-    cells: list[str]
+    cells: list[str] | str  # as in Prepared
     errors: list[tuple[str, str]]
 
 
@@ -132,7 +132,9 @@ class Prepared:
     """A row whose cells all parsed: its values by field, ready to diff against the database."""
 
     row: int
-    cells: list[str]
+    # The raw cells, for the error report; joined in one string when the row was read in the
+    # child process (see row_cells).
+    cells: list[str] | str
     values: dict[str, Any]
 
 
@@ -391,39 +393,38 @@ _MISSING: Any = _Missing()
 _CELL_SEPARATOR = "\x1f"
 
 
+def row_cells(cells: list[str] | str) -> list[str]:
+    """Return a row's cells, also when they came from the child process joined in one string."""
+    return cells.split(_CELL_SEPARATOR) if isinstance(cells, str) else cells
+
+
 def pack_batch(batch: Batch) -> tuple:
-    """Return a batch as columns of plain values, cheap to pickle (see parallel.py)."""
-    rows = batch.rows
-    fields = list(dict.fromkeys(name for item in rows for name in item.values))
-    columns = []
-    absent = []
-    for name in fields:
-        column = [item.values.get(name, _MISSING) for item in rows]
-        columns.append(column)
-        absent.append([i for i, value in enumerate(column) if value is _MISSING])
+    """Return a batch in a form that pickles fast (see parallel.py).
+
+    Each row's values travel as a tuple plus the index of its field names: rows of one file
+    mostly share their set of fields, so those tuples of names are pickled once.
+    """
+    field_sets: dict[tuple[str, ...], int] = {}
+    rows = []
     separator = _CELL_SEPARATOR
-    cells = []
-    for item in rows:
+    for item in batch.rows:
+        values = item.values
+        names = tuple(values)
+        index = field_sets.get(names)
+        if index is None:
+            index = field_sets[names] = len(field_sets)
         joined = separator.join(item.cells)
-        cells.append(joined if joined.count(separator) == len(item.cells) - 1 else item.cells)
-    return (
-        batch.records, batch.bytes_read, batch.repeats, batch.rejected,
-        [item.row for item in rows], cells, fields, columns, absent,
-    )
+        cells = joined if joined.count(separator) == len(item.cells) - 1 else item.cells
+        rows.append((item.row, cells, index, tuple(values.values())))
+    return batch.records, batch.bytes_read, batch.repeats, batch.rejected, list(field_sets), rows
 
 
 def unpack_batch(packed: tuple) -> Batch:
-    records, bytes_read, repeats, rejected, row_numbers, cells, fields, columns, absent = packed
-    # dict(zip()) runs in C; the few absent values are taken out afterwards.
-    values = [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)] if columns \
-        else [{} for _ in row_numbers]
-    for name, positions in zip(fields, absent, strict=True):
-        for position in positions:
-            del values[position][name]
-    separator = _CELL_SEPARATOR
+    records, bytes_read, repeats, rejected, field_sets, packed_rows = packed
+    # The cells stay joined: only a row rejected while writing needs them (see row_cells).
     rows = [
-        Prepared(row, row_cells.split(separator) if isinstance(row_cells, str) else row_cells, row_values)
-        for row, row_cells, row_values in zip(row_numbers, cells, values, strict=True)
+        Prepared(row, cells, dict(zip(field_sets[index], values, strict=True)))
+        for row, cells, index, values in packed_rows
     ]
     return Batch(rows=rows, rejected=rejected, repeats=repeats, records=records, bytes_read=bytes_read)
 
@@ -500,8 +501,9 @@ class ErrorReport:
                 self._handle = self.path.open("w", newline="", encoding="utf-8-sig")
                 self._writer = csv.writer(self._handle)
                 self._writer.writerow(["row", "column", "message", *self.header])
+            cells = row_cells(rejection.cells)
             for column, message in rejection.errors:
-                self._writer.writerow([rejection.row, column, message, *rejection.cells])
+                self._writer.writerow([rejection.row, column, message, *cells])
 
     def close(self) -> str | None:
         if self._handle is None:

@@ -5,7 +5,15 @@ import multiprocessing
 import pytest
 
 from accord.capture.models import Contact
-from accord.imports.engine import Batch, Prepared, Rejection, pack_batch, run_import, unpack_batch
+from accord.imports.engine import (
+    Batch,
+    Prepared,
+    Rejection,
+    pack_batch,
+    row_cells,
+    run_import,
+    unpack_batch,
+)
 from accord.imports.parallel import in_child_process
 from accord.imports.reading import ImportRefused
 from accord.imports.services import IMPORTERS
@@ -82,7 +90,14 @@ def test_a_batch_survives_packing_for_the_pipe_with_absent_values_and_odd_cells(
         repeats=1, records=4, bytes_read=120,
     )
 
-    assert unpack_batch(pack_batch(batch)) == batch
+    received = unpack_batch(pack_batch(batch))
+
+    assert [(item.row, row_cells(item.cells), item.values) for item in received.rows] == [
+        (item.row, item.cells, item.values) for item in batch.rows
+    ]
+    assert (received.rejected, received.repeats, received.records, received.bytes_read) == (
+        batch.rejected, 1, 4, 120,
+    )
 
 
 def test_the_child_process_is_gone_when_the_parent_stops_reading_early():
