@@ -235,7 +235,8 @@ def main() -> int:
                    if run.get("server_cpu_us_per_row") is not None else "")
                 + f"; created {run['created']:,}, updated {run['updated']:,},"
                 f" unchanged {run['unchanged']:,}, rejected {run['rejected']:,}; peak RSS {run['peak_rss_mb']} MB"
-                f" (reading child {run['child_peak_rss_mb']} MB){extra}; load average {run['load']}",
+                f" (reading child {run['child_peak_rss_mb']} MB, mostly pages shared with the parent){extra};"
+                f" load average {run['load']}",
                 flush=True,
             )
             if "contacts" in run:

@@ -92,22 +92,23 @@ class Bulk:
 
     @contextmanager
     def indexes_built_after(self, models: Sequence[type[Model]]) -> Iterator[None]:
-        """Drop the models' non-unique indexes for a large load (SQLite); build them again after.
+        """Drop the models' non-unique indexes for a large load; build them again after.
 
-        SQLite inserts each row into every index of its table, one B-tree descent each, and
-        with a million rows most descents miss the cache; CREATE INDEX sorts the table once,
-        several times cheaper. Unique indexes stay: they are what keeps one contact per email
-        while the load and other writers run. Readers meanwhile get the right rows, only
-        slower; the indexes come back one per transaction (a few seconds of write lock each)
-        when the load ends, fails, or, if the process was killed, when the next import starts
-        (`restore_indexes`). Chunks still commit one by one.
+        Both databases insert each row into every index of its table, one B-tree descent
+        each, and with a million rows most descents miss the cache; CREATE INDEX sorts the
+        table once, several times cheaper. Unique indexes stay: they are what keeps one
+        contact per email while the load and other writers run. Readers meanwhile get the
+        right rows, only slower; the indexes come back one per transaction (each blocks other
+        writers for a second or two at a million rows) when the load ends, fails, or, if the
+        process was killed, when the next import starts (`restore_indexes`). Chunks still
+        commit one by one.
         """
-        if not self.sqlite or connection.in_atomic_block:
+        if connection.in_atomic_block:
             yield
             return
+        present = self._index_names(models)
         cursor = self.cursor()
         try:
-            present = self._index_names(models)
             with transaction.atomic():
                 for name in self._secondary_indexes(models):
                     if name in present:
@@ -121,8 +122,6 @@ class Bulk:
 
     def restore_indexes(self, models: Sequence[type[Model]]) -> list[str]:
         """Build the models' non-unique indexes that are missing; return their names."""
-        if not self.sqlite:
-            return []
         present = self._index_names(models)
         missing = {name: sql for name, sql in self._secondary_indexes(models).items() if name not in present}
         cursor = self.cursor()
@@ -136,11 +135,11 @@ class Bulk:
 
     def _index_names(self, models: Sequence[type[Model]]) -> set[str]:
         tables = [model._meta.db_table for model in models]
-        rows = self.fetch(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND " + self.any_of("tbl_name"),  # noqa: S608 (a fixed condition on a bound parameter)
-            [self.list_param(tables)],
-        )
-        return {name for (name,) in rows}
+        if self.sqlite:
+            sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND " + self.any_of("tbl_name")  # noqa: S608 (a fixed condition on a bound parameter)
+        else:
+            sql = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND " + self.any_of("tablename")  # noqa: S608 (same)
+        return {name for (name,) in self.fetch(sql, [self.list_param(tables)])}
 
     @staticmethod
     def _secondary_indexes(models: Sequence[type[Model]]) -> dict[str, str]:
