@@ -377,17 +377,7 @@ class Importer:
         """Drop caches of database state, after a chunk was rolled back."""
 
 
-class _Missing:
-    """The value of a cell that is empty or invalid; pickles as a reference to the one instance."""
-
-    def __reduce__(self) -> str:
-        return "_MISSING"
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-_MISSING: Any = _Missing()
+_MISSING: Any = object()
 # Joins a row's cells for the trip to the parent process: one string pickles far faster than
 # a list of them. A row holding this character itself travels as a list.
 _CELL_SEPARATOR = "\x1f"
