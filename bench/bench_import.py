@@ -5,8 +5,9 @@
 Generates a deterministic contacts export (seeded: the same file every time) in a temporary
 folder, imports it into a fresh SQLite database and, when --postgres-url or
 ACCORD_BENCH_PG_URL is given, into a fresh PostgreSQL database created next to the given one;
-then imports it a second time, which must report every row unchanged. Prints rows/s,
-seconds and peak RSS per run. Each database runs in its own process, so its settings and
+then imports it a second time, which must report every row unchanged. Prints wall time,
+rows/s, CPU per row (this process and the child that reads the file; not PostgreSQL's
+server) and peak RSS per run, with `uptime` before and after. Each database runs in its own process, so its settings and
 its peak memory are its own. --tracemalloc adds the Python heap's peak (and slows the run).
 """
 
@@ -99,20 +100,33 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
         tracemalloc.start()
     runs = []
     for label in ("first import", "re-import"):
-        started, cpu_started = time.perf_counter(), time.process_time()
+        started, server_started = time.perf_counter(), _server_cpu_seconds()
+        own_started, cpu_started = time.process_time(), _cpu_seconds()
         summary = import_file(kind="contacts", path=csv_path, report_path=data_dir / "errors.csv")
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        seconds, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+        own = time.process_time() - own_started
+        server = _server_cpu_seconds()
         run = {
             "database": database, "run": label, "rows": summary.rows, "seconds": round(seconds, 2),
             "rows_per_s": round(summary.rows / seconds), "cpu_seconds": round(cpu, 1),
-            # On a shared machine wall time measures the neighbours too; this process's CPU
-            # time (both threads) does not. PostgreSQL's own CPU is not in it.
-            "rows_per_cpu_s": round(summary.rows / cpu), "created": summary.created,
+            # On a shared machine wall time measures the neighbours too; the import's CPU time
+            # (both threads, and the child process that reads the file) does not.
+            # PostgreSQL's own CPU is not in it.
+            "rows_per_cpu_s": round(summary.rows / cpu), "cpu_us_per_row": round(cpu / summary.rows * 1e6, 1),
+            # On an idle machine the busier of the two processes sets the pace.
+            "writer_us_per_row": round(own / summary.rows * 1e6, 1),
+            "reader_us_per_row": round((cpu - own) / summary.rows * 1e6, 1),
+            # The PostgreSQL backend's own CPU, when the server runs on this machine.
+            "server_cpu_us_per_row": (round((server - server_started) / summary.rows * 1e6, 1)
+                                      if server is not None and server_started is not None else None),
+            "created": summary.created,
             "updated": summary.updated, "unchanged": summary.unchanged, "rejected": summary.rejected,
             # ru_maxrss is in KiB on Linux: the process's peak so far (both runs for the re-import).
+            # The reading child's peak counts too: both are resident at once.
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            # One-minute load average as the run ends: on a shared machine, the figure's context.
-            "load": round(os.getloadavg()[0], 1),
+            "child_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            # Load averages as the run ends: on a shared machine, the figure's context.
+            "load": " ".join(f"{value:.2f}" for value in os.getloadavg()),
         }
         if trace:
             run["python_heap_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
@@ -122,6 +136,36 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
     runs[0]["accounts"] = Account.objects.count()
     runs[0]["transitions"] = StageTransition.objects.count()
     return {"runs": runs}
+
+
+def _server_cpu_seconds() -> float | None:
+    """Return the CPU time of this connection's PostgreSQL backend, if it runs on this machine."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average " + ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def _cpu_seconds() -> float:
+    """Return this process's CPU time plus that of its finished children (the file's reader)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _fresh_postgres(url: str) -> tuple[str, str]:
@@ -169,7 +213,7 @@ def main() -> int:
     if args.postgres_url:
         targets.append(("postgresql", args.postgres_url))
     for database, url in targets:
-        print(f"load average before {database}: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs", flush=True)
+        print(f"before {database}: {_uptime()} on {os.cpu_count()} CPUs", flush=True)
         data_dir = Path(tempfile.mkdtemp(prefix=f"accord-bench-{database}-", dir=workdir))
         name = None
         if url != "-":
@@ -190,16 +234,21 @@ def main() -> int:
             extra = f", Python heap peak {run['python_heap_peak_mb']} MB" if "python_heap_peak_mb" in run else ""
             print(
                 f"{run['database']:<10} {run['run']:<12} {run['rows']:>9,} rows in {run['seconds']:>6.1f} s"
-                f" = {run['rows_per_s']:>7,} rows/s (this process: {run['cpu_seconds']} CPU s,"
-                f" {run['rows_per_cpu_s']:,} rows per CPU s); created {run['created']:,}, updated {run['updated']:,},"
-                f" unchanged {run['unchanged']:,}, rejected {run['rejected']:,}; peak RSS {run['peak_rss_mb']} MB{extra};"
+                f" = {run['rows_per_s']:>7,} rows/s; CPU {run['cpu_seconds']} s = {run['cpu_us_per_row']} µs per row"
+                f" (writer {run['writer_us_per_row']}, reading child {run['reader_us_per_row']};"
+                f" {run['rows_per_cpu_s']:,} rows per CPU s)"
+                + (f", PostgreSQL server {run['server_cpu_us_per_row']} µs per row"
+                   if run.get("server_cpu_us_per_row") is not None else "")
+                + f"; created {run['created']:,}, updated {run['updated']:,},"
+                f" unchanged {run['unchanged']:,}, rejected {run['rejected']:,}; peak RSS {run['peak_rss_mb']} MB"
+                f" (reading child {run['child_peak_rss_mb']} MB, mostly pages shared with the parent){extra};"
                 f" load average {run['load']}",
                 flush=True,
             )
             if "contacts" in run:
                 print(f"{'':<10} {'':<12} in the database: {run['contacts']:,} contacts, "
                       f"{run['accounts']:,} accounts, {run['transitions']:,} stage transitions", flush=True)
-    print(f"load average after: {os.getloadavg()[0]:.2f}", flush=True)
+    print(f"after: {_uptime()}", flush=True)
     return 0
 
 

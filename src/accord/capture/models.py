@@ -136,12 +136,15 @@ class Contact(TimeStampedModel):
     )
     stage_changed_at = models.DateTimeField(null=True, blank=True)
     lead_source = models.CharField(max_length=32, choices=Channel.choices, blank=True)
+    # Not indexed: no list or filter looks contacts up by their first campaign (analytics counts
+    # a period's contacts through created_at), and every index costs each insert.
     original_campaign = models.ForeignKey(
         "capture.Campaign",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="sourced_contacts",
+        db_index=False,
     )
     country = models.CharField(max_length=2, blank=True)
     region = models.CharField(max_length=8, choices=Region.choices, blank=True)

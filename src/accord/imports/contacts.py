@@ -45,6 +45,15 @@ _ABSENT = object()
 TRANSITION_COLUMNS = ("contact_id", "from_stage", "to_stage", "occurred_at", "by_user_id", "by_rule", "reason")
 ASSIGNMENT_COLUMNS = ("contact_id", "owner_id", "assigned_at", "assigned_by_id", "rule", "reason")
 
+# A file this large loads with the indexes built afterwards (Bulk.indexes_built_after), when
+# it holds more rows than the table: rebuilding costs per row of the table, keeping the
+# indexes up to date per row of the file, and several times more.
+BULK_LOAD_BYTES = 16 << 20
+# Bytes per row to estimate a file's rows from its size; on the high side (HubSpot's exports
+# run 150-250), so the estimate errs towards keeping the indexes.
+_ESTIMATED_ROW_BYTES = 250
+_BULK_MODELS = (Contact, StageTransition, LeadAssignment)
+
 # Distinct email domains remembered while checking rows (a million-row file has ~50,000).
 _DOMAIN_MEMO = 200_000
 
@@ -62,7 +71,18 @@ class ContactImporter(Importer):
         self.owners = Owners()
         self.campaigns = Campaigns()
         self.accounts = Accounts(bulk=self.bulk, context=self.context)
+        if not self.context.dry_run:
+            # A bulk load killed half-way left its indexes dropped.
+            self.bulk.restore_indexes(_BULK_MODELS)
         super().load()
+
+    def writing(self, *, file_bytes: int):
+        if self.context.dry_run or file_bytes < BULK_LOAD_BYTES:
+            return super().writing(file_bytes=file_bytes)
+        (table_rows,) = self.bulk.fetch("SELECT coalesce(max(id), 0) FROM capture_contact")[0]
+        if table_rows > file_bytes // _ESTIMATED_ROW_BYTES:
+            return super().writing(file_bytes=file_bytes)
+        return self.bulk.indexes_built_after(_BULK_MODELS)
 
     def parsers(self) -> dict[str, Parser]:
         tz = self.context.tz

@@ -6,7 +6,7 @@ so they are fetched per chunk for the chunk's company names and domains, and rem
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
 
@@ -111,6 +111,9 @@ class Accounts:
         )
         found: dict[CompanyRef, int] = {}
         new_rows: list[list] = []
+        # Where a planned (negative) id went, to put the real one there: walking the whole
+        # caches instead would cost more with every chunk of a large file.
+        planned: list[tuple[dict, Any]] = []
         now = self.bulk.datetime(self.context.now)
         for ref in refs:
             if ref in found:
@@ -127,11 +130,13 @@ class Accounts:
                 ])
             if pk is None:
                 continue
-            if ref.domain:
-                self._by_domain.setdefault(ref.domain, pk)
-            if ref.name_key:
-                self._by_name.setdefault(ref.name_key, pk)
+            if ref.domain and self._by_domain.setdefault(ref.domain, pk) < 0:
+                planned.append((self._by_domain, ref.domain))
+            if ref.name_key and self._by_name.setdefault(ref.name_key, pk) < 0:
+                planned.append((self._by_name, ref.name_key))
             found[ref] = pk
+            if pk < 0:
+                planned.append((found, ref))
         if new_rows and write:
             real = dict(zip(
                 (row[0] for row in new_rows),
@@ -141,10 +146,8 @@ class Accounts:
             for row in new_rows:
                 row[0] = real[row[0]]
             self.bulk.insert(Account, ACCOUNT_COLUMNS, new_rows)
-            for cache in (self._by_domain, self._by_name, found):
-                for key, pk in cache.items():
-                    if pk < 0:
-                        cache[key] = real.get(pk, pk)
+            for cache, key in planned:
+                cache[key] = real.get(cache[key], cache[key])
         self.created += len(new_rows)
         return found
 

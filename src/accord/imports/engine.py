@@ -20,6 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accord.imports.bulk import Bulk
+from accord.imports.parallel import CHILD_PROCESS_BYTES, can_fork, in_child_process
 from accord.imports.presets import (
     Layout,
     header_cells_needed,
@@ -121,7 +123,7 @@ class ImportSummary:
 @dataclass
 class Rejection:
     row: int
-    cells: list[str]
+    cells: list[str] | str  # as in Prepared
     errors: list[tuple[str, str]]
 
 
@@ -130,7 +132,9 @@ class Prepared:
     """A row whose cells all parsed: its values by field, ready to diff against the database."""
 
     row: int
-    cells: list[str]
+    # The raw cells, for the error report; joined in one string when the row was read in the
+    # child process (see row_cells).
+    cells: list[str] | str
     values: dict[str, Any]
 
 
@@ -358,6 +362,12 @@ class Importer:
             )
         return True
 
+    # --- in the calling thread ---------------------------------------------------------
+
+    def writing(self, *, file_bytes: int) -> AbstractContextManager[None]:
+        """Return what surrounds the whole load (see ContactImporter's bulk load)."""
+        return nullcontext()
+
     # --- in the calling thread, inside the chunk's transaction ---------------------------
 
     def apply(self, batch: Batch, *, write: bool) -> Outcome:
@@ -368,6 +378,45 @@ class Importer:
 
 
 _MISSING: Any = object()
+# Joins a row's cells for the trip to the parent process: one string pickles far faster than
+# a list of them. A row holding this character itself travels as a list.
+_CELL_SEPARATOR = "\x1f"
+
+
+def row_cells(cells: list[str] | str) -> list[str]:
+    """Return a row's cells, also when they came from the child process joined in one string."""
+    return cells.split(_CELL_SEPARATOR) if isinstance(cells, str) else cells
+
+
+def pack_batch(batch: Batch) -> tuple:
+    """Return a batch in a form that pickles fast (see parallel.py).
+
+    Each row's values travel as a tuple plus the index of its field names: rows of one file
+    mostly share their set of fields, so those tuples of names are pickled once.
+    """
+    field_sets: dict[tuple[str, ...], int] = {}
+    rows = []
+    separator = _CELL_SEPARATOR
+    for item in batch.rows:
+        values = item.values
+        names = tuple(values)
+        index = field_sets.get(names)
+        if index is None:
+            index = field_sets[names] = len(field_sets)
+        joined = separator.join(item.cells)
+        cells = joined if joined.count(separator) == len(item.cells) - 1 else item.cells
+        rows.append((item.row, cells, index, tuple(values.values())))
+    return batch.records, batch.bytes_read, batch.repeats, batch.rejected, list(field_sets), rows
+
+
+def unpack_batch(packed: tuple) -> Batch:
+    records, bytes_read, repeats, rejected, field_sets, packed_rows = packed
+    # The cells stay joined: only a row rejected while writing needs them (see row_cells).
+    rows = [
+        Prepared(row, cells, dict(zip(field_sets[index], values, strict=True)))
+        for row, cells, index, values in packed_rows
+    ]
+    return Batch(rows=rows, rejected=rejected, repeats=repeats, records=records, bytes_read=bytes_read)
 
 
 def _is_empty(raw: str) -> bool:
@@ -442,8 +491,9 @@ class ErrorReport:
                 self._handle = self.path.open("w", newline="", encoding="utf-8-sig")
                 self._writer = csv.writer(self._handle)
                 self._writer.writerow(["row", "column", "message", *self.header])
+            cells = row_cells(rejection.cells)
             for column, message in rejection.errors:
-                self._writer.writerow([rejection.row, column, message, *rejection.cells])
+                self._writer.writerow([rejection.row, column, message, *cells])
 
     def close(self) -> str | None:
         if self._handle is None:
@@ -537,8 +587,13 @@ def run_import(
     on_progress: Callable[[ImportProgress], None] | None = None,
     report_path: Path | None = None,
     chunk_rows: int | None = None,
+    child_process: bool | None = None,
 ) -> ImportSummary:
-    """Import one CSV file; see services.import_file."""
+    """Import one CSV file; see services.import_file.
+
+    `child_process` reads and checks the file in a second process (default: for files of
+    CHILD_PROCESS_BYTES and more, where fork is available).
+    """
     started = time.perf_counter()
     path = Path(path)
     if kind not in importers:
@@ -562,9 +617,17 @@ def run_import(
                 batch.bytes_read = source.bytes_read
                 yield batch
 
+        if child_process is None:
+            child_process = source.size >= CHILD_PROCESS_BYTES and can_fork()
+        # Either way a thread takes the next chunk (from the child, or parsing it) while the
+        # database writes this one.
+        batches = prefetched(
+            in_child_process(prepared, pack=pack_batch, unpack=unpack_batch) if child_process
+            else prepared()
+        )
         try:
-            with Bulk().fast_commits():
-                summary = _run_chunks(importer, prefetched(prepared()), report, summary, source,
+            with Bulk().fast_commits(), importer.writing(file_bytes=source.size):
+                summary = _run_chunks(importer, batches, report, summary, source,
                                       dry_run=dry_run, on_progress=on_progress)
         finally:
             summary.error_report = report.close()

@@ -1,0 +1,115 @@
+"""A large contacts file loads with the non-unique indexes built afterwards."""
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from accord.capture.models import Contact
+from accord.capture.tests.factories import ContactFactory
+from accord.imports import contacts
+from accord.imports.bulk import Bulk
+from accord.imports.contacts import ContactImporter
+from accord.imports.services import import_file
+from accord.lifecycle.models import StageTransition
+
+# Chunks commit for real here: the bulk load only runs outside a caller's transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+MODELS = (Contact, StageTransition)
+ROWS = "".join(f"p{n}@company{n % 3}.example,Person {n},Company {n % 3}\n" for n in range(12))
+
+
+def index_names():
+    with connection.cursor() as cursor:
+        return {
+            name
+            for table in ("capture_contact", "lifecycle_stagetransition", "lifecycle_leadassignment")
+            for name, details in connection.introspection.get_constraints(cursor, table).items()
+            if details["index"]
+        }
+
+
+@pytest.fixture
+def indexes_while_loading(monkeypatch):
+    """Record the indexes present when each chunk is applied."""
+    seen = []
+    original = ContactImporter.apply
+
+    def apply(self, batch, *, write):
+        seen.append(index_names())
+        return original(self, batch, write=write)
+
+    monkeypatch.setattr(ContactImporter, "apply", apply)
+    return seen
+
+
+@pytest.fixture
+def large(monkeypatch):
+    """Treat any file as large, and as holding one row per byte."""
+    monkeypatch.setattr(contacts, "BULK_LOAD_BYTES", 0)
+    monkeypatch.setattr(contacts, "_ESTIMATED_ROW_BYTES", 1)
+
+
+def test_a_large_file_loads_without_the_secondary_indexes_and_ends_with_every_index_back(
+    csv_file, large, indexes_while_loading
+):
+    every_index = index_names()
+    path = csv_file("Email,First Name,Company\n" + ROWS)
+
+    summary = import_file(kind="contacts", path=path)
+
+    assert summary.created == 12
+    during = indexes_while_loading[0]
+    assert {"contact_email_unique_ci", "contact_external_id_unique"} <= during
+    assert "contact_owner_stage" not in during
+    assert "transition_stage_time" not in during
+    assert index_names() == every_index
+    assert Contact.objects.count() == StageTransition.objects.count() == 12
+
+
+def test_another_writer_cannot_add_a_second_contact_with_an_email_during_a_bulk_load(
+    csv_file, large, monkeypatch
+):
+    refused = []
+    original = ContactImporter.apply
+
+    def apply_then_write_a_duplicate(self, batch, *, write):
+        outcome = original(self, batch, write=write)
+        try:
+            with transaction.atomic():
+                ContactFactory(email="P0@COMPANY0.example")
+        except IntegrityError:
+            refused.append(True)
+        return outcome
+
+    monkeypatch.setattr(ContactImporter, "apply", apply_then_write_a_duplicate)
+    path = csv_file("Email,First Name,Company\n" + ROWS)
+
+    import_file(kind="contacts", path=path)
+
+    assert refused == [True]
+    assert Contact.objects.filter(email__iexact="p0@company0.example").count() == 1
+
+
+def test_a_small_file_into_a_larger_table_keeps_the_indexes(csv_file, monkeypatch, indexes_while_loading):
+    monkeypatch.setattr(contacts, "BULK_LOAD_BYTES", 0)
+    ContactFactory.create_batch(3)
+    path = csv_file("Email,First Name,Company\n" + ROWS)
+
+    import_file(kind="contacts", path=path)
+
+    assert "contact_owner_stage" in indexes_while_loading[0]
+
+
+def test_indexes_a_killed_bulk_load_left_dropped_are_built_again_when_the_next_import_starts(
+    csv_file, indexes_while_loading
+):
+    every_index = index_names()
+    with connection.cursor() as cursor:
+        cursor.execute('DROP INDEX "contact_owner_stage"')
+        cursor.execute('DROP INDEX "transition_stage_time"')
+    assert "contact_owner_stage" not in index_names()
+
+    import_file(kind="contacts", path=csv_file("Email\nann@example.org\n"))
+
+    assert indexes_while_loading[0] == every_index
+    assert Bulk().restore_indexes(MODELS) == []
