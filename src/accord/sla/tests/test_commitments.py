@@ -39,8 +39,10 @@ def hand_over(count: int, moment: datetime, **fields) -> None:
 
 
 def feedback(decision: str, count: int, moment: datetime) -> None:
+    # A rejection always carries a reason (a database constraint); an acceptance never does.
+    reason = "no_budget" if decision == LeadFeedback.Decision.REJECT else ""
     for _ in range(count):
-        LeadFeedbackFactory(decision=decision, created_at=moment)
+        LeadFeedbackFactory(decision=decision, reason=reason, created_at=moment)
 
 
 @pytest.fixture
