@@ -261,6 +261,7 @@ def lead_detail(request, contact_id: int):
         "waits": selectors.waits_of(contact=contact), "wait_form": WaitForm(),
         "open_stages": lifecycle_selectors.OPEN_STAGES,
         "clocks": sla_selectors.clocks_for(contact_ids=[contact.pk], visible_to=user).get(contact.pk, []),
+        "handover": sla_selectors.latest_handover(contact_id=contact.pk),
         "reject_form": RejectForm(), "activity_form": ActivityForm(), "convert_form": ConvertForm(),
         "stage_form": StageForm(stages=domain.next_stages(contact.lifecycle_stage))
         if can(user, Action.EDIT_CONTACTS) else None,

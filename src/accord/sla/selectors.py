@@ -12,7 +12,7 @@ from django.utils import timezone
 from accord.core.errors import NotFound
 from accord.core.permissions import owner_scope
 from accord.sla.domain import ClockSpec, calendar_from_json, working_until
-from accord.sla.models import SlaClock, SlaVersion
+from accord.sla.models import Handover, SlaClock, SlaVersion
 
 
 def version_in_force(at: datetime | None = None) -> SlaVersion | None:
@@ -166,3 +166,26 @@ def may_recycle(*, contact_id: int, at: datetime | None = None) -> bool:
         return True  # no SLA clock ran on it: nothing was promised
     return clock.attempts_done >= clock.attempts_required and clock.due_at <= at
 
+
+@dataclass(frozen=True)
+class HandoverView:
+    """A lead's latest handover, as a rep reads it: when, under which SLA, and what it lacked."""
+
+    at: datetime
+    sla_version: int
+    missing: list[str]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def latest_handover(*, contact_id: int) -> HandoverView | None:
+    """Return the lead's latest handover to sales with the required fields it lacked, or None."""
+    handover = (Handover.objects.filter(contact_id=contact_id).select_related("sla_version")
+                .only("at", "missing_fields", "sla_version__version").first())
+    if handover is None:
+        return None
+    # Field names as the SLA document writes them ("first_name"), worded for a person.
+    missing = [str(name).replace("_", " ") for name in handover.missing_fields]
+    return HandoverView(at=handover.at, sla_version=handover.sla_version.version, missing=missing)

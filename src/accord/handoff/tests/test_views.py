@@ -145,6 +145,18 @@ def test_the_lead_page_explains_the_score_and_shows_the_packet(client, team):
         assert text in html
 
 
+def test_the_lead_page_names_the_required_fields_the_lead_lacked_when_it_was_handed_over(client, team):
+    _, _, rep = team
+    lead = hot_lead()
+    type(lead).objects.filter(pk=lead.pk).update(first_name="")
+    services.evaluate_leads(contact_ids=[lead.pk])
+
+    html = signed_in(client, rep).get(reverse("lead", args=[lead.pk])).content.decode()
+
+    assert "lacking first name" in html
+    assert "under SLA v1" in html
+
+
 def test_the_contact_page_links_to_the_lead_page(client, team):
     lead = ContactFactory(owner=team[2])
 
