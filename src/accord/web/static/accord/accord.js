@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var PALETTE = ["#1f4fd1", "#19b38a", "#f2a33a", "#8b5cf6", "#e5484d", "#0ea5e9"];
+  var PALETTE = ["#1f4fd1", "#19b38a", "#f2a33a", "#8b5cf6", "#e5484d", "#0ea5e9", "#94a3b8"];
 
   function moneyFormat() {
     var currency = document.documentElement.dataset.currency || "USD";
