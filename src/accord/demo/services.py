@@ -14,7 +14,7 @@ import functools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
@@ -42,6 +42,7 @@ from accord.demo.tables import CLEARED_MODELS, EVENT_MODELS, WRITTEN_MODELS, Inf
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.planning.models import Goal
+from accord.scoring import services as scoring
 from accord.sla.backfill import backfill_history
 from accord.sla.models import ComplianceDaily, SlaVersion
 
@@ -210,6 +211,18 @@ def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[
     bar.describe("SLA clocks, handovers and compliance")
     sla = backfill_history()
     counts["sla.SlaClock"], counts["sla.Handover"] = sla["clocks"], sla["handovers"]
+    # The simulation's scores are a stand-in with no rule version behind them, so no lead page
+    # could explain one. Score everybody the way a live install does: the shipped rules, and a
+    # model trained on the simulated history (it has ample outcomes), each score explainable.
+    bar.describe("Scores: training the model")
+    reporter.update(done=done, message="Training the scoring model", force=True)
+    scored_at = min(datetime.now(UTC), datetime.combine(as_of, time.max, tzinfo=UTC))
+    model = scoring.train_model(as_of=scored_at)
+    bar.describe("Scores: scoring every contact")
+    reporter.update(done=done, message="Scoring every contact", force=True)
+    scored = scoring.rescore(as_of=scored_at, always_record=True)
+    counts["scoring.LeadScore"] = scored["changed"]
+    counts["scoring.PredictiveModelVersion"] = 0 if model.unavailable_reason else 1
     bar.describe("Done")
     return counts
 

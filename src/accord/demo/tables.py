@@ -18,6 +18,7 @@ from accord.lifecycle.models import (
 )
 from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
 from accord.planning.models import Goal
+from accord.scoring.models import EngagementRollup, LeadScore
 from accord.sla.models import SlaClock
 
 InfluencingCampaign = Deal.influencing_campaigns.through
@@ -35,8 +36,9 @@ EVENT_MODELS = frozenset({Contact, Touchpoint, StageTransition, Activity, CostEn
 # added by hand sit among generated ones and go with them; logins other than the demo's stay.
 # Outgoing deliveries and SLA clocks point at notifications and assignments, so they go first;
 # the sweep's cursor goes too, so the next sweep starts after the new history, not inside it.
+# Scores and the engagement rollup name contacts by id, and the next load reuses the ids.
 CLEARED_MODELS: tuple[type[models.Model], ...] = (
-    DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor,
+    DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor, LeadScore, EngagementRollup,
     Activity, DealStageChange, DealContact, InfluencingCampaign, Deal, PipelineStage, Pipeline,
     FeedbackDaily, LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,
     Notification, Goal, Contact, Campaign, Account,

@@ -284,3 +284,23 @@ def test_a_reset_clears_sla_clocks_and_deliveries_that_point_at_demo_records():
     assert Delivery.objects.count() == 0
     assert SweepCursor.objects.count() == 0
     assert LeadAssignment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_every_demo_lead_is_scored_by_the_shipped_rules_and_a_model_trained_on_the_history(company):
+    from accord.scoring import selectors as scoring
+    from accord.scoring.models import LeadScore, PredictiveModelVersion
+
+    model = PredictiveModelVersion.objects.get(is_active=True)
+    lead = Contact.objects.filter(lifecycle_stage="mql").order_by("-score", "pk").first()
+
+    explanation = scoring.score_explanation(contact_id=lead.pk)
+
+    assert LeadScore.objects.values("contact").distinct().count() == Contact.objects.count()
+    assert not LeadScore.objects.filter(rule_version__isnull=True).exists()
+    assert model.roc_auc > model.rules_roc_auc
+    assert explanation.score == lead.score
+    assert explanation.rule_version is not None
+    assert explanation.source == f"model v{model.version}"
+    assert explanation.up or explanation.down
+    assert explanation.rule_up or explanation.rule_down
