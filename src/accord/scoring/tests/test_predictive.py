@@ -113,6 +113,20 @@ def test_too_little_history_says_the_model_is_unavailable(rules):
         predictive.train(data, predictive.Config())
 
 
+def test_a_window_with_only_a_few_conversions_says_the_model_is_unavailable(rules):
+    config = predictive.Config(snapshot_ages_days=(1,))
+    data = predictive.training_set(synthetic_history(), rules, config, as_of_s=START + 600 * DAY)
+    # Given enough converted leads overall, but only three in the evaluation window…
+    late = data.snapshot_s >= np.quantile(data.snapshot_s, 1 - config.eval_fraction)
+    converted_late = np.flatnonzero(late & (data.y == 1))
+    data.y[converted_late[3:]] = 0
+
+    # …the model refuses to be judged on them.
+    with pytest.raises(predictive.NotEnoughHistory,
+                       match=r"the evaluation window has [\d,]+ snapshots, 3 of them converted"):
+        predictive.train(data, config)
+
+
 def test_each_feature_group_gets_a_contribution_and_words(rules):
     history = synthetic_history()
     config = predictive.Config(snapshot_ages_days=(1,), max_iter=30)
