@@ -15,6 +15,8 @@ import sys
 from collections.abc import Callable
 from datetime import date
 
+from accord.core.cli import setup_django
+
 DEMO_HOST = "127.0.0.1"
 DEMO_PORT = 8000
 # One process a core, each with a few threads: a request waiting for its write to commit
@@ -24,13 +26,6 @@ WEB_WORKERS = os.cpu_count() or 1
 WEB_THREADS = 16
 
 
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
-    import django
-
-    django.setup()
-
-
 def _migrate(verbosity: int = 0) -> None:
     from django.core.management import call_command
 
@@ -38,7 +33,7 @@ def _migrate(verbosity: int = 0) -> None:
 
 
 def cmd_manage(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["accord manage", *args.rest])
@@ -46,13 +41,13 @@ def cmd_manage(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     _migrate(verbosity=1)
     return 0
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     import getpass
 
     from accord.accounts import services
@@ -129,7 +124,7 @@ def _run_children(commands: list[list[str]]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     _migrate()
     commands = [_gunicorn_argv(args.host, args.port, args.workers, args.threads)]
     if args.with_worker:
@@ -139,7 +134,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.core.management import call_command
 
     options = {"queue_name": args.queue, "startup_delay": False}
@@ -154,7 +149,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from accord.demo import services as demo
 
     _migrate()
@@ -173,7 +168,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     import time
 
     from rich.console import Console

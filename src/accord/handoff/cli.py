@@ -7,43 +7,30 @@ Django up only when it runs, so `accord --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-
-def _django() -> None:
-    # What accord.cli._setup_django does; importing accord.cli from here would break the layering.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
-    import django
-
-    django.setup()
+from accord.core.cli import read_document, refuse_document, setup_django
 
 
 def cmd_routing_apply(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.core.yamldoc import InvalidDocument
     from accord.lifecycle import services
 
-    try:
-        source = Path(args.file).read_text(encoding="utf-8")
-    except OSError as error:
-        print(f"accord routing apply: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+    source = read_document("routing apply", args.file)
+    if source is None:
         return 2
     try:
         config = services.publish_routing(source=source)
     except InvalidDocument as error:
-        print(f"accord routing apply: {args.file} was not applied:", file=sys.stderr)
-        for problem in error.errors:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+        return refuse_document("routing apply", args.file, error.errors)
     print(f"Routing v{config.version} is active (MQL threshold {config.parsed['mql_threshold']}, "
           f"{len(config.parsed['rules'])} rules).")
     return 0
 
 
 def cmd_routing_show(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.lifecycle import selectors, services
 
     if args.list:
@@ -65,7 +52,7 @@ def cmd_routing_show(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from accord.handoff import services

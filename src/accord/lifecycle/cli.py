@@ -7,19 +7,12 @@ when the command runs, so `accord --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import os
 
-
-def _django() -> None:
-    # What accord.cli._setup_django does; importing accord.cli from here would break the layering.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
-    import django
-
-    django.setup()
+from accord.core.cli import setup_django
 
 
 def cmd_rebuild(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from accord.lifecycle import services

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+
+from accord.core.cli import setup_django
 
 
 def add_parser(subparsers) -> None:
@@ -29,11 +30,7 @@ def add_parser(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    # Like accord.imports.cli: importing accord.cli from here would break the layering.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
-    import django
-
-    django.setup()
+    setup_django()
     from django.utils import timezone
 
     from accord.notifications import services

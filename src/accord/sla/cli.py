@@ -8,31 +8,20 @@ Django up only when it runs.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-
-def _django() -> None:
-    # What accord.cli._setup_django does; importing accord.cli from here would break the layering.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
-    import django
-
-    django.setup()
+from accord.core.cli import read_document, refuse_document, setup_django
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.accounts.models import User
     from accord.core.errors import PermissionDenied
     from accord.core.yamldoc import InvalidDocument
     from accord.sla import services
 
-    try:
-        source = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or "not UTF-8 text"
-        print(f"accord sla apply: cannot read {args.file}: {reason}", file=sys.stderr)
+    source = read_document("sla apply", args.file)
+    if source is None:
         return 2
     by = None
     if args.by:
@@ -43,10 +32,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
     try:
         version = services.publish_sla_version(source=source, by=by, note=args.note)
     except InvalidDocument as error:
-        print(f"accord sla apply: {args.file} was not applied:", file=sys.stderr)
-        for problem in error.errors:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+        return refuse_document("sla apply", args.file, error.errors)
     except PermissionDenied as error:
         print(f"accord sla apply: {error.message}", file=sys.stderr)
         return 2
@@ -56,7 +42,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.sla import selectors, services
 
     if args.list:
@@ -78,7 +64,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rollup(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from rich.console import Console
     from rich.progress import (
         BarColumn,
