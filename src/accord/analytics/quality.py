@@ -14,14 +14,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from datetime import datetime, time
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from accord.capture.models import Campaign
 from accord.core.permissions import sees_everything
-from accord.core.vocabulary import Channel
+from accord.core.vocabulary import Channel, LifecycleStage
 from accord.lifecycle import selectors as lifecycle
-from accord.lifecycle.models import FeedbackDaily, LeadFeedback
+from accord.lifecycle.models import FeedbackDaily, LeadFeedback, StageTransition
 from accord.sla import selectors as sla
 from accord.sla.document import Marketing, SlaDocument
 
@@ -164,3 +164,30 @@ def feedback_list(*, user, start: dt.date, end: dt.date, dimension: str = "", va
         rows = rows.filter(reason=reason)
     return (lifecycle.with_reason_label(rows).select_related("contact", "by_user", "campaign")
             .order_by("-handed_over_at", "-id"))
+
+
+def handover_list(*, user, start: dt.date, end: dt.date, dimension: str = "", value: str | None = None,
+                  pending: bool = False) -> QuerySet[StageTransition]:
+    """Return the period's handovers (moves to MQL) behind a "handed over" or "pending" number, newest first.
+
+    Each row carries the verdict sales gave on it (`decision`: accept, reject, or None while
+    pending). Only for those who see every handover, as the report counts them; anyone else
+    gets none. Walks the (to_stage, occurred_at) index over the period; a dimension's value is
+    matched on the origin the rollup counted the handover under.
+    """
+    if not sees_everything(user):
+        return StageTransition.objects.none()
+    low, high = period_bounds(start, end)
+    rows = lifecycle.with_origin(StageTransition.objects.filter(
+        to_stage=LifecycleStage.MQL, occurred_at__gte=low, occurred_at__lt=high))
+    if dimension in COLUMNS and value is not None:
+        if dimension == "campaign":
+            # The report keys "no campaign" as "" and a campaign by its number.
+            value = int(value) if value.isdigit() else (0 if value == "" else -1)
+        rows = rows.alias(origin=lifecycle.origin_key(dimension)).filter(origin=value)
+    verdict = (LeadFeedback.objects.filter(contact_id=OuterRef("contact_id"), handed_over_at=OuterRef("occurred_at"),
+                                           is_current=True).order_by("-created_at", "-id"))
+    rows = rows.annotate(decision=Subquery(verdict.values("decision")[:1]))
+    if pending:
+        rows = rows.filter(decision__isnull=True)
+    return rows.select_related("contact", "contact__owner").order_by("-occurred_at", "-id")

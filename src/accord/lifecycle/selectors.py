@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
 
-from accord.capture.models import Contact
+from accord.capture.models import Contact, Touchpoint
 from accord.capture.selectors import contacts_visible_to
 from accord.core.errors import NotFound
 from accord.core.permissions import Action, Role, can, sees_everything
@@ -155,3 +156,38 @@ def feedback_for(*, user, feedback_id: int) -> LeadFeedback:
     if found is None:
         raise NotFound(f"No feedback {feedback_id}.")
     return found
+
+
+def with_origin(transitions: QuerySet[StageTransition]) -> QuerySet[StageTransition]:
+    """Annotate MQL transitions with the lead's origin at that moment (one query, indexed subqueries).
+
+    Campaign: the contact's original campaign. Channel: that campaign's channel, else the
+    contact's lead source. Source: the utm_source of the latest touch at or before the
+    handover that has one, else the lead source. Content: the utm_content of the latest
+    touch at or before the handover that has one (walks touch_contact_time backwards).
+    """
+    touches = (Touchpoint.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__lte=OuterRef("occurred_at"))
+               .order_by("-occurred_at", "-id"))
+    return transitions.annotate(
+        o_campaign=F("contact__original_campaign_id"), o_channel=F("contact__original_campaign__channel"),
+        o_lead_source=F("contact__lead_source"),
+        o_source=Subquery(touches.exclude(utm_source="").values("utm_source")[:1]),
+        o_content=Subquery(touches.exclude(utm_content="").values("utm_content")[:1]),
+    )
+
+
+def origin_key(dimension: str):
+    """Return, over with_origin's annotations, the value a handover is counted under for a dimension.
+
+    The same fallbacks services._origin applies when it counts the handover into the rollup,
+    so a list filtered by it holds exactly the handovers behind the number.
+    """
+    if dimension == "campaign":
+        return Coalesce(F("o_campaign"), Value(0))
+    if dimension == "channel":
+        return Coalesce(NullIf(F("o_channel"), Value("")), F("o_lead_source"))
+    if dimension == "source":
+        return Coalesce(F("o_source"), F("o_lead_source"))
+    if dimension == "content":
+        return Coalesce(F("o_content"), Value(""))
+    raise ValueError(f"{dimension!r} is not campaign, channel, source or content")

@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Max, OuterRef, Subquery
+from django.db.models import Max
 from django.utils import timezone
 
 from accord.accounts.models import Team, User
 from accord.accounts.selectors import owner_for_assignment
-from accord.capture.models import Contact, Touchpoint
+from accord.capture.models import Contact
 from accord.core.errors import Conflict, ValidationFailed
 from accord.core.permissions import Action, require
 from accord.core.vocabulary import LifecycleStage
@@ -154,24 +154,6 @@ def assign_leads_by_rule(*, decisions: Iterable[tuple[int, int, str, str]],
 Origin = tuple[int, str, str, str]  # campaign id (0: none), channel, source, content
 
 
-def _with_origin(transitions):
-    """Annotate MQL transitions with the lead's origin at that moment (one query, indexed subqueries).
-
-    Campaign: the contact's original campaign. Channel: that campaign's channel, else the
-    contact's lead source. Source: the utm_source of the latest touch at or before the
-    handover that has one, else the lead source. Content: the utm_content of the latest
-    touch at or before the handover that has one (walks touch_contact_time backwards).
-    """
-    touches = (Touchpoint.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__lte=OuterRef("occurred_at"))
-               .order_by("-occurred_at", "-id"))
-    return transitions.annotate(
-        o_campaign=F("contact__original_campaign_id"), o_channel=F("contact__original_campaign__channel"),
-        o_lead_source=F("contact__lead_source"),
-        o_source=Subquery(touches.exclude(utm_source="").values("utm_source")[:1]),
-        o_content=Subquery(touches.exclude(utm_content="").values("utm_content")[:1]),
-    )
-
-
 def _origin(row) -> Origin:
     return (row.o_campaign or 0, (row.o_channel or row.o_lead_source or "")[:32],
             (row.o_source or row.o_lead_source or "")[:100], (row.o_content or "")[:100])
@@ -201,7 +183,7 @@ def _day(at: datetime):
 def count_handovers(*, transition_ids: Sequence[int]) -> None:
     """Count new MQL transitions into the lead-quality rollup, each under its lead's origin."""
     counts: dict[tuple, int] = defaultdict(int)
-    for row in _with_origin(StageTransition.objects.filter(pk__in=list(transition_ids), to_stage=LifecycleStage.MQL)):
+    for row in selectors.with_origin(StageTransition.objects.filter(pk__in=list(transition_ids), to_stage=LifecycleStage.MQL)):
         counts[(_day(row.occurred_at), *_origin(row), FeedbackDaily.Kind.HANDED_OVER, "")] += 1
     _bump(counts)
 
@@ -229,7 +211,7 @@ def record_feedback(*, contact: Contact, by: User, decision: str, reason: str = 
     else:
         reason = ""
     at = at or timezone.now()
-    handover = (_with_origin(StageTransition.objects.filter(contact_id=contact.pk, to_stage=LifecycleStage.MQL,
+    handover = (selectors.with_origin(StageTransition.objects.filter(contact_id=contact.pk, to_stage=LifecycleStage.MQL,
                                                             occurred_at__lte=at))
                 .order_by("-occurred_at", "-id").first())
     origin: Origin = _origin(handover) if handover is not None else (0, "", "", "")
@@ -266,7 +248,7 @@ def rebuild_feedback_rollup(*, progress: Progress | None = None, batch: int = 2_
     progress(0, total, "Handovers")
     last = 0
     while True:
-        rows = list(_with_origin(mql.filter(pk__gt=last)).order_by("pk")[:batch])
+        rows = list(selectors.with_origin(mql.filter(pk__gt=last)).order_by("pk")[:batch])
         if not rows:
             break
         last = rows[-1].pk
@@ -298,7 +280,7 @@ def rebuild_feedback_rollup(*, progress: Progress | None = None, batch: int = 2_
 def _rebuild_feedback_of(contact_ids: list[int], counts: dict[tuple, int]) -> int:
     """Set handover, origin and currency on these contacts' feedback; add their verdicts to `counts`."""
     handovers: dict[int, list] = defaultdict(list)
-    for row in _with_origin(StageTransition.objects.filter(contact_id__in=contact_ids, to_stage=LifecycleStage.MQL)
+    for row in selectors.with_origin(StageTransition.objects.filter(contact_id__in=contact_ids, to_stage=LifecycleStage.MQL)
                             ).order_by("occurred_at", "id"):
         handovers[row.contact_id].append(row)
     feedback = list(LeadFeedback.objects.filter(contact_id__in=contact_ids).order_by("created_at", "id"))

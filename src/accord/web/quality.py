@@ -30,6 +30,7 @@ from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import LeadFeedback, RejectionReason
 
 FEEDBACK_PAGE = 25
+HANDOVER_PAGE = 50
 DEFAULT_DAYS = 90
 CHART_ROWS = 12
 CHART_REASONS = 6
@@ -51,23 +52,35 @@ class PeriodForm(forms.Form):
         return data
 
 
-class FeedbackFilterForm(PeriodForm):
+class DrillDownForm(PeriodForm):
+    """The period and the one row of the report a list opens (its dimension and value, hidden)."""
+
     value = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    decision = forms.ChoiceField(choices=[("", "Any verdict"), *LeadFeedback.Decision.choices], required=False,
-                                 label="Verdict")
-    reason = forms.ChoiceField(required=False, label="Reason")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["dimension"].widget = forms.HiddenInput()
-        self.fields["reason"].choices = [("", "Any reason"),
-                                         *[(r.code, r.label) for r in lifecycle_selectors.rejection_reasons()]]
 
     def clean_value(self):
         value = self.cleaned_data.get("value")
         if value and self.data.get("dimension") == "campaign" and not value.isdigit():
             raise forms.ValidationError("A campaign is named by its number.")
         return value
+
+
+class FeedbackFilterForm(DrillDownForm):
+    decision = forms.ChoiceField(choices=[("", "Any verdict"), *LeadFeedback.Decision.choices], required=False,
+                                 label="Verdict")
+    reason = forms.ChoiceField(required=False, label="Reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [("", "Any reason"),
+                                         *[(r.code, r.label) for r in lifecycle_selectors.rejection_reasons()]]
+
+
+class HandoverFilterForm(DrillDownForm):
+    pending = forms.BooleanField(required=False, label="Only those awaiting a verdict")
 
 
 class ReasonForm(forms.Form):
@@ -131,22 +144,37 @@ def _threads(items: list[LeadFeedback]) -> list[LeadFeedback]:
     return items
 
 
-@login_required
-def feedback_list(request):
+def _drill_down(request, form_class) -> tuple[dict, str | None, dict]:
+    """Check the viewer may read the report; return the list's filters, the row's value and the page's context."""
     if not can(request.user, Action.VIEW_ANALYTICS):
         raise PermissionDenied
-    form = _valid(FeedbackFilterForm, request)
+    form = _valid(form_class, request)
     data = form.cleaned_data
     value = request.GET.get("value") if "value" in request.GET else None
+    context = {"form": form, "dimension_label": quality.DIMENSIONS[data["dimension"]], "value": value,
+               "value_label": _value_label(data["dimension"], value), "period": _period_query(data), "data": data}
+    return data, value, context
+
+
+@login_required
+def feedback_list(request):
+    data, value, context = _drill_down(request, FeedbackFilterForm)
     rows = quality.feedback_list(user=request.user, start=data["start"], end=data["end"],
                                  dimension=data["dimension"], value=value, decision=data["decision"],
                                  reason=data["reason"])
     page = Paginator(rows, FEEDBACK_PAGE).get_page(request.GET.get("page"))
     page.object_list = _threads(list(page.object_list))
-    context = {"form": form, "page_obj": page, "reply_form": ReplyForm(), "may_reply": can(request.user, Action.COMMENT),
-               "dimension_label": quality.DIMENSIONS[data["dimension"]], "value": value,
-               "value_label": _value_label(data["dimension"], value), "period": _period_query(data), "data": data}
+    context.update(page_obj=page, reply_form=ReplyForm(), may_reply=can(request.user, Action.COMMENT))
     return render(request, "web/quality/feedback_list.html", context)
+
+
+@login_required
+def handover_list(request):
+    data, value, context = _drill_down(request, HandoverFilterForm)
+    rows = quality.handover_list(user=request.user, start=data["start"], end=data["end"],
+                                 dimension=data["dimension"], value=value, pending=data["pending"])
+    context["page_obj"] = Paginator(rows, HANDOVER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "web/quality/handover_list.html", context)
 
 
 def _value_label(dimension: str, value: str | None) -> str:

@@ -20,6 +20,7 @@ urlpatterns = [
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("quality/", quality.quality_page, name="quality"),
     path("quality/feedback/", quality.feedback_list, name="quality-feedback"),
+    path("quality/handovers/", quality.handover_list, name="quality-handovers"),
     path("quality/feedback/<int:feedback_id>/", quality.feedback_detail, name="quality-feedback-detail"),
     path("quality/feedback/<int:feedback_id>/reply/", quality.feedback_reply, name="quality-feedback-reply"),
     path("settings/rejection-reasons/", quality.reasons_page, name="rejection-reasons"),

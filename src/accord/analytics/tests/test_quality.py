@@ -127,3 +127,28 @@ def test_the_report_reads_a_fixed_number_of_queries(world, django_assert_num_que
     # the rollup's range, the campaigns' names, the reasons' labels, the SLA version in force
     with django_assert_num_queries(4):
         quality.lead_quality(user=marketer, dimension="campaign", start=START, end=END)
+
+
+@pytest.mark.parametrize("dimension", ["campaign", "channel", "source", "content"])
+def test_every_handed_over_and_pending_number_is_the_count_of_the_handovers_it_links_to(world, dimension):
+    marketer = UserFactory(role=Role.MARKETING)
+    report = quality.lead_quality(user=marketer, dimension=dimension, start=START, end=END)
+
+    for row in report.rows:
+        listed = quality.handover_list(user=marketer, start=START, end=END, dimension=dimension, value=row.key)
+        pending = quality.handover_list(user=marketer, start=START, end=END, dimension=dimension, value=row.key,
+                                        pending=True)
+        assert (listed.count(), pending.count()) == (row.handed_over, row.pending)
+
+
+def test_the_pending_list_holds_the_handover_sales_has_not_answered_with_its_lead(world):
+    listed = quality.handover_list(user=UserFactory(role=Role.REVOPS_ADMIN), start=START, end=END, pending=True)
+
+    [handover] = listed
+    assert handover.decision is None
+    assert handover.occurred_at == AT + timedelta(days=6)
+    assert handover.contact.original_campaign == world["ads"]
+
+
+def test_a_rep_lists_no_handovers_because_the_report_counts_none_for_them(world):
+    assert not quality.handover_list(user=world["ann"], start=START, end=END).exists()

@@ -163,3 +163,34 @@ def test_the_feedback_page_shows_the_verdict_the_note_and_the_thread(rejected):
     assert response.status_code == 200
     assert ("Bad contact data" in html, "Fake phone" in html, html.count('data-testid="thread-reply"')) == (
         True, True, 1)
+
+
+def test_the_handed_over_and_pending_numbers_open_the_leads_behind_them(rejected, django_assert_num_queries):
+    campaign = rejected["campaign"]
+    waiting = ContactFactory(original_campaign=campaign, first_name="Waiting <b>", owner=rejected["rep"])
+    lifecycle.change_stage(contact=waiting, to_stage=S.MQL, rule=domain.SCORE_THRESHOLD,
+                           at=timezone.now() - timedelta(hours=2))
+    client = signed_in(rejected["owner"])
+    lifecycle.rebuild_feedback_rollup()
+
+    report = client.get(reverse("quality")).content.decode()
+    handed_over = client.get(reverse("quality-handovers"), {"dimension": "campaign", "value": campaign.pk})
+    client.get(reverse("quality-handovers"), {"dimension": "campaign", "value": campaign.pk, "pending": "on"})
+    # session, user, the rows' count, the campaign's name, the page's rows
+    with django_assert_num_queries(5):
+        pending = client.get(reverse("quality-handovers"), {"dimension": "campaign", "value": campaign.pk,
+                                                            "pending": "on"})
+
+    assert f"quality/handovers/?dimension=campaign&amp;value={campaign.pk}&amp;pending=on" in report
+    assert handed_over.content.decode().count('data-testid="handover-row"') == 5
+    html = pending.content.decode()
+    assert html.count('data-testid="handover-row"') == 1
+    assert "Waiting &lt;b&gt;" in html
+    assert reverse("lead", args=[waiting.pk]) in html
+
+
+def test_a_rep_sees_no_handovers_list_rows(rejected):
+    response = signed_in(rejected["rep"]).get(reverse("quality-handovers"))
+
+    assert response.status_code == 200
+    assert 'data-testid="handover-row"' not in response.content.decode()
