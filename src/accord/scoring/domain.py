@@ -9,6 +9,7 @@ million contacts score in well under a second of arithmetic.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,6 +108,27 @@ class Events:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
 
 
+def locate(ids: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (position in the sorted, distinct `ids`, found) for each of `targets`.
+
+    Ids from a database sequence are nearly dense, so a lookup table indexed by id answers in
+    one gather; np.searchsorted of a million unsorted targets cost ten times as much in cache
+    misses. Sparse ids (a table a hundred times larger than the rows) fall back to it.
+    """
+    targets = np.asarray(targets, dtype=np.int64)
+    if len(ids) == 0:
+        return np.zeros(len(targets), np.int64), np.zeros(len(targets), bool)
+    low, high = int(ids[0]), int(ids[-1])
+    if low >= 0 and high < 100 * len(ids) + 1_000_000:
+        table = np.full(high + 2, -1, dtype=np.int64)
+        table[ids] = np.arange(len(ids))
+        position = table[np.clip(targets, 0, high + 1)]
+        found = position >= 0
+        return np.maximum(position, 0), found
+    position = np.minimum(np.searchsorted(ids, targets), len(ids) - 1)
+    return position, ids[position] == targets
+
+
 def events_as_of(*, row: np.ndarray, kind: np.ndarray, occurred_s: np.ndarray,
                  as_of_s: np.ndarray | int) -> Events:
     """Keep only events that had happened by each row's as-of instant, aged from it.
@@ -129,8 +151,7 @@ def events_for(contact_id: np.ndarray, raw: tuple[np.ndarray, np.ndarray, np.nda
     contact, kind, occurred = raw
     if len(contact_id) == 0:
         return Events.empty()
-    row = np.minimum(np.searchsorted(contact_id, contact), len(contact_id) - 1)
-    known = contact_id[row] == contact
+    row, known = locate(contact_id, contact)
     age_s = as_of_s - occurred[known]
     now = age_s > -60
     return Events(row[known][now], kind[known][now], np.maximum(age_s[now], 0) / 86_400.0)
@@ -158,8 +179,8 @@ def rollup_events(contact_id: np.ndarray, rollup_contact: np.ndarray, rollup_kin
     """
     if len(contact_id) == 0 or len(rollup_contact) == 0:
         return Events.empty()
-    row = np.minimum(np.searchsorted(contact_id, rollup_contact), len(contact_id) - 1)
-    keep = (contact_id[row] == rollup_contact) & (weight > 0)
+    row, found = locate(contact_id, rollup_contact)
+    keep = found & (weight > 0)
     age = elapsed_days - half_life_days * np.log2(weight[keep])
     return Events(row[keep], rollup_kind[keep].astype(np.int64), age)
 
@@ -212,6 +233,35 @@ def domain_flags(domain: str, domain_rules: list[list[str]]) -> int:
     domain = domain.lower().strip(".")
     return sum(1 << j for j, domains in enumerate(domain_rules)
                if any(domain == d or domain.endswith("." + d) for d in domains))
+
+
+def email_domain_flags(emails: bytes, domain_rules: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (line number, flags) of the lines of `emails` (one address a line) at a rule's domain.
+
+    Searching the text for "@domain\\n" and ".domain\\n" finds the lines at any rule's domain,
+    in C (any case, as SQL's LIKE); only those few lines are then checked rule by rule with
+    `domain_flags`. Testing sixteen LIKE patterns on every row cost SQLite more than reading
+    the rows.
+    """
+    domains = sorted({d for rule in domain_rules for d in rule}, key=len, reverse=True)
+    if not domains or not emails:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    data = emails.lower() + b"\n"
+    # A literal search per (separator, domain) runs at memory speed; one pattern with an
+    # alternation tried at every position was five times slower.
+    found = [match.start() for domain in domains for separator in (b"@", b".")
+             for match in re.finditer(re.escape(separator + domain.encode() + b"\n"), data)]
+    if not found:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.array(found, dtype=np.int64)
+    breaks = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
+    lines = np.unique(np.searchsorted(breaks, starts))
+    begins = np.r_[0, breaks + 1][lines].tolist()
+    ends = np.r_[breaks, len(data)][lines].tolist()
+    flags = np.array([domain_flags(data[b:e].decode(errors="replace").rsplit("@", 1)[-1], domain_rules)
+                      for b, e in zip(begins, ends, strict=True)], dtype=np.int64)
+    keep = flags != 0
+    return lines[keep], flags[keep]
 
 
 def group_min(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:

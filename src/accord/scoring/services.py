@@ -26,7 +26,6 @@ from accord.core.permissions import Action, require
 from accord.core.services import ProgressReporter, create_job
 from accord.scoring import predictive, selectors
 from accord.scoring.domain import (
-    LeadColumns,
     events_for,
     explain_rows,
     explanation_json,
@@ -123,8 +122,13 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
     rules, rule_version = active_rules()
     half_life = rules.engagement.half_life_days
     whole_base = contact_ids is None
+    model = selectors.active_model()
+    # An active version always has its artifact (a database constraint), so the bytes are
+    # not read just to check.
+    model_usable = model is not None and not model.unavailable_reason
     progress(0, 4, "Reading contacts")
-    leads, current = selectors.lead_columns(rules=rules, contact_ids=contact_ids)
+    columns = selectors.contact_columns(rules=rules, contact_ids=contact_ids, created=model_usable)
+    leads, current = columns.leads, columns.score
     rollup = selectors.engagement_rollup() if whole_base and not full else None
     if rollup is not None and not (rollup.half_life_days == half_life and rollup.valued_s <= as_of_s
                                    and timezone.now() - rollup.built_at < ROLLUP_MAX_AGE):
@@ -150,10 +154,7 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
     changed = np.flatnonzero((scores.total != current) | always_record)
     eager = len(changed) <= EXPLAIN_EAGERLY_UP_TO
 
-    model = selectors.active_model()
-    # An active version always has its artifact (a database constraint), so the bytes are
-    # not read just to check.
-    predicting = model is not None and not model.unavailable_reason and len(changed)
+    predicting = model_usable and len(changed)
     detail_events = events
     if raw_events is None and len(changed) and (eager or predicting):
         # The rollup keeps no counts or latest times: explanations and features need the real touches.
@@ -165,7 +166,7 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
     probability, model_parts, model_version = None, None, None
     if predicting:
         progress(2, 4, f"Predicting {len(changed):,} conversion probabilities")
-        probability, model_parts = _predict(model, rules, leads, raw_events, changed, as_of_s,
+        probability, model_parts = _predict(model, rules, columns, raw_events, changed, as_of_s,
                                             contact_ids=contact_ids, eager=eager)
         model_version = model.version
         note = None
@@ -310,7 +311,7 @@ def _with_model(explanations: list[str], parts: list[str] | None, note: str | No
 # -- predictive ---------------------------------------------------------------------------
 
 
-def _predict(model: PredictiveModelVersion, rules: RulesDocument, leads: LeadColumns, raw_events,
+def _predict(model: PredictiveModelVersion, rules: RulesDocument, columns: selectors.ContactColumns, raw_events,
              rows: np.ndarray, as_of_s: int, *, contact_ids: list[int] | None,
              eager: bool) -> tuple[np.ndarray, list[str] | None]:
     """Predict the chosen rows' conversion probability as of now, with worded factors when eager."""
@@ -319,8 +320,9 @@ def _predict(model: PredictiveModelVersion, rules: RulesDocument, leads: LeadCol
     # when those are the model's, the columns already read serve as they are.
     same = (trained_rules.fit.title_keywords == rules.fit.title_keywords
             and trained_rules.fit.email_domains == rules.fit.email_domains)
+    leads = columns.leads
     history = selectors.load_history(rules=trained_rules, contact_ids=contact_ids,
-                                     leads=leads if same else None, events=raw_events)
+                                     columns=columns if same else None, events=raw_events)
     # History rows follow contact id order, as `leads` does, so `rows` map by position.
     positions = rows if same else np.searchsorted(history.leads.contact_id, leads.contact_id[rows])
     X, _ = predictive.features_as_of(history, positions, np.full(len(rows), as_of_s), trained_rules)

@@ -165,3 +165,54 @@ def test_the_history_knows_when_each_contact_first_won_a_deal_it_is_on():
 
     won = dict(zip(history.leads.contact_id.tolist(), history.first_won_s.tolist(), strict=True))
     assert won == {buyer.pk: int(first_win.timestamp()), bystander.pk: selectors.NEVER, loser.pk: selectors.NEVER}
+
+
+COLUMN_RULES = parse_rules("""
+fit:
+  email_domains:
+    - {domains: [rival.example], points: -60, label: Competitor}
+    - {domains: [edu], points: -40, label: Student}
+  title_keywords:
+    - {keywords: [marketing], points: 5, label: Marketing}
+""")
+
+
+def test_one_read_of_contacts_gives_the_codes_and_flags_the_rules_and_model_need():
+    from accord.capture.tests.factories import AccountFactory
+    from accord.scoring.rules import CHANNELS, INDUSTRIES, REGIONS, SENIORITIES, SIZE_BANDS
+
+    emea = AccountFactory(industry="financial", size_band="1-10", region="emea", segment="b2c")
+    inherits = ContactFactory(account=emea, region="", seniority="vp", email="Ann@Sales.Rival.Example",
+                              title="Head of Marketing", lead_source="webinar", score=42)
+    own_region = ContactFactory(account=emea, region="apac", seniority="director", email="bo@cs.mit.edu")
+    alone = ContactFactory(account=None, region="", seniority="", email=None, lead_source="referral")
+    lookalike = ContactFactory(account=None, region="na", email="cy@notrival.example")
+
+    columns = selectors.contact_columns(rules=COLUMN_RULES, created=True)
+
+    leads = columns.leads
+    assert leads.contact_id.tolist() == [inherits.pk, own_region.pk, alone.pk, lookalike.pk]
+    assert leads.industry.tolist() == [INDUSTRIES.index("financial")] * 2 + [-1, -1]
+    assert leads.size_band.tolist() == [SIZE_BANDS.index("1-10")] * 2 + [-1, -1]
+    assert leads.region.tolist() == [REGIONS.index("emea"), REGIONS.index("apac"), -1, REGIONS.index("na")]
+    assert leads.seniority.tolist() == [SENIORITIES.index("vp"), SENIORITIES.index("director"),
+                                        SENIORITIES.index(""), SENIORITIES.index("")]
+    assert leads.title_flags.tolist() == [1, 0, 0, 0]
+    assert leads.domain_flags.tolist() == [1, 2, 0, 0]
+    assert columns.score.tolist() == [42, 0, 0, 0]
+    assert columns.channel.tolist() == [CHANNELS.index("webinar"), CHANNELS.index("paid_search"),
+                                        CHANNELS.index("referral"), CHANNELS.index("paid_search")]
+    assert columns.segment.tolist() == [1, 1, -1, -1]
+    assert columns.created_s.tolist() == [int(c.created_at.timestamp()) for c in (inherits, own_region, alone, lookalike)]
+
+
+def test_reading_named_contacts_gives_the_same_columns_as_reading_everyone():
+    ContactFactory(email="a@rival.example", seniority="vp")
+    chosen = ContactFactory(email="b@x.rival.example", seniority="manager", title="Marketing lead")
+
+    one = selectors.contact_columns(rules=COLUMN_RULES, contact_ids=[chosen.pk])
+    every = selectors.contact_columns(rules=COLUMN_RULES)
+
+    assert one.leads.contact_id.tolist() == [chosen.pk]
+    for name in ("industry", "size_band", "region", "seniority", "title_flags", "domain_flags"):
+        assert getattr(one.leads, name).tolist() == [getattr(every.leads, name)[1]], name

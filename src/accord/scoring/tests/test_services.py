@@ -161,14 +161,14 @@ def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
     with CaptureQueriesContext(connection) as many_nightly:
         services.rescore(as_of=NOW + dt.timedelta(days=1))
 
-    # Reads: the active rules; contacts (MIN and MAX, one range); contacts at a rule's email
-    # domain (one range, the bounds known); the touch watermarks; touchpoints (one range;
-    # activities have none); the active model and the latest model card. Writes: one UPDATE
-    # per distinct score (one here), one INSERT batch, and the rollup replaced (a DELETE and
-    # an INSERT), inside a savepoint. A nightly run with nothing new reads the rollup instead
-    # of touchpoints and writes nothing (the savepoint stays).
-    assert len(few) == len(many) == 14
-    assert len(few_nightly) == len(many_nightly) == 10
+    # Reads: the active rules and model; contacts with their emails (MIN and MAX, one range);
+    # accounts (MIN and MAX, one range); the touch watermarks; touchpoints (one range;
+    # activities have none); the latest model card. Writes: one UPDATE per distinct score (one
+    # here), one INSERT batch, and the rollup replaced (a DELETE and an INSERT), inside a
+    # savepoint. A nightly run with nothing new reads the rollup instead of touchpoints and
+    # writes nothing (the savepoint stays).
+    assert len(few) == len(many) == 15
+    assert len(few_nightly) == len(many_nightly) == 11
 
 
 def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django_capture_on_commit_callbacks):
