@@ -159,15 +159,24 @@ def features_as_of(history: History, rows: np.ndarray, snapshot_s: np.ndarray,
     n = len(rows)
     sub = LeadColumns(*(getattr(leads, name)[rows] for name in (
         "contact_id", "industry", "size_band", "region", "seniority", "title_flags", "domain_flags")))
-    # Events of the chosen leads, re-indexed to the output rows (a lead may appear many times).
-    order = np.argsort(rows, kind="stable")
-    sorted_rows = rows[order]
-    left = np.searchsorted(sorted_rows, history.event_row, side="left")
-    right = np.searchsorted(sorted_rows, history.event_row, side="right")
-    repeat = right - left
-    event_index = np.repeat(np.arange(len(history.event_row)), repeat)
-    offsets = np.arange(len(event_index)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    out_row = order[np.repeat(left, repeat) + offsets]
+    # Events of the chosen leads, re-indexed to the output rows.
+    if n and (n == 1 or bool(np.all(rows[1:] > rows[:-1]))):
+        # Each lead once (scoring now): a lookup table, one pass over the events.
+        position = np.full(len(leads) + 1, -1, dtype=np.int64)
+        position[rows] = np.arange(n)
+        out_row = position[history.event_row]
+        event_index = np.flatnonzero(out_row >= 0)
+        out_row = out_row[event_index]
+    else:
+        # A lead may appear many times (training snapshots).
+        order = np.argsort(rows, kind="stable")
+        sorted_rows = rows[order]
+        left = np.searchsorted(sorted_rows, history.event_row, side="left")
+        right = np.searchsorted(sorted_rows, history.event_row, side="right")
+        repeat = right - left
+        event_index = np.repeat(np.arange(len(history.event_row)), repeat)
+        offsets = np.arange(len(event_index)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        out_row = order[np.repeat(left, repeat) + offsets]
     events = events_as_of(row=out_row, kind=history.event_kind[event_index],
                           occurred_s=history.event_s[event_index], as_of_s=snapshot_s)
     scores = score_rules(rules, sub, events, explain=False)

@@ -180,8 +180,10 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
         explained, explained_leads = explain_rows(rules, leads, detail_events, changed)
         explanations = _with_model(explanation_json(explained, explained_leads, rule_version=rule_version),
                                    model_parts, note)
+    moved = np.flatnonzero(scores.total != current)
     with transaction.atomic():
-        _update_scores(leads.contact_id[changed], scores.total[changed])
+        # `always_record` records unchanged scores too, but only moved ones are written back.
+        _update_scores(leads.contact_id[moved], scores.total[moved])
         _insert_history(
             contact_ids=leads.contact_id[changed], total=scores.total[changed],
             fit=scores.fit[changed], engagement=scores.engagement[changed],
@@ -292,12 +294,14 @@ def _insert_history(*, contact_ids, total, fit, engagement, probability, model_v
                     [rule_version, when, "[" + ",".join(map(str, part.tolist())) + "]"],
                 )
             else:
-                pairs = ",".join(f"[{p},{q!r}]" for p, q in zip(part.tolist(), chances, strict=True))
+                # [[packed, probability], …]: SQLite cannot walk two arrays side by side, and
+                # executemany with two parameters a row took half as long again.
+                pairs = "],[".join(map(",".join, zip(map(str, part.tolist()), map(repr, chances), strict=True)))
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT p >> 24, ((p >> 16) & 255) - 128, "  # noqa: S608
                     "((p >> 8) & 255) - 128, (p & 255) - 128, q, %s, %s, '{}', %s FROM ("
                     "SELECT json_extract(value, '$[0]') AS p, json_extract(value, '$[1]') AS q FROM json_each(%s))",
-                    [model_version, rule_version, when, f"[{pairs}]"],
+                    [model_version, rule_version, when, f"[[{pairs}]]"],
                 )
 
 
@@ -309,6 +313,13 @@ def _with_model(explanations: list[str], parts: list[str] | None, note: str | No
 
 
 # -- predictive ---------------------------------------------------------------------------
+
+
+PREDICT_CHUNK = 250_000
+# Prediction of a bulk rescore runs on two threads: each tree is one parallel pass over a
+# slice of rows, long enough that OpenMP's waiting threads do not cost what they cost the
+# many small steps of training (predictive.Config.threads).
+BULK_THREADS = 2
 
 
 def _predict(model: PredictiveModelVersion, rules: RulesDocument, columns: selectors.ContactColumns, raw_events,
@@ -325,11 +336,18 @@ def _predict(model: PredictiveModelVersion, rules: RulesDocument, columns: selec
                                      columns=columns if same else None, events=raw_events)
     # History rows follow contact id order, as `leads` does, so `rows` map by position.
     positions = rows if same else np.searchsorted(history.leads.contact_id, leads.contact_id[rows])
-    X, _ = predictive.features_as_of(history, positions, np.full(len(rows), as_of_s), trained_rules)
     estimator = predictive.estimator_for(model)
-    probability = predictive.predict(estimator, X)
     if not eager:
+        # In slices, so the feature matrix stays a few hundred megabytes at most whatever the
+        # contact base; both cores predict a slice, each tree over half the rows.
+        probability = np.empty(len(rows))
+        for start in range(0, len(rows), PREDICT_CHUNK):
+            part = positions[start:start + PREDICT_CHUNK]
+            X, _ = predictive.features_as_of(history, part, np.full(len(part), as_of_s), trained_rules)
+            probability[start:start + len(part)] = predictive.predict(estimator, X, threads=BULK_THREADS)
         return probability, None
+    X, _ = predictive.features_as_of(history, positions, np.full(len(rows), as_of_s), trained_rules)
+    probability = predictive.predict(estimator, X)
     factors = predictive.explain(estimator, X, probability, baseline=np.array(model.params["baseline"], dtype=float),
                                  names=model.features)
     return probability, [json.dumps({"model_version": model.version, **item}, ensure_ascii=False)
