@@ -97,15 +97,33 @@ LEAD_FIELDS = ("contact_id", "industry", "size_band", "region", "seniority", "ti
 
 @dataclass
 class Events:
-    """Engagement events: the contact row each belongs to, its kind code, and its age in days."""
+    """Engagement events: the contact row each belongs to, its kind code, and its age in days.
+
+    An event rolled up from many (`rollup_events`) also carries how many it stands for and
+    the age of the latest of them; a real event stands for one, of its own age.
+    """
 
     row: np.ndarray
     kind: np.ndarray
     age_days: np.ndarray
+    count: np.ndarray | None = None
+    latest_days: np.ndarray | None = None
 
     @classmethod
     def empty(cls) -> Events:
         return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))
+
+    def counts(self) -> np.ndarray:
+        return self.count if self.count is not None else np.ones(len(self.row), np.int64)
+
+    def latest(self) -> np.ndarray:
+        return self.latest_days if self.latest_days is not None else self.age_days
+
+    def take(self, chosen: np.ndarray, row: np.ndarray | None = None) -> Events:
+        """Return the chosen events (a mask or indices), optionally re-numbered to `row`."""
+        return Events(self.row[chosen] if row is None else row, self.kind[chosen], self.age_days[chosen],
+                      None if self.count is None else self.count[chosen],
+                      None if self.latest_days is None else self.latest_days[chosen])
 
 
 def locate(ids: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,16 +148,22 @@ def locate(ids: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def events_as_of(*, row: np.ndarray, kind: np.ndarray, occurred_s: np.ndarray,
-                 as_of_s: np.ndarray | int) -> Events:
+                 as_of_s: np.ndarray | int, count: np.ndarray | None = None,
+                 latest_s: np.ndarray | None = None) -> Events:
     """Keep only events that had happened by each row's as-of instant, aged from it.
 
     This is the leakage guard of training: an event after a lead's snapshot is dropped,
-    so nothing that happened later can reach its features.
+    so nothing that happened later can reach its features. Rolled-up events (`count`, and
+    the latest time in `latest_s`) are kept by their latest time.
     """
     reference = as_of_s[row] if isinstance(as_of_s, np.ndarray) else np.int64(as_of_s)
     age_s = reference - occurred_s
-    keep = age_s >= 0
-    return Events(row[keep], kind[keep], age_s[keep] / 86_400.0)
+    if latest_s is None:
+        keep = age_s >= 0
+        return Events(row[keep], kind[keep], age_s[keep] / 86_400.0)
+    latest_age = reference - latest_s
+    keep = latest_age >= 0
+    return Events(row[keep], kind[keep], age_s[keep] / 86_400.0, count[keep], latest_age[keep] / 86_400.0)
 
 
 def events_for(contact_id: np.ndarray, raw: tuple[np.ndarray, np.ndarray, np.ndarray], as_of_s: int) -> Events:
@@ -157,36 +181,49 @@ def events_for(contact_id: np.ndarray, raw: tuple[np.ndarray, np.ndarray, np.nda
     return Events(row[known][now], kind[known][now], np.maximum(age_s[now], 0) / 86_400.0)
 
 
-def rollup_weights(events: Events, half_life_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rollup_weights(events: Events, half_life_days: float) -> tuple[np.ndarray, ...]:
     """Sum each (row, kind)'s decayed events into one weight as of the events' reference instant.
 
-    Returns (row, kind, weight) sorted by row then kind. Decay composes: a weight w valued at
-    t0 is worth w · 2^(−(t − t0) / half-life) at t, which is what `rollup_events` uses.
+    Returns (row, kind, weight, count, latest age in days) sorted by row then kind. Decay
+    composes: a weight w valued at t0 is worth w · 2^(−(t − t0) / half-life) at t, which is
+    what `rollup_events` uses; counts add up and the latest event stays the latest.
     """
     k = len(EVENT_KINDS)
     keys, which = np.unique(events.row.astype(np.int64) * k + events.kind, return_inverse=True)
-    weight = np.bincount(which.reshape(-1), weights=decay(events.age_days, half_life_days), minlength=len(keys))
-    return keys // k, keys % k, weight
+    which = which.reshape(-1)
+    weight = np.bincount(which, weights=decay(events.age_days, half_life_days), minlength=len(keys))
+    count = np.bincount(which, weights=events.counts(), minlength=len(keys)).astype(np.int64)
+    return keys // k, keys % k, weight, count, group_min(which, events.latest(), len(keys))
 
 
 def rollup_events(contact_id: np.ndarray, rollup_contact: np.ndarray, rollup_kind: np.ndarray,
-                  weight: np.ndarray, *, elapsed_days: float, half_life_days: float) -> Events:
+                  weight: np.ndarray, *, elapsed_days: float, half_life_days: float,
+                  count: np.ndarray | None = None, latest_days: np.ndarray | None = None) -> Events:
     """Turn rolled-up weights valued `elapsed_days` ago into one event per (contact, kind).
 
     Each is given the age whose decay is the weight decayed to now, so `score_rules` scores
-    it exactly as it would score every event it stands for. Counts and latest ages are not
-    kept: explanations read the real events.
+    it exactly as it would score every event it stands for; with the rollup's counts and
+    latest ages (as of its valuation), explanations and the model's features are exact too.
     """
     if len(contact_id) == 0 or len(rollup_contact) == 0:
         return Events.empty()
     row, found = locate(contact_id, rollup_contact)
-    keep = found & (weight > 0)
-    age = elapsed_days - half_life_days * np.log2(weight[keep])
-    return Events(row[keep], rollup_kind[keep].astype(np.int64), age)
+    if count is None:
+        keep = found & (weight > 0)
+        age = elapsed_days - half_life_days * np.log2(weight[keep])
+        return Events(row[keep], rollup_kind[keep].astype(np.int64), age)
+    with np.errstate(divide="ignore"):
+        # A weight decayed to nothing still stands for its events: an infinite age.
+        age = elapsed_days - half_life_days * np.log2(weight[found])
+    return Events(row[found], rollup_kind[found].astype(np.int64), age, count[found].astype(np.int64),
+                  latest_days[found] + elapsed_days)
 
 
 def join_events(*parts: Events) -> Events:
-    return Events(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("row", "kind", "age_days")))
+    if all(p.count is None for p in parts):
+        return Events(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("row", "kind", "age_days")))
+    return Events(*(np.concatenate([getattr(p, name) for p in parts]) for name in ("row", "kind", "age_days")),
+                  np.concatenate([p.counts() for p in parts]), np.concatenate([p.latest() for p in parts]))
 
 
 @dataclass
@@ -339,8 +376,8 @@ def score_rules(rules: RulesDocument, leads: LeadColumns, events: Events, *,
     eng_raw = np.zeros(n)
     if explain:
         flat = events.row * k + events.kind
-        counts = np.bincount(flat, minlength=n * k).reshape(n, k)
-        last_age = group_min(flat, events.age_days, n * k).reshape(n, k)
+        counts = np.bincount(flat, weights=events.count, minlength=n * k).astype(np.int64).reshape(n, k)
+        last_age = group_min(flat, events.latest(), n * k).reshape(n, k)
     else:
         last_age = np.zeros((n, 0))
     for index, kind in enumerate(EVENT_KINDS):
@@ -373,7 +410,7 @@ def explain_rows(rules: RulesDocument, leads: LeadColumns, events: Events,
     position[rows] = np.arange(len(rows))
     mine = position[events.row] >= 0
     subset = LeadColumns(*(getattr(leads, name)[rows] for name in LEAD_FIELDS))
-    chosen = Events(position[events.row[mine]], events.kind[mine], events.age_days[mine])
+    chosen = events.take(mine, position[events.row[mine]])
     return score_rules(rules, subset, chosen), subset
 
 

@@ -446,6 +446,10 @@ class Rollup:
     kind: np.ndarray
     weight: np.ndarray
     pending: tuple[np.ndarray, np.ndarray, np.ndarray]  # (contact, kind, epoch s) not yet happened
+    # How many touches each weight stands for, and the latest one's age in days at `valued_s`;
+    # None in a rollup stored before they were kept.
+    count: np.ndarray | None = None
+    latest_days: np.ndarray | None = None
 
 
 def engagement_rollup() -> Rollup | None:
@@ -464,6 +468,8 @@ def engagement_rollup() -> Rollup | None:
         watermarks=(first.touchpoint_watermark, first.activity_watermark),
         contact=joined("contact"), kind=joined("kind"), weight=joined("weight"),
         pending=(joined("pending_contact"), joined("pending_kind"), joined("pending_s")),
+        count=joined("count") if all("count" in a for a in arrays) else None,
+        latest_days=joined("latest_days") if all("latest_days" in a for a in arrays) else None,
     )
 
 
@@ -545,16 +551,17 @@ def _align(ids: np.ndarray, values: np.ndarray, target: np.ndarray, missing: int
 
 def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = None,
                  columns: ContactColumns | None = None,
-                 events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> predictive.History:
+                 events: tuple[np.ndarray, ...] | None = None) -> predictive.History:
     """Read what features and labels need, for every contact or the given ones.
 
     A rescore passes the contact columns (read with `created=True`) and events it has
-    already read, for the same contacts, so a million contacts are not read twice.
+    already read, for the same contacts, so a million contacts are not read twice: (contact,
+    kind, epoch s), or rolled-up ones with (…, count, latest epoch s).
     """
     if columns is None or columns.created_s is None:
         columns = contact_columns(rules=rules, contact_ids=contact_ids, created=True)
     leads = columns.leads
-    contact, kind, occurred = events if events is not None else engagement_events(contact_ids=contact_ids)
+    contact, kind, occurred, *rolled_up = events if events is not None else engagement_events(contact_ids=contact_ids)
     row = np.searchsorted(leads.contact_id, contact)
     n = len(leads)
     life = lifecycle_history(contact_ids=contact_ids)
@@ -579,6 +586,7 @@ def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = No
     return predictive.History(
         leads=leads, created_s=columns.created_s, channel=columns.channel, segment=columns.segment,
         event_row=row, event_kind=kind, event_s=occurred,
+        event_count=rolled_up[0] if rolled_up else None, event_latest_s=rolled_up[1] if rolled_up else None,
         first_mql_s=first_time(transitions, at_least["mql"]),
         first_sal_s=first_time(transitions, at_least["sal"]),
         first_sql_s=first_time(transitions, at_least["sql"]),

@@ -144,7 +144,8 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
         fresh = tuple(np.concatenate([old, new]) for old, new in zip(rollup.pending, added, strict=True))
         events = join_events(
             rollup_events(leads.contact_id, rollup.contact, rollup.kind, rollup.weight,
-                          elapsed_days=(as_of_s - rollup.valued_s) / DAY_S, half_life_days=half_life),
+                          elapsed_days=(as_of_s - rollup.valued_s) / DAY_S, half_life_days=half_life,
+                          count=rollup.count, latest_days=rollup.latest_days),
             events_for(leads.contact_id, fresh, as_of_s))
         raw_events = None
     # A rollup that nothing was added to stays as it is: rewriting it costs a full write.
@@ -156,12 +157,23 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
 
     predicting = model_usable and len(changed)
     detail_events = events
-    if raw_events is None and len(changed) and (eager or predicting):
-        # The rollup keeps no counts or latest times: explanations and features need the real touches.
+    # The rollup's events carry counts and latest times, so they explain scores and feed the
+    # model exactly, and the real touches are not read; the model needs them read when it
+    # was trained with another half-life, and so does a rollup stored before it kept counts.
+    counted = raw_events is not None or rollup.count is not None
+    model_half_life = model.params["rules"]["engagement"]["half_life_days"] if predicting else half_life
+    if raw_events is None and len(changed) and ((eager and not counted) or (
+            predicting and (not counted or model_half_life != half_life))):
         raw_events = selectors.engagement_events(
             contact_ids=leads.contact_id[changed].tolist()) if len(changed) <= REAL_EVENTS_BY_ID_UP_TO \
             else selectors.engagement_events(until=marks)
         detail_events = events_for(leads.contact_id, raw_events, as_of_s)
+    if predicting and raw_events is None:
+        # (contact, kind, epoch s, count, latest epoch s): each rolled-up event is dated at the
+        # instant whose decay gives its weight, which is all the rule features read of it.
+        with np.errstate(invalid="ignore"):
+            raw_events = (leads.contact_id[events.row], events.kind, as_of_s - events.age_days * DAY_S,
+                          events.counts(), as_of_s - np.rint(events.latest() * DAY_S).astype(np.int64))
 
     probability, model_parts, model_version = None, None, None
     if predicting:
@@ -201,11 +213,12 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
 def _save_rollup(contact_id: np.ndarray, events, raw, *, as_of: datetime, half_life: float,
                  watermarks: tuple[int, int], built_at: datetime) -> None:
     """Store every contact's engagement weights as of `as_of`, and the touches still to come."""
-    row, kind, weight = rollup_weights(events, half_life)
+    row, kind, weight, count, latest_days = rollup_weights(events, half_life)
     contact, pending_kind, occurred = raw
     # What events_for left out as not yet happened: kept, and counted once it has.
     later = occurred - int(as_of.timestamp()) >= 60
-    arrays = {"contact": contact_id[row], "kind": kind.astype(np.uint8), "weight": weight}
+    arrays = {"contact": contact_id[row], "kind": kind.astype(np.uint8), "weight": weight,
+              "count": count.astype(np.uint32), "latest_days": latest_days}
     pending = {"pending_contact": contact[later], "pending_kind": pending_kind[later].astype(np.uint8),
                "pending_s": occurred[later]}
     parts = []

@@ -216,3 +216,42 @@ def test_reading_named_contacts_gives_the_same_columns_as_reading_everyone():
     assert one.leads.contact_id.tolist() == [chosen.pk]
     for name in ("industry", "size_band", "region", "seniority", "title_flags", "domain_flags"):
         assert getattr(one.leads, name).tolist() == [getattr(every.leads, name)[1]], name
+
+
+@pytest.mark.parametrize("eagerly", [True, False])
+def test_a_rescore_from_the_rollup_explains_and_predicts_as_reading_every_touch_does(trained_model, monkeypatch,
+                                                                                      eagerly):
+    from accord.lifecycle.tests.factories import ActivityFactory
+
+    services.active_rules()
+    day = dt.timedelta(days=1)
+    fan, vp, quiet = a_vp_who_attended_a_webinar("fan@buyer.example"), a_vp_who_attended_a_webinar(), ContactFactory()
+    for days_ago, kind in ((2, Touchpoint.Kind.WEBINAR_ATTEND), (40, Touchpoint.Kind.PAGE_VIEW),
+                           (400, Touchpoint.Kind.PAGE_VIEW), (5, Touchpoint.Kind.DEMO_REQUEST)):
+        TouchpointFactory(contact=fan, kind=kind, occurred_at=NOW - days_ago * day)
+    ActivityFactory(contact=vp, occurred_at=NOW - 3 * day)
+    services.rescore(as_of=NOW)
+    TouchpointFactory(contact=quiet, kind=Touchpoint.Kind.PAGE_VIEW, occurred_at=NOW + day)
+    TouchpointFactory(contact=fan, kind=Touchpoint.Kind.PAGE_VIEW, occurred_at=NOW + day)
+    if not eagerly:
+        monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
+    reads = []
+    real_read = selectors.engagement_events
+    monkeypatch.setattr(selectors, "engagement_events", lambda **kw: reads.append(kw) or real_read(**kw))
+
+    services.rescore(as_of=NOW + 3 * day, always_record=True)
+    from_rollup = {s.contact_id: (s.predicted_probability, s.explanation) for s in LeadScore.objects.filter(
+        computed_at=NOW + 3 * day)}
+    rollup_reads = [sorted(kw) for kw in reads]
+    LeadScore.objects.filter(computed_at=NOW + 3 * day).delete()
+    services.rescore(as_of=NOW + 3 * day, always_record=True, full=True)
+    from_touches = {s.contact_id: (s.predicted_probability, s.explanation) for s in LeadScore.objects.filter(
+        computed_at=NOW + 3 * day)}
+
+    # One read of the touches added since the rollup; none of every touch or of the changed contacts'.
+    assert rollup_reads == [["since", "until"]]
+    assert sorted(from_rollup) == sorted(from_touches) == sorted([fan.pk, vp.pk, quiet.pk])
+    for contact_id, (probability, explanation) in from_rollup.items():
+        assert np.isclose(probability, from_touches[contact_id][0])
+        assert explanation == from_touches[contact_id][1]
+    assert ("up" in from_rollup[fan.pk][1]) is eagerly
