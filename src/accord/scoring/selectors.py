@@ -463,13 +463,15 @@ def engagement_rollup() -> Rollup | None:
     def joined(name: str) -> np.ndarray:
         return np.concatenate([a[name] for a in arrays])
 
+    valued_s = int(first.valued_at.timestamp())
+    counted = all("count" in a and "latest_s" in a for a in arrays)
     return Rollup(
-        valued_s=int(first.valued_at.timestamp()), built_at=first.built_at, half_life_days=first.half_life_days,
+        valued_s=valued_s, built_at=first.built_at, half_life_days=first.half_life_days,
         watermarks=(first.touchpoint_watermark, first.activity_watermark),
-        contact=joined("contact"), kind=joined("kind"), weight=joined("weight"),
+        contact=joined("contact").astype(np.int64), kind=joined("kind"), weight=joined("weight"),
         pending=(joined("pending_contact"), joined("pending_kind"), joined("pending_s")),
-        count=joined("count") if all("count" in a for a in arrays) else None,
-        latest_days=joined("latest_days") if all("latest_days" in a for a in arrays) else None,
+        count=joined("count") if counted else None,
+        latest_days=(valued_s - EPOCH_2000 - joined("latest_s").astype(np.int64)) / 86_400.0 if counted else None,
     )
 
 

@@ -3,6 +3,7 @@
 import argparse
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -290,8 +291,10 @@ def test_a_rescore_explains_changed_scores_with_the_real_touches_when_it_started
     assert [item["text"] for item in latest.explanation["up"]] == ["Attended 2 webinars, latest today (+24)", "VP (+20)"]
 
 
-@pytest.mark.parametrize("change", ["half_life", "age"])
-def test_a_rollup_with_another_half_life_or_older_than_a_week_is_rebuilt_from_every_touch(change):
+@pytest.mark.parametrize("change", ["half_life", "age", "no_counts"])
+def test_a_rollup_with_another_half_life_or_older_than_a_week_or_without_counts_is_rebuilt_from_every_touch(change):
+    import io
+
     from accord.scoring.models import EngagementRollup
 
     services.publish_rule_set(source=SIMPLE)
@@ -299,8 +302,14 @@ def test_a_rollup_with_another_half_life_or_older_than_a_week_is_rebuilt_from_ev
     services.rescore(as_of=NOW)
     if change == "half_life":
         services.publish_rule_set(source=SIMPLE.replace("half_life_days: 7", "half_life_days: 14"))
-    else:
+    elif change == "age":
         EngagementRollup.objects.update(built_at=NOW - services.ROLLUP_MAX_AGE)
+    else:
+        # As stored before counts and latest times were kept.
+        stored = np.load(io.BytesIO(bytes(EngagementRollup.objects.get().data)))
+        buffer = io.BytesIO()
+        np.savez(buffer, **{name: stored[name] for name in stored.files if name not in ("count", "latest_s")})
+        EngagementRollup.objects.update(data=buffer.getvalue())
 
     result = services.rescore(as_of=NOW)
 
