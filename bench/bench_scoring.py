@@ -126,7 +126,7 @@ def timed(label: str, work):
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"{label:<62} {ended - started:7.1f} s  cpu {ended_cpu - cpu:6.1f} s"
           f"   load {load}   {result}", flush=True)
-    steps = [(started, cpu, "(before the first step)"), *PHASES, (ended, ended_cpu, "")]
+    steps = [(started, cpu, "(before the first step)"), *PHASES, (ended, ended_cpu, "")] if PHASES else []
     for (wall, clock, message), (next_wall, next_clock, _) in itertools.pairwise(steps):
         if next_wall - wall >= 0.05:
             print(f"    {message[:56]:<58} {next_wall - wall:7.1f} s  cpu {next_clock - clock:6.1f} s", flush=True)

@@ -131,16 +131,17 @@ def locate(ids: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
     Ids from a database sequence are nearly dense, so a lookup table indexed by id answers in
     one gather; np.searchsorted of a million unsorted targets cost ten times as much in cache
-    misses. Sparse ids (a table a hundred times larger than the rows) fall back to it.
+    misses. Sparse ids (spread over more than eight times their number) fall back to it.
     """
     targets = np.asarray(targets, dtype=np.int64)
     if len(ids) == 0:
         return np.zeros(len(targets), np.int64), np.zeros(len(targets), bool)
     low, high = int(ids[0]), int(ids[-1])
-    if low >= 0 and high < 100 * len(ids) + 1_000_000:
-        table = np.full(high + 2, -1, dtype=np.int64)
-        table[ids] = np.arange(len(ids))
-        position = table[np.clip(targets, 0, high + 1)]
+    if high - low < 8 * len(ids) + 4096:
+        # Offset by the lowest id, with one spare slot past the end for ids out of range.
+        table = np.full(high - low + 2, -1, dtype=np.int64)
+        table[ids - low] = np.arange(len(ids))
+        position = table[np.clip(targets - low, -1, high - low + 1)]
         found = position >= 0
         return np.maximum(position, 0), found
     position = np.minimum(np.searchsorted(ids, targets), len(ids) - 1)
