@@ -246,22 +246,28 @@ def score_contact(*, contact: Contact, as_of: datetime | None = None) -> LeadSco
 
 
 def _update_scores(contact_ids: np.ndarray, totals: np.ndarray) -> None:
-    """Set Contact.score with one UPDATE per distinct score: at most 101 statements."""
+    """Set Contact.score: one UPDATE joined to the new scores on PostgreSQL, one per distinct score on SQLite.
+
+    On PostgreSQL one statement per score value (`id = ANY(array)`) took 22 s of wall time
+    for 66,000 changes of 200,000 contacts (load 10).
+    """
     table = Contact._meta.db_table
+    if connection.vendor == "postgresql":
+        if len(contact_ids):
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} AS c SET score = u.score FROM unnest(%s::bigint[], %s::int[]) "  # noqa: S608
+                    "AS u(id, score) WHERE c.id = u.id",
+                    [contact_ids.tolist(), totals.tolist()],
+                )
+        return
     with connection.cursor() as cursor:
         for value in np.unique(totals).tolist():
             ids = contact_ids[totals == value]
-            text = ",".join(map(str, ids.tolist()))
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"UPDATE {table} SET score = %s WHERE id = ANY(string_to_array(%s, ',')::bigint[])",  # noqa: S608
-                    [value, text],
-                )
-            else:
-                cursor.execute(
-                    f"UPDATE {table} SET score = %s WHERE id IN (SELECT value FROM json_each(%s))",  # noqa: S608
-                    [value, f"[{text}]"],
-                )
+            cursor.execute(
+                f"UPDATE {table} SET score = %s WHERE id IN (SELECT value FROM json_each(%s))",  # noqa: S608
+                [value, "[" + ",".join(map(str, ids.tolist())) + "]"],
+            )
 
 
 HISTORY_CHUNK = 200_000
