@@ -94,6 +94,10 @@ class History:
     # Later outcomes a model may be trained to predict; None reads as "never" (no such history).
     first_opportunity_s: np.ndarray | None = None  # reached opportunity or customer
     first_won_s: np.ndarray | None = None  # first won deal the contact is on, at its close
+    # Events rolled up from many (a rescore's engagement rollup): how many each stands for and
+    # the latest one's time; None when every event is one real touch.
+    event_count: np.ndarray | None = None
+    event_latest_s: np.ndarray | None = None
 
     def outcome_s(self, outcome: str) -> np.ndarray:
         """Return each lead's first time of reaching `outcome` (an OUTCOMES code), int64 max if never."""
@@ -163,21 +167,33 @@ def features_as_of(history: History, rows: np.ndarray, snapshot_s: np.ndarray,
     n = len(rows)
     sub = LeadColumns(*(getattr(leads, name)[rows] for name in (
         "contact_id", "industry", "size_band", "region", "seniority", "title_flags", "domain_flags")))
-    # Events of the chosen leads, re-indexed to the output rows (a lead may appear many times).
-    order = np.argsort(rows, kind="stable")
-    sorted_rows = rows[order]
-    left = np.searchsorted(sorted_rows, history.event_row, side="left")
-    right = np.searchsorted(sorted_rows, history.event_row, side="right")
-    repeat = right - left
-    event_index = np.repeat(np.arange(len(history.event_row)), repeat)
-    offsets = np.arange(len(event_index)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
-    out_row = order[np.repeat(left, repeat) + offsets]
+    # Events of the chosen leads, re-indexed to the output rows.
+    if n and (n == 1 or bool(np.all(rows[1:] > rows[:-1]))):
+        # Each lead once (scoring now): a lookup table, one pass over the events.
+        position = np.full(len(leads) + 1, -1, dtype=np.int64)
+        position[rows] = np.arange(n)
+        out_row = position[history.event_row]
+        event_index = np.flatnonzero(out_row >= 0)
+        out_row = out_row[event_index]
+    else:
+        # A lead may appear many times (training snapshots).
+        order = np.argsort(rows, kind="stable")
+        sorted_rows = rows[order]
+        left = np.searchsorted(sorted_rows, history.event_row, side="left")
+        right = np.searchsorted(sorted_rows, history.event_row, side="right")
+        repeat = right - left
+        event_index = np.repeat(np.arange(len(history.event_row)), repeat)
+        offsets = np.arange(len(event_index)) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+        out_row = order[np.repeat(left, repeat) + offsets]
+    rolled_up = history.event_count is not None
     events = events_as_of(row=out_row, kind=history.event_kind[event_index],
-                          occurred_s=history.event_s[event_index], as_of_s=snapshot_s)
+                          occurred_s=history.event_s[event_index], as_of_s=snapshot_s,
+                          count=history.event_count[event_index] if rolled_up else None,
+                          latest_s=history.event_latest_s[event_index] if rolled_up else None)
     scores = score_rules(rules, sub, events, explain=False)
     k = len(EVENT_KINDS)
-    counts = np.bincount(events.row * k + events.kind, minlength=n * k).reshape(n, k)
-    last = group_min(events.row, events.age_days, n)
+    counts = np.bincount(events.row * k + events.kind, weights=events.count, minlength=n * k).reshape(n, k)
+    last = group_min(events.row, events.latest(), n)
 
     def categorical(values: np.ndarray) -> np.ndarray:
         return np.where(values >= 0, values, np.nan)

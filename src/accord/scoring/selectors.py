@@ -24,10 +24,12 @@ from accord.scoring import predictive
 from accord.scoring.domain import (
     EVENT_KINDS,
     LeadColumns,
+    email_domain_flags,
     events_for,
     explain_rows,
     explanation_json,
     group_min,
+    locate,
     title_flags,
 )
 from accord.scoring.models import (
@@ -110,31 +112,31 @@ def _code(column: str, vocabulary: Sequence[str], params: list) -> str:
     return f"(CASE {column} {' '.join(whens)} ELSE -1 END)"
 
 
-def _packed(select: list[str], source: str, params: list, *, key: str, where: str = "",
-            chunk: int | None = CHUNK_ROWS, bounds: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
-    """Yield chunks of rows as int64 arrays (rows × columns), by ranges of the `key` column.
+def _aggregate(expression: str, separator: str = "','") -> str:
+    if _vendor() == "pg":
+        return f"string_agg({expression}, {separator})"
+    return f"group_concat({expression}, {separator})"
 
-    `chunk=None` reads everything in one range. Ranges of the primary key, not ORDER BY …
-    LIMIT pages: the database then only walks the table, which made reading events four
-    times faster on SQLite. Expressions must not be NULL (CASE … ELSE −1, COALESCE).
+
+def _texts(aggregates: list[str], source: str, params: list, *, key: str, where: str = "",
+           chunk: int | None = CHUNK_ROWS, bounds: tuple[int, int] | None = None) -> Iterator[tuple]:
+    """Yield, per range of the `key` column, the values of `aggregates` (texts, None when no rows).
+
+    Several aggregates of one query see the same rows in the same order, so their lists
+    line up row for row. `chunk=None` reads everything in one range. Ranges of the primary
+    key, not ORDER BY … LIMIT pages: the database then only walks the table, which made
+    reading events four times faster on SQLite. Expressions must not be NULL (CASE … ELSE
+    −1, COALESCE): an aggregate skips NULLs, and the lists would no longer line up.
     `source` starts with the table `key` belongs to. `bounds` (lowest, highest key) saves
     the MIN/MAX query when the caller knows them.
     """
-    width = len(select)
-    if _vendor() == "pg":
-        row = " || ',' || ".join(f"({e})::bigint::text" for e in select)
-        aggregate = f"string_agg({row}, ',')"
-    else:
-        row = " || ',' || ".join(f"({e})" for e in select)
-        aggregate = f"group_concat({row}, ',')"
+    select = ", ".join(aggregates)
     extra = f" AND ({where})" if where else ""
     with connection.cursor() as cursor:
         if chunk is None and bounds is None:
             # A read of a few named contacts is one query on the filter's index, no range.
-            cursor.execute(f"SELECT {aggregate} FROM {source} WHERE 1 = 1{extra}", params)  # noqa: S608
-            text = cursor.fetchone()[0]
-            if text:
-                yield np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+            cursor.execute(f"SELECT {select} FROM {source} WHERE 1 = 1{extra}", params)  # noqa: S608
+            yield cursor.fetchone()
             return
         if bounds is None:
             # The key's range in its own table, without the filter or the joins, one aggregate
@@ -148,14 +150,29 @@ def _packed(select: list[str], source: str, params: list, *, key: str, where: st
         low, high = bounds
         if low is None:
             return
-        sql = f"SELECT {aggregate} FROM {source} WHERE {key} >= %s AND {key} < %s{extra}"  # noqa: S608
+        sql = f"SELECT {select} FROM {source} WHERE {key} >= %s AND {key} < %s{extra}"  # noqa: S608
         chunk = chunk or int(high) - int(low) + 1
         for start in range(int(low), int(high) + 1, chunk):
             # Never past `high`: rows added since the bounds were read are left to the next read.
             cursor.execute(sql, [*params, start, min(start + chunk, int(high) + 1)])
-            text = cursor.fetchone()[0]
-            if text:
-                yield np.fromstring(text, dtype=np.int64, sep=",").reshape(-1, width)
+            yield cursor.fetchone()
+
+
+def _numbers(text: str | None) -> np.ndarray:
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, np.int64)
+
+
+def _packed(select: list[str], source: str, params: list, *, key: str, where: str = "",
+            chunk: int | None = CHUNK_ROWS, bounds: tuple[int, int] | None = None) -> Iterator[np.ndarray]:
+    """Yield chunks of rows as int64 arrays (rows × columns), by ranges of the `key` column (see _texts)."""
+    width = len(select)
+    if _vendor() == "pg":
+        row = " || ',' || ".join(f"({e})::bigint::text" for e in select)
+    else:
+        row = " || ',' || ".join(f"({e})" for e in select)
+    for (text,) in _texts([_aggregate(row)], source, params, key=key, where=where, chunk=chunk, bounds=bounds):
+        if text:
+            yield _numbers(text).reshape(-1, width)
 
 
 # Packed event layout, low bits first: minutes since 2000-01-01 rounded up (25 bits, to 2063),
@@ -163,9 +180,6 @@ def _packed(select: list[str], source: str, params: list, *, key: str, where: st
 # fast: building a comma-separated row of three values cost SQLite three times as much.
 EPOCH_2000 = 946_684_800
 MINUTE_BITS, KIND_BITS = 25, 5
-# Packed contact layout: score (10 bits), seniority, region, size band, industry codes + 1
-# (4 bits each), then the contact id.
-CODE_BITS = 4
 
 
 def _bigint(column: str) -> str:
@@ -238,67 +252,141 @@ def _domain_flags_expression(rules: RulesDocument) -> tuple[str, str]:
     return " + ".join(terms), " OR ".join(any_match)
 
 
-def _flag_pairs(rules: RulesDocument, where: str, bounds: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Return (contact id, flags) of contacts matching title rules, then of those matching domain rules."""
-    out = []
-    chunk = None if where else CHUNK_ROWS
-    if _title_flag_table(rules, where):
-        out.append(_values(f"({_bigint('c.id')} * 16777216) + tf.flags",
-                           "capture_contact c JOIN scoring_title_flags tf ON tf.value = c.title", [],
-                           key="c.id", where=where, chunk=chunk, bounds=bounds))
-    else:
-        out.append(np.zeros(0, np.int64))
-    if rules.fit.email_domains:
-        flags, any_match = _domain_flags_expression(rules)
-        condition = f"({any_match})" + (f" AND {where}" if where else "")
-        out.append(_values(f"({_bigint('c.id')} * 16777216) + {flags}", "capture_contact c", [],
-                           key="c.id", where=condition, chunk=chunk, bounds=bounds))
-    else:
-        out.append(np.zeros(0, np.int64))
-    return out[0], out[1]
+def _title_pairs(rules: RulesDocument, where: str, bounds: tuple[int, int]) -> np.ndarray:
+    """Return (contact id << 24) + flags of the contacts whose title matches a keyword rule."""
+    if not _title_flag_table(rules, where):
+        return np.zeros(0, np.int64)
+    return _values(f"({_bigint('c.id')} * 16777216) + tf.flags",
+                   "capture_contact c JOIN scoring_title_flags tf ON tf.value = c.title", [],
+                   key="c.id", where=where, chunk=None if where else CHUNK_ROWS, bounds=bounds)
+
+
+def _domain_pairs(rules: RulesDocument, where: str) -> np.ndarray:
+    """Return (contact id << 24) + flags of the contacts matching an email-domain rule, tested in SQL.
+
+    What the contact read falls back to when its list of emails does not line up with its
+    rows (an email holding a line break).
+    """
+    flags, any_match = _domain_flags_expression(rules)
+    return _values(f"({_bigint('c.id')} * 16777216) + {flags}", "capture_contact c", [], key="c.id",
+                   where=f"({any_match}) AND {where}", chunk=None)
+
+
+@dataclass
+class ContactColumns:
+    """What scoring reads of each contact, ordered by contact id: one read serves rules and model."""
+
+    leads: LeadColumns
+    score: np.ndarray  # the current Contact.score
+    channel: np.ndarray  # lead-source code (CHANNELS), −1 when unknown
+    segment: np.ndarray  # the account's segment code (b2b, b2c), −1 when none
+    created_s: np.ndarray | None  # epoch seconds, when asked for
+
+
+SEGMENTS = ("b2b", "b2c")
+# Packed contact layout, low bits first: score (10 bits), lead-source channel, region and
+# seniority codes + 1 (4 bits each), then the contact id from bit 26. An account: segment,
+# region, size band and industry codes + 1 (4 bits each), then its id from bit 16.
+CODE_BITS = 4
+REGION_FROM_ACCOUNT = 15
+
+
+def _account_codes(contact_where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return account ids (sorted) and their packed codes, for every account or the named contacts'."""
+    params: list = []
+    packed = f"({_bigint('a.id')} << 16)"
+    for position, (column, vocabulary) in enumerate((("a.industry", INDUSTRIES), ("a.size_band", SIZE_BANDS),
+                                                     ("a.region", REGIONS), ("a.segment", SEGMENTS))):
+        packed += f" | (({_code(column, vocabulary, params)} + 1) << {CODE_BITS * (3 - position)})"
+    where = f"a.id IN (SELECT c.account_id FROM capture_contact c WHERE {contact_where})" if contact_where else ""  # noqa: S608
+    values = _values(packed, "capture_account a", params, key="a.id", where=where,
+                     chunk=None if contact_where else CHUNK_ROWS)
+    values.sort()
+    return values >> 16, values & 0xFFFF
+
+
+def contact_columns(*, rules: RulesDocument, contact_ids: Sequence[int] | None = None,
+                    created: bool = False, chunk: int = CHUNK_ROWS) -> ContactColumns:
+    """Read every contact's (or the given ones') scoring columns, with creation times when `created`.
+
+    One walk of the contact table returns, per range of ids, three lists built by the
+    database: a packed integer per contact (id, score, category codes), its account id, and
+    its email. Accounts are read on their own (a fifth as many rows) and joined in numpy:
+    joining them in SQL cost SQLite a B-tree search per contact, more than the rest of the
+    read. Email-domain rules are one regular expression over the emails, in C; the few
+    matching emails are then checked rule by rule. Title rules are matched once per
+    distinct title (`_title_flag_table`).
+    """
+    params: list = []
+    # Built in the order the parameters appear in the SQL.
+    seniority = _code("c.seniority", SENIORITIES, params)
+    region = (f"(CASE COALESCE(c.region, '') WHEN '' THEN {REGION_FROM_ACCOUNT - 1} ELSE "
+              f"{_code('c.region', REGIONS, params)} END)")
+    channel = _code("c.lead_source", CHANNELS, params)
+    packed = (f"({_bigint('c.id')} << 26) | (({seniority} + 1) << 18) | (({region} + 1) << 14)"
+              f" | (({channel} + 1) << 10) | {_clamp('c.score', 0, 1023)}")
+    text = "::text" if _vendor() == "pg" else ""
+    aggregates = [_aggregate(f"({packed}){text}"), _aggregate(f"COALESCE(c.account_id, 0){text}")]
+    if created:
+        aggregates.append(_aggregate(f"({_epoch('c.created_at')}){text}"))
+    domain_rules = [r.domains for r in rules.fit.email_domains]
+    if domain_rules:
+        aggregates.append(_aggregate("COALESCE(c.email, '')", "chr(10)" if _vendor() == "pg" else "char(10)"))
+    where = _ids_condition("c.id", contact_ids)
+    parts: list[list[np.ndarray]] = [[] for _ in range(4)]
+    for texts in _texts(aggregates, "capture_contact c", params, key="c.id", where=where,
+                        chunk=None if contact_ids is not None else chunk):
+        values = _numbers(texts[0])
+        parts[0].append(values)
+        parts[1].append(_numbers(texts[1]))
+        if created:
+            parts[2].append(_numbers(texts[2]))
+        if domain_rules and len(values):
+            if texts[-1].count("\n") + 1 == len(values):
+                lines, flags = email_domain_flags(texts[-1].encode(), domain_rules)
+            else:
+                ids = values >> 26
+                pairs = _domain_pairs(rules, " AND ".join(filter(None, (
+                    where, f"c.id >= {int(ids.min())} AND c.id <= {int(ids.max())}"))))
+                order = np.argsort(ids)
+                lines, flags = order[np.searchsorted(ids[order], pairs >> 24)], pairs & 0xFFFFFF
+            column = np.zeros(len(values), np.int64)
+            column[lines] = flags
+            parts[3].append(column)
+
+    def joined(index: int) -> np.ndarray:
+        return np.concatenate(parts[index]) if parts[index] else np.zeros(0, np.int64)
+
+    values = joined(0)
+    order = np.argsort(values, kind="stable")
+    values = values[order]
+    contact_id = values >> 26
+    account_id = joined(1)[order]
+    created_s = joined(2)[order] if created else None
+    domain = joined(3)[order] if domain_rules else np.zeros(len(values), np.int64)
+    account_ids, account_codes = _account_codes(where) if len(values) else (np.zeros(0, np.int64),) * 2
+    account = _align(account_ids, account_codes, account_id, 0)
+
+    def code(packed_values: np.ndarray, position: int) -> np.ndarray:
+        return ((packed_values >> (CODE_BITS * position)) & 15) - 1
+
+    contact_region = ((values >> 14) & 15) - 1
+    region_codes = np.where(contact_region == REGION_FROM_ACCOUNT - 1, code(account, 1), contact_region)
+    title = np.zeros(len(values), np.int64)
+    if len(values):
+        pairs = _title_pairs(rules, where, (int(contact_id[0]), int(contact_id[-1])))
+        title[np.searchsorted(contact_id, pairs >> 24)] = pairs & 0xFFFFFF
+    leads = LeadColumns(contact_id, code(account, 3), code(account, 2), region_codes,
+                        ((values >> 18) & 15) - 1, title, domain)
+    return ContactColumns(leads=leads, score=values & 1023, channel=((values >> 10) & 15) - 1,
+                          segment=code(account, 0), created_s=created_s)
 
 
 def lead_columns(*, rules: RulesDocument, contact_ids: Sequence[int] | None = None,
                  chunk: int = CHUNK_ROWS) -> tuple[LeadColumns, np.ndarray]:
     """Return every contact's scoring columns, ordered by contact id, and its current score."""
-    params: list = []
-    codes = [
-        _code("a.industry", INDUSTRIES, params),
-        _code("a.size_band", SIZE_BANDS, params),
-        _code("COALESCE(NULLIF(c.region, ''), a.region)", REGIONS, params),
-        _code("c.seniority", SENIORITIES, params),
-    ]
-    packed = f"({_bigint('c.id')} << 26)"
-    for position, code in enumerate(codes):
-        packed += f" | (({code} + 1) << {10 + CODE_BITS * (3 - position)})"
-    packed += f" | {_clamp('c.score', 0, 1023)}"
-    where = _ids_condition("c.id", contact_ids)
-    values = _values(packed, "capture_contact c LEFT JOIN capture_account a ON a.id = c.account_id",
-                     params, key="c.id", where=where, chunk=None if contact_ids is not None else chunk)
-    values.sort()
-    contact_id = values >> 26
-    code = [((values >> (10 + CODE_BITS * (3 - p))) & 15) - 1 for p in range(4)]
-    if len(contact_id) == 0:
-        return LeadColumns(*([np.zeros(0, np.int64)] * 7)), np.zeros(0, np.int64)
-    title_pairs, domain_pairs = _flag_pairs(rules, where, (int(contact_id[0]), int(contact_id[-1])))
-    flags = []
-    for pairs in (title_pairs, domain_pairs):
-        column = np.zeros(len(contact_id), np.int64)
-        rows = np.searchsorted(contact_id, pairs >> 24)
-        column[rows] = pairs & 0xFFFFFF
-        flags.append(column)
-    leads = LeadColumns(contact_id, *code, *flags)
-    return leads, values & 1023
-
-
-def contact_created(*, contact_ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Return (contact id, creation time in epoch seconds), ordered by contact id."""
-    data = np.concatenate(list(_packed(
-        ["c.id", _epoch("c.created_at")], "capture_contact c", [], key="c.id",
-        where=_ids_condition("c.id", contact_ids), chunk=None if contact_ids is not None else CHUNK_ROWS,
-    )) or [np.zeros((0, 2), np.int64)])
-    data = data[np.argsort(data[:, 0], kind="stable")]
-    return data[:, 0], data[:, 1]
+    columns = contact_columns(rules=rules, contact_ids=contact_ids, chunk=chunk)
+    return columns.leads, columns.score
 
 
 def event_watermarks() -> tuple[int, int]:
@@ -358,6 +446,10 @@ class Rollup:
     kind: np.ndarray
     weight: np.ndarray
     pending: tuple[np.ndarray, np.ndarray, np.ndarray]  # (contact, kind, epoch s) not yet happened
+    # How many touches each weight stands for, and the latest one's age in days at `valued_s`;
+    # None in a rollup stored before they were kept.
+    count: np.ndarray | None = None
+    latest_days: np.ndarray | None = None
 
 
 def engagement_rollup() -> Rollup | None:
@@ -371,11 +463,15 @@ def engagement_rollup() -> Rollup | None:
     def joined(name: str) -> np.ndarray:
         return np.concatenate([a[name] for a in arrays])
 
+    valued_s = int(first.valued_at.timestamp())
+    counted = all("count" in a and "latest_s" in a for a in arrays)
     return Rollup(
-        valued_s=int(first.valued_at.timestamp()), built_at=first.built_at, half_life_days=first.half_life_days,
+        valued_s=valued_s, built_at=first.built_at, half_life_days=first.half_life_days,
         watermarks=(first.touchpoint_watermark, first.activity_watermark),
-        contact=joined("contact"), kind=joined("kind"), weight=joined("weight"),
+        contact=joined("contact").astype(np.int64), kind=joined("kind"), weight=joined("weight"),
         pending=(joined("pending_contact"), joined("pending_kind"), joined("pending_s")),
+        count=joined("count") if counted else None,
+        latest_days=(valued_s - EPOCH_2000 - joined("latest_s").astype(np.int64)) / 86_400.0 if counted else None,
     )
 
 
@@ -417,20 +513,6 @@ def deal_wins(*, contact_ids: Sequence[int] | None = None) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
 
 
-def contact_channels(*, contact_ids: Sequence[int] | None = None) -> np.ndarray:
-    """Return (contact id, lead-source channel code, segment code) for every contact."""
-    params: list = []
-    select = ["c.id", _code("c.lead_source", CHANNELS, params), _code("a.segment", ("b2b", "b2c"), params)]
-    where = ""
-    if contact_ids is not None:
-        ids = [int(i) for i in contact_ids] or [-1]
-        where = f"c.id IN ({', '.join(str(i) for i in ids)})"
-    parts = list(_packed(select, "capture_contact c LEFT JOIN capture_account a ON a.id = c.account_id",
-                         params, key="c.id", where=where, chunk=None if contact_ids is not None else CHUNK_ROWS))
-    data = np.concatenate(parts) if parts else np.zeros((0, 3), np.int64)
-    return data[np.argsort(data[:, 0], kind="stable")]
-
-
 def epoch_seconds(moment: datetime) -> int:
     return int(moment.timestamp())
 
@@ -465,25 +547,23 @@ def _align(ids: np.ndarray, values: np.ndarray, target: np.ndarray, missing: int
 
     Reads made moments apart can disagree by a contact created in between.
     """
-    if len(ids) == 0:
-        return np.full(len(target), missing, dtype=np.int64)
-    where = np.minimum(np.searchsorted(ids, target), len(ids) - 1)
-    return np.where(ids[where] == target, values[where], missing)
+    where, found = locate(ids, target)
+    return np.where(found, values[where], missing) if len(ids) else np.full(len(target), missing, np.int64)
 
 
 def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = None,
-                 leads: LeadColumns | None = None,
-                 events: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> predictive.History:
+                 columns: ContactColumns | None = None,
+                 events: tuple[np.ndarray, ...] | None = None) -> predictive.History:
     """Read what features and labels need, for every contact or the given ones.
 
-    A rescore passes the lead columns and events it has already read, for the same contacts,
-    so a million contacts are not read twice.
+    A rescore passes the contact columns (read with `created=True`) and events it has
+    already read, for the same contacts, so a million contacts are not read twice: (contact,
+    kind, epoch s), or rolled-up ones with (…, count, latest epoch s).
     """
-    if leads is None:
-        leads, _ = lead_columns(rules=rules, contact_ids=contact_ids)
-    created_ids, created_s = contact_created(contact_ids=contact_ids)
-    channels = contact_channels(contact_ids=contact_ids)
-    contact, kind, occurred = events if events is not None else engagement_events(contact_ids=contact_ids)
+    if columns is None or columns.created_s is None:
+        columns = contact_columns(rules=rules, contact_ids=contact_ids, created=True)
+    leads = columns.leads
+    contact, kind, occurred, *rolled_up = events if events is not None else engagement_events(contact_ids=contact_ids)
     row = np.searchsorted(leads.contact_id, contact)
     n = len(leads)
     life = lifecycle_history(contact_ids=contact_ids)
@@ -506,10 +586,9 @@ def load_history(*, rules: RulesDocument, contact_ids: Sequence[int] | None = No
     decisions = feedback[:, 1]
     wins = deal_wins(contact_ids=contact_ids)
     return predictive.History(
-        leads=leads, created_s=_align(created_ids, created_s, leads.contact_id, 0),
-        channel=_align(channels[:, 0], channels[:, 1], leads.contact_id, -1),
-        segment=_align(channels[:, 0], channels[:, 2], leads.contact_id, -1),
+        leads=leads, created_s=columns.created_s, channel=columns.channel, segment=columns.segment,
         event_row=row, event_kind=kind, event_s=occurred,
+        event_count=rolled_up[0] if rolled_up else None, event_latest_s=rolled_up[1] if rolled_up else None,
         first_mql_s=first_time(transitions, at_least["mql"]),
         first_sal_s=first_time(transitions, at_least["sal"]),
         first_sql_s=first_time(transitions, at_least["sql"]),

@@ -190,3 +190,13 @@ def test_email_domains_match_the_domain_and_its_subdomains_only():
     assert domain.domain_flags("sales.rival.example", rules) == 1
     assert domain.domain_flags("notrival.example", rules) == 0
     assert domain.domain_flags("cs.stanford.edu", rules) == 2
+
+
+def test_emails_at_a_rules_domain_or_a_subdomain_are_found_in_any_case_and_nothing_else():
+    rules = [["rival.example"], ["edu", "ac.uk"]]
+    emails = b"\n".join([b"a@rival.example", b"b@other.example", b"C@Sales.RIVAL.example", b"",
+                         b"d@notrival.example", b"e@cs.mit.edu", b"f@rival.example.org", b"g@ox.ac.uk"])
+
+    lines, flags = domain.email_domain_flags(emails, rules)
+
+    assert dict(zip(lines.tolist(), flags.tolist(), strict=True)) == {0: 1, 2: 1, 5: 2, 7: 2}

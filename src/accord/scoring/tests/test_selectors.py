@@ -165,3 +165,93 @@ def test_the_history_knows_when_each_contact_first_won_a_deal_it_is_on():
 
     won = dict(zip(history.leads.contact_id.tolist(), history.first_won_s.tolist(), strict=True))
     assert won == {buyer.pk: int(first_win.timestamp()), bystander.pk: selectors.NEVER, loser.pk: selectors.NEVER}
+
+
+COLUMN_RULES = parse_rules("""
+fit:
+  email_domains:
+    - {domains: [rival.example], points: -60, label: Competitor}
+    - {domains: [edu], points: -40, label: Student}
+  title_keywords:
+    - {keywords: [marketing], points: 5, label: Marketing}
+""")
+
+
+def test_one_read_of_contacts_gives_the_codes_and_flags_the_rules_and_model_need():
+    from accord.capture.tests.factories import AccountFactory
+    from accord.scoring.rules import CHANNELS, INDUSTRIES, REGIONS, SENIORITIES, SIZE_BANDS
+
+    emea = AccountFactory(industry="financial", size_band="1-10", region="emea", segment="b2c")
+    inherits = ContactFactory(account=emea, region="", seniority="vp", email="Ann@Sales.Rival.Example",
+                              title="Head of Marketing", lead_source="webinar", score=42)
+    own_region = ContactFactory(account=emea, region="apac", seniority="director", email="bo@cs.mit.edu")
+    alone = ContactFactory(account=None, region="", seniority="", email=None, lead_source="referral")
+    lookalike = ContactFactory(account=None, region="na", email="cy@notrival.example")
+
+    columns = selectors.contact_columns(rules=COLUMN_RULES, created=True)
+
+    leads = columns.leads
+    assert leads.contact_id.tolist() == [inherits.pk, own_region.pk, alone.pk, lookalike.pk]
+    assert leads.industry.tolist() == [INDUSTRIES.index("financial")] * 2 + [-1, -1]
+    assert leads.size_band.tolist() == [SIZE_BANDS.index("1-10")] * 2 + [-1, -1]
+    assert leads.region.tolist() == [REGIONS.index("emea"), REGIONS.index("apac"), -1, REGIONS.index("na")]
+    assert leads.seniority.tolist() == [SENIORITIES.index("vp"), SENIORITIES.index("director"),
+                                        SENIORITIES.index(""), SENIORITIES.index("")]
+    assert leads.title_flags.tolist() == [1, 0, 0, 0]
+    assert leads.domain_flags.tolist() == [1, 2, 0, 0]
+    assert columns.score.tolist() == [42, 0, 0, 0]
+    assert columns.channel.tolist() == [CHANNELS.index("webinar"), CHANNELS.index("paid_search"),
+                                        CHANNELS.index("referral"), CHANNELS.index("paid_search")]
+    assert columns.segment.tolist() == [1, 1, -1, -1]
+    assert columns.created_s.tolist() == [int(c.created_at.timestamp()) for c in (inherits, own_region, alone, lookalike)]
+
+
+def test_reading_named_contacts_gives_the_same_columns_as_reading_everyone():
+    ContactFactory(email="a@rival.example", seniority="vp")
+    chosen = ContactFactory(email="b@x.rival.example", seniority="manager", title="Marketing lead")
+
+    one = selectors.contact_columns(rules=COLUMN_RULES, contact_ids=[chosen.pk])
+    every = selectors.contact_columns(rules=COLUMN_RULES)
+
+    assert one.leads.contact_id.tolist() == [chosen.pk]
+    for name in ("industry", "size_band", "region", "seniority", "title_flags", "domain_flags"):
+        assert getattr(one.leads, name).tolist() == [getattr(every.leads, name)[1]], name
+
+
+@pytest.mark.parametrize("eagerly", [True, False])
+def test_a_rescore_from_the_rollup_explains_and_predicts_as_reading_every_touch_does(trained_model, monkeypatch,
+                                                                                      eagerly):
+    from accord.lifecycle.tests.factories import ActivityFactory
+
+    services.active_rules()
+    day = dt.timedelta(days=1)
+    fan, vp, quiet = a_vp_who_attended_a_webinar("fan@buyer.example"), a_vp_who_attended_a_webinar(), ContactFactory()
+    for days_ago, kind in ((2, Touchpoint.Kind.WEBINAR_ATTEND), (40, Touchpoint.Kind.PAGE_VIEW),
+                           (400, Touchpoint.Kind.PAGE_VIEW), (5, Touchpoint.Kind.DEMO_REQUEST)):
+        TouchpointFactory(contact=fan, kind=kind, occurred_at=NOW - days_ago * day)
+    ActivityFactory(contact=vp, occurred_at=NOW - 3 * day)
+    services.rescore(as_of=NOW)
+    TouchpointFactory(contact=quiet, kind=Touchpoint.Kind.PAGE_VIEW, occurred_at=NOW + day)
+    TouchpointFactory(contact=fan, kind=Touchpoint.Kind.PAGE_VIEW, occurred_at=NOW + day)
+    if not eagerly:
+        monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
+    reads = []
+    real_read = selectors.engagement_events
+    monkeypatch.setattr(selectors, "engagement_events", lambda **kw: reads.append(kw) or real_read(**kw))
+
+    services.rescore(as_of=NOW + 3 * day, always_record=True)
+    from_rollup = {s.contact_id: (s.predicted_probability, s.explanation) for s in LeadScore.objects.filter(
+        computed_at=NOW + 3 * day)}
+    rollup_reads = [sorted(kw) for kw in reads]
+    LeadScore.objects.filter(computed_at=NOW + 3 * day).delete()
+    services.rescore(as_of=NOW + 3 * day, always_record=True, full=True)
+    from_touches = {s.contact_id: (s.predicted_probability, s.explanation) for s in LeadScore.objects.filter(
+        computed_at=NOW + 3 * day)}
+
+    # One read of the touches added since the rollup; none of every touch or of the changed contacts'.
+    assert rollup_reads == [["since", "until"]]
+    assert sorted(from_rollup) == sorted(from_touches) == sorted([fan.pk, vp.pk, quiet.pk])
+    for contact_id, (probability, explanation) in from_rollup.items():
+        assert np.isclose(probability, from_touches[contact_id][0])
+        assert explanation == from_touches[contact_id][1]
+    assert ("up" in from_rollup[fan.pk][1]) is eagerly

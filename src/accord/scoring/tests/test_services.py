@@ -3,6 +3,7 @@
 import argparse
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -161,14 +162,14 @@ def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
     with CaptureQueriesContext(connection) as many_nightly:
         services.rescore(as_of=NOW + dt.timedelta(days=1))
 
-    # Reads: the active rules; contacts (MIN and MAX, one range); contacts at a rule's email
-    # domain (one range, the bounds known); the touch watermarks; touchpoints (one range;
-    # activities have none); the active model and the latest model card. Writes: one UPDATE
-    # per distinct score (one here), one INSERT batch, and the rollup replaced (a DELETE and
-    # an INSERT), inside a savepoint. A nightly run with nothing new reads the rollup instead
-    # of touchpoints and writes nothing (the savepoint stays).
-    assert len(few) == len(many) == 14
-    assert len(few_nightly) == len(many_nightly) == 10
+    # Reads: the active rules and model; contacts with their emails (MIN and MAX, one range);
+    # accounts (MIN and MAX, one range); the touch watermarks; touchpoints (one range;
+    # activities have none); the latest model card. Writes: one UPDATE per distinct score (one
+    # here), one INSERT batch, and the rollup replaced (a DELETE and an INSERT), inside a
+    # savepoint. A nightly run with nothing new reads the rollup instead of touchpoints and
+    # writes nothing (the savepoint stays).
+    assert len(few) == len(many) == 15
+    assert len(few_nightly) == len(many_nightly) == 11
 
 
 def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django_capture_on_commit_callbacks):
@@ -290,8 +291,10 @@ def test_a_rescore_explains_changed_scores_with_the_real_touches_when_it_started
     assert [item["text"] for item in latest.explanation["up"]] == ["Attended 2 webinars, latest today (+24)", "VP (+20)"]
 
 
-@pytest.mark.parametrize("change", ["half_life", "age"])
-def test_a_rollup_with_another_half_life_or_older_than_a_week_is_rebuilt_from_every_touch(change):
+@pytest.mark.parametrize("change", ["half_life", "age", "no_counts"])
+def test_a_rollup_with_another_half_life_or_older_than_a_week_or_without_counts_is_rebuilt_from_every_touch(change):
+    import io
+
     from accord.scoring.models import EngagementRollup
 
     services.publish_rule_set(source=SIMPLE)
@@ -299,8 +302,14 @@ def test_a_rollup_with_another_half_life_or_older_than_a_week_is_rebuilt_from_ev
     services.rescore(as_of=NOW)
     if change == "half_life":
         services.publish_rule_set(source=SIMPLE.replace("half_life_days: 7", "half_life_days: 14"))
-    else:
+    elif change == "age":
         EngagementRollup.objects.update(built_at=NOW - services.ROLLUP_MAX_AGE)
+    else:
+        # As stored before counts and latest times were kept.
+        stored = np.load(io.BytesIO(bytes(EngagementRollup.objects.get().data)))
+        buffer = io.BytesIO()
+        np.savez(buffer, **{name: stored[name] for name in stored.files if name not in ("count", "latest_s")})
+        EngagementRollup.objects.update(data=buffer.getvalue())
 
     result = services.rescore(as_of=NOW)
 
