@@ -43,6 +43,7 @@ from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.planning.models import Goal
 from accord.scoring import services as scoring
+from accord.scoring.models import PredictiveModelVersion, ScoringRuleSet
 from accord.sla.backfill import backfill_history
 from accord.sla.models import ComplianceDaily, SlaVersion
 
@@ -116,6 +117,11 @@ def clear_demo() -> None:
         # The history backfill publishes the shipped SLA when none exists: leave no orphan of it.
         SlaVersion.objects.filter(created_by__isnull=True, clocks__isnull=True, handovers__isnull=True).exclude(
             Exists(ComplianceDaily.objects.filter(sla_version=OuterRef("pk")))).delete()
+        # The load trains a model on the history it wrote, and scoring publishes the shipped rules
+        # when none exist: with the history gone, neither describes anything. Versions someone
+        # published or trained by hand (they carry who) stay.
+        PredictiveModelVersion.objects.filter(trained_by__isnull=True).delete()
+        ScoringRuleSet.objects.filter(created_by__isnull=True).delete()
         Job.objects.filter(kind=JOB_KIND).delete()
 
 

@@ -304,3 +304,18 @@ def test_every_demo_lead_is_scored_by_the_shipped_rules_and_a_model_trained_on_t
     assert explanation.source == f"model v{model.version}"
     assert explanation.up or explanation.down
     assert explanation.rule_up or explanation.rule_down
+
+
+@pytest.mark.django_db
+def test_a_reset_removes_the_model_and_rules_the_load_made_but_keeps_those_a_person_made():
+    from accord.scoring import services as scoring
+    from accord.scoring.models import PredictiveModelVersion, ScoringRuleSet
+
+    load_demo(seed=1, scale=SMALL, as_of=AS_OF, reset=True)
+    admin = UserFactory(role=Role.REVOPS_ADMIN)
+    mine = scoring.publish_rule_set(source=ScoringRuleSet.objects.get().source, by=admin)
+
+    clear_demo()
+
+    assert list(ScoringRuleSet.objects.all()) == [mine]
+    assert not PredictiveModelVersion.objects.exists()
