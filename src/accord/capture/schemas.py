@@ -333,10 +333,24 @@ MAX_BATCH = 1000
 TouchKindValue = Literal[tuple(Touchpoint.Kind.values)]
 
 
+# The plain shape most addresses have (lower-case, as checked here), every one of which
+# Django's validator accepts: dot-separated atoms of letters, digits and _%+- before the @,
+# hostname labels (no hyphen at either end, at most 63 characters) and a letters-only TLD
+# after it. Matching it costs about a microsecond; Django's validator, 40. Anything else
+# (quotes, IDNs, IP literals, other atom characters) is left to Django's.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
+)
+
+
 # A batch repeats people and pages, and integrations send the same ones batch after batch:
-# checking each distinct email and URL once per process was most of validating a batch.
-@lru_cache(maxsize=16384)
+# checking each distinct email and URL once per process was most of validating a batch. The
+# cache holds more people than an integration's usual rotation (an LRU smaller than a cycle
+# of addresses misses every one).
+@lru_cache(maxsize=65536)
 def _is_email(email: str) -> bool:
+    if len(email) <= 320 and _PLAIN_EMAIL.fullmatch(email):
+        return True
     try:
         validate_email(email)
     except DjangoValidationError:
