@@ -30,6 +30,7 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=10, help="event batches of 1,000 to time")
     parser.add_argument("--top", type=int, default=25, help="functions to list from the profile")
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, …")
+    parser.add_argument("--plain", action="store_true", help="time without cProfile (its overhead doubles the CPU)")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -64,9 +65,10 @@ def main() -> int:
         _expect(post_form(-n - 1), 201)
     _expect(post_batch(-1), 200)
     if args.posts:
-        _measure("form post", post_form, args.posts, expected=201, top=args.top, sort=args.sort)
+        _measure("form post", post_form, args.posts, expected=201, top=args.top, sort=args.sort, plain=args.plain)
     if args.batches:
-        _measure("event batch of 1,000", post_batch, args.batches, expected=200, top=args.top, sort=args.sort)
+        _measure("event batch of 1,000", post_batch, args.batches, expected=200, top=args.top, sort=args.sort,
+                 plain=args.plain)
     return 0
 
 
@@ -79,22 +81,27 @@ def _record(execute, sql, params, many, context):
     return execute(sql, params, many, context)
 
 
-def _measure(label: str, call, count: int, *, expected: int, top: int, sort: str = "cumulative") -> None:
+def _measure(label: str, call, count: int, *, expected: int, top: int, sort: str = "cumulative",
+             plain: bool = False) -> None:
     global _recording
     _recording = queries = []
     _expect(call(10**6), expected)
     _recording = None
     profile = cProfile.Profile()
     wall, cpu = time.perf_counter(), time.process_time()
-    profile.enable()
+    if not plain:
+        profile.enable()
     for n in range(count):
         _expect(call(n), expected)
     profile.disable()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(f"{label}: {count:,} requests; {wall / count * 1000:.2f} ms wall, {cpu / count * 1000:.2f} ms CPU "
-          f"per request (under cProfile); {len(queries)} queries per request:")
+          f"per request ({'no profiler' if plain else 'under cProfile'}); {len(queries)} queries per request; "
+          f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}:")
     for sql in queries:
         print(f"    {sql[:150]}")
+    if plain:
+        return
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats(sort).print_stats(top)
     print(out.getvalue())

@@ -342,12 +342,11 @@ class Touchpoint(models.Model):
         indexes = [
             models.Index(fields=["contact", "occurred_at"], name="touch_contact_time"),
             models.Index(fields=["campaign", "occurred_at"], name="touch_campaign_time"),
-            models.Index(fields=["channel", "occurred_at"], name="touch_channel_time"),
             models.Index(fields=["occurred_at"], name="touch_time"),
-            models.Index(
-                fields=["anonymous_id"], name="touch_anonymous", condition=~models.Q(anonymous_id="")
-            ),
-            # What stitching looks for: anonymous touches not yet attached to anyone.
+            # What stitching looks for: anonymous touches not yet attached to anyone. Every
+            # reader by visitor id (linking, stitching) wants only those, so there is no index on
+            # all of them; and none on channel, which no list or report filters touchpoints by
+            # (every index costs each of the event API's inserts).
             models.Index(
                 fields=["anonymous_id"],
                 name="touch_anonymous_orphan",
@@ -437,13 +436,13 @@ class IdentityLink(models.Model):
     """An anonymous visitor id known to belong to a contact, from the moment they identified."""
 
     anonymous_id = models.CharField(max_length=64, unique=True)
+    # Its foreign-key index serves a contact's links (merging, erasure, the timeline).
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identity_links")
     first_seen_at = models.DateTimeField(null=True, blank=True)
     linked_at = models.DateTimeField()
 
     class Meta:
         ordering = ["-linked_at", "-id"]
-        indexes = [models.Index(fields=["contact"], name="identity_contact")]
 
     def __str__(self) -> str:
         return f"{self.anonymous_id} → {self.contact_id}"

@@ -2,13 +2,23 @@
 
 One statement counts a request against all its buckets at once (an upsert returning the
 new counts), so a flood costs one small write per request and no read-modify-write race.
+
+On PostgreSQL each bucket is split into `PG_SHARDS` rows (`<bucket>#<n>`), a request adding
+one to a shard picked at random and reading the sum of all of them. Every form post counts
+against its source's bucket, so one row per bucket made every post wait for the one before it
+to commit (the row stays locked until then; measured p99 7.5 s at 200 posts/s). The sum is read
+in the same statement from committed rows, so requests in flight at the same instant may each
+miss the others' counts: a limit can be overshot by at most the requests running at once, never
+undercounted once they commit. SQLite has one writer at a time and no row locks, so there a
+bucket stays one row.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import time
-from functools import partial
+from functools import cache, partial
 
 from django.db import connection, transaction
 
@@ -16,6 +26,7 @@ from accord.capture.groupcommit import run_in_transaction
 from accord.capture.models import RateLimitCounter
 
 WINDOW_SECONDS = 60
+PG_SHARDS = 16
 
 # The last window this process swept old counters for: one DELETE a minute per worker,
 # not one per new visitor (every new IP opens a bucket).
@@ -34,19 +45,13 @@ def hit(limits: dict[str, int], *, now: float | None = None) -> int | None:
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
-    rows = ", ".join(["(%s, %s, 1)"] * len(limits))
-    params: list[object] = []
-    for bucket in limits:
-        params += [bucket, window]
-    # Only the quoted table name and placeholders are formatted in; values are parameters.
-    sql = (
-        f"INSERT INTO {table} (bucket, window_start, count) VALUES {rows} "  # noqa: S608
-        f"ON CONFLICT (bucket, window_start) DO UPDATE SET count = {table}.count + 1 "
-        "RETURNING bucket, count"
-    )
+    sharded = connection.vendor == "postgresql"
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        counts = dict(cursor.fetchall())
+        if sharded:
+            counts = _hit_shards(cursor, list(limits), window)
+        else:
+            cursor.execute(_upsert_sql(len(limits)), [value for bucket in limits for value in (bucket, window)])
+            counts = dict(cursor.fetchall())
         if window != _swept_window:
             # Windows before this one can no longer refuse anything.
             cursor.execute(f"DELETE FROM {table} WHERE window_start < %s", [window])  # noqa: S608
@@ -59,3 +64,53 @@ def hit(limits: dict[str, int], *, now: float | None = None) -> int | None:
 def hit_and_commit(limits: dict[str, int]) -> int | None:
     """Count one request and commit the count (grouped with other requests' writes); see hit."""
     return run_in_transaction(partial(hit, limits))
+
+
+def counted(bucket: str, *, now: float | None = None) -> int:
+    """Return how many requests `bucket` has counted in the current window (all its shards)."""
+    window = int((time.time() if now is None else now) // WINDOW_SECONDS)
+    names = [bucket, *_shard_names(bucket)]
+    return sum(
+        RateLimitCounter.objects.filter(bucket__in=names, window_start=window).values_list("count", flat=True)
+    )
+
+
+def _shard_names(bucket: str) -> list[str]:
+    return [f"{bucket}#{shard}" for shard in range(PG_SHARDS)]
+
+
+@cache
+def _upsert_sql(buckets: int) -> str:
+    table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+    rows = ", ".join(["(%s, %s, 1)"] * buckets)
+    # Only the quoted table name and placeholders are formatted in; values are parameters.
+    return (
+        f"INSERT INTO {table} (bucket, window_start, count) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT (bucket, window_start) DO UPDATE SET count = {table}.count + 1 "
+        "RETURNING bucket, count"
+    )
+
+
+@cache
+def _sharded_sql(buckets: int) -> str:
+    table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+    # The CTE's upsert returns this request's shard count; the subquery adds the other
+    # shards' committed counts (a statement's reads do not see its own CTE's writes, so the
+    # shard written is excluded rather than counted twice). Buckets never contain '#'.
+    # Only the quoted table name and the upsert above are formatted in.
+    return (
+        f"WITH hit AS ({_upsert_sql(buckets)}) "  # noqa: S608
+        "SELECT split_part(hit.bucket, '#', 1), hit.count + COALESCE(("
+        f"SELECT SUM(other.count) FROM {table} other WHERE other.window_start = %s "
+        "AND other.bucket = ANY(%s) AND other.bucket <> hit.bucket "
+        "AND split_part(other.bucket, '#', 1) = split_part(hit.bucket, '#', 1)), 0) FROM hit"
+    )
+
+
+def _hit_shards(cursor, buckets: list[str], window: int) -> dict[str, int]:
+    params: list[object] = []
+    for bucket in buckets:
+        params += [f"{bucket}#{random.randrange(PG_SHARDS)}", window]
+    params += [window, [name for bucket in buckets for name in _shard_names(bucket)]]
+    cursor.execute(_sharded_sql(len(buckets)), params)
+    return dict(cursor.fetchall())

@@ -568,11 +568,11 @@ def record_form_post(
 
     Return (seconds to wait, None) when a limit refuses it, else (None, the contact's id or
     None when nothing was to be stored). The count and the data commit together, in a
-    transaction grouped with other posts' (capture.groupcommit): a post costs a share of
-    one fsync, and a refused post still commits its count.
+    transaction grouped with other posts' on SQLite (capture.groupcommit: a post costs a share
+    of one fsync) and its own on PostgreSQL; a refused post still commits its count.
     """
-    # The source's row first: every post updates it, so a group waiting for another's holds
-    # no other counter meanwhile, and two groups cannot deadlock on counters (PostgreSQL).
+    # Always the source's bucket, then the IP's: two posts lock counter rows in the same
+    # order, so they cannot deadlock on them (PostgreSQL).
     limits = {f"key:{source.pk}": source.rate_limit_per_minute, f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute}
 
     def write() -> tuple[int | None, int | None]:

@@ -3,9 +3,11 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.test import override_settings
 
-from accord.capture.schemas import EventBatchIn, EventIn, quick_events
+from accord.capture.schemas import EventBatchIn, EventIn, _is_email, quick_events
 
 AT = "2026-03-01T09:30:00Z"
 
@@ -75,3 +77,30 @@ def test_other_spellings_of_a_time_take_the_full_check_and_are_stored_as_it_read
     # Then the models decided it
     assert quick_events({"events": events}) is None
     assert batch.to_events() == [EventIn.model_validate(events[0]).to_event()]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a..b@example.org", ".a@example.org", "a.@example.org", "a@-example.org", "a@example-.org",
+        "a@example..org", "a@example.o", "a@example.org-", "a@example", "a@" + "x" * 64 + ".org",
+        "a@exa_mple.org", "a b@example.org", "a@example.123", "@example.org", "a@",
+        "a" * 310 + "@example.org",
+    ],
+)
+def test_an_address_django_refuses_is_refused_by_the_quick_email_check_too(email):
+    # Given an address Django's validator refuses (the shapes a fast pattern gets wrong)
+    with pytest.raises(DjangoValidationError):
+        validate_email(email)
+
+    # Then the quick check refuses it as well
+    assert _is_email(email) is False
+
+
+@pytest.mark.parametrize(
+    "email", ["ada@example.org", "a.b+tag@mail.example.co.uk", "x_y%z-1@a-b.example", "o'neil@example.org"]
+)
+def test_an_address_django_accepts_is_accepted_by_the_quick_email_check(email):
+    validate_email(email)
+
+    assert _is_email(email) is True

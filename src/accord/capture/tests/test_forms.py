@@ -5,6 +5,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -156,10 +157,9 @@ def test_the_rate_limit_is_counted_in_the_database_shared_by_workers():
 
     post_json(source, {"email": "p1@example.org"})
 
-    assert sorted(RateLimitCounter.objects.values_list("bucket", "count")) == [
-        (f"ip:{source.pk}:203.0.113.7", 1),
-        (f"key:{source.pk}", 1),
-    ]
+    assert ratelimit.counted(f"ip:{source.pk}:203.0.113.7") == 1
+    assert ratelimit.counted(f"key:{source.pk}") == 1
+    assert RateLimitCounter.objects.count() == 2
 
 
 def test_a_filled_honeypot_answers_like_success_but_stores_nothing():
@@ -367,8 +367,8 @@ def test_a_form_post_writes_in_one_transaction_of_seven_statements(django_assert
     post_json(source, {"email": "first@example.org"})
 
     # Savepoint; rate-limit upsert; campaign by code; contact upsert; visitor link;
-    # stitching UPDATE; touchpoint; consent; release.
-    with django_assert_num_queries(9):
+    # stitching UPDATE (one statement with the link on PostgreSQL); touchpoint; consent; release.
+    with django_assert_num_queries(9 if connection.vendor == "sqlite" else 8):
         response = post_json(
             source, {"email": "ada@example.org", "utm_campaign": "Spring", "anonymous_id": "vid-9", "consent": "on"}
         )
@@ -388,7 +388,7 @@ def test_a_refused_post_still_counts_against_the_rate_limit():
     third = post_json(source, {"email": "ada@example.org"})
 
     assert (invalid.status_code, honeypot.status_code, third.status_code) == (422, 201, 429)
-    assert RateLimitCounter.objects.get(bucket=f"ip:{source.pk}:203.0.113.7").count == 3
+    assert ratelimit.counted(f"ip:{source.pk}:203.0.113.7") == 3
     assert stored() == (0, 0, 0)
 
 
