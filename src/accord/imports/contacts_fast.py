@@ -99,6 +99,7 @@ class Phases:
     write: float = 0.0  # staging, matching, set-based inserts
     fast_rows: int = 0
     per_row_rows: int = 0
+    # Wall seconds per index rebuilt after a bulk load (Bulk.rebuilt).
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -116,7 +117,7 @@ class ContactColumns:
         self._maps: dict[str, dict[str, Any]] = {name: {} for name in (*_MAPPED, "name_key", "mail_domain", "region")}
         self._bad: dict[str, dict[str, str]] = {name: {} for name in _MAPPED}
         self.repeated: dict[str, set[str]] = {}
-        self.phases = Phases()
+        self.phases = Phases(extra=importer.bulk.rebuilt)
 
     # --- first pass: the keys that occur more than once ----------------------------------
 
@@ -402,8 +403,11 @@ class ContactColumns:
                     copy.write(buffer.getvalue())
             run = lambda sql, params=(): cursor.execute(bulk.param(sql), params)  # noqa: E731
             # The same words as the unique indexes' expressions and conditions, so both serve.
+            # On SQLite the staged column's TEXT affinity would apply to lower(), and the
+            # expression index then no longer matches: a unary + drops the affinity.
+            plus = "+" if self.sqlite else ""
             run(f"UPDATE {stage} SET by_email = (SELECT c.id FROM capture_contact c"  # noqa: S608
-                f" WHERE lower(c.email) = {stage}.email) WHERE email IS NOT NULL")
+                f" WHERE lower(c.email) = {plus}{stage}.email) WHERE email IS NOT NULL")
             run(f"UPDATE {stage} SET by_external = (SELECT c.id FROM capture_contact c"  # noqa: S608
                 f" WHERE c.external_id = {stage}.external_id AND NOT (c.external_id = ''))"
                 " WHERE external_id IS NOT NULL")
