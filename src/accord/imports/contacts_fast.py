@@ -403,15 +403,25 @@ class ContactColumns:
                     copy.write(buffer.getvalue())
             run = lambda sql, params=(): cursor.execute(bulk.param(sql), params)  # noqa: E731
             # The same words as the unique indexes' expressions and conditions, so both serve.
-            # On SQLite the staged column's TEXT affinity would apply to lower(), and the
-            # expression index then no longer matches: a unary + drops the affinity.
-            plus = "+" if self.sqlite else ""
-            run(f"UPDATE {stage} SET by_email = (SELECT c.id FROM capture_contact c"  # noqa: S608
-                f" WHERE lower(c.email) = {plus}{stage}.email) WHERE email IS NOT NULL")
-            run(f"UPDATE {stage} SET by_external = (SELECT c.id FROM capture_contact c"  # noqa: S608
-                f" WHERE c.external_id = {stage}.external_id AND NOT (c.external_id = ''))"
-                " WHERE external_id IS NOT NULL")
-            run(f"UPDATE {stage} SET matched = coalesce(by_external, by_email)")  # noqa: S608
+            if self.sqlite:
+                # A correlated look-up per staged row, through the index. The staged column's
+                # TEXT affinity would apply to lower(), and the expression index then no
+                # longer matches: a unary + drops the affinity.
+                run(f"UPDATE {stage} SET by_email = (SELECT c.id FROM capture_contact c"  # noqa: S608
+                    f" WHERE lower(c.email) = +{stage}.email) WHERE email IS NOT NULL")
+                run(f"UPDATE {stage} SET by_external = (SELECT c.id FROM capture_contact c"  # noqa: S608
+                    f" WHERE c.external_id = {stage}.external_id AND NOT (c.external_id = ''))"
+                    " WHERE external_id IS NOT NULL")
+            else:
+                # A join, so only matched rows get a new version (on a first import, none);
+                # the statistics let the planner probe the indexes rather than scan the table.
+                run(f"ANALYZE {stage}")
+                run(f"UPDATE {stage} AS s SET by_email = c.id FROM capture_contact c"  # noqa: S608
+                    " WHERE lower(c.email) = s.email")
+                run(f"UPDATE {stage} AS s SET by_external = c.id FROM capture_contact c"  # noqa: S608
+                    " WHERE c.external_id = s.external_id AND NOT (c.external_id = '')")
+            run(f"UPDATE {stage} SET matched = coalesce(by_external, by_email)"  # noqa: S608
+                " WHERE by_external IS NOT NULL OR by_email IS NOT NULL")
             differs = "IS NOT" if self.sqlite else "IS DISTINCT FROM"
             changed = " OR ".join([
                 f"(s.email IS NOT NULL AND s.email {differs} lower(c.email))",
@@ -447,37 +457,52 @@ class ContactColumns:
         now = bulk.datetime(context.now)
         by_user = context.by.pk if context.by is not None else None
         reason = context.reason
-        if self.sqlite:
-            (first,) = bulk.reserve_ids(_contact_model(), 1)
-            run(f"UPDATE {stage} SET new_id = %s + r.n FROM (SELECT line, row_number() OVER (ORDER BY line) - 1 AS n"  # noqa: S608
-                f" FROM {stage} WHERE matched IS NULL) AS r WHERE {stage}.line = r.line", [first])
-        else:
-            run(f"UPDATE {stage} SET new_id = nextval(pg_get_serial_sequence('capture_contact', 'id'))"  # noqa: S608
-                " WHERE matched IS NULL")
         lead = LifecycleStage.LEAD.value
-        # PostgreSQL types a parameter from its context, and a SELECT list gives none.
-        cast = (lambda kind: "") if self.sqlite else (lambda kind: f"::{kind}")
-        at, user, words = cast("timestamptz"), cast("bigint"), cast("text")
-        run(
-            "INSERT INTO capture_contact (id, email, first_name, last_name, phone, title, seniority,"  # noqa: S608
-            " account_id, owner_id, lifecycle_stage, stage_changed_at, lead_source, original_campaign_id,"
-            " country, region, external_id, score, created_at, updated_at)"
-            " SELECT new_id, email, coalesce(first_name, ''), coalesce(last_name, ''), coalesce(phone, ''),"
-            f" coalesce(title, ''), '', account_id, owner_id, coalesce(lifecycle_stage, %s{words}),"
-            f" coalesce(created_at, %s{at}), coalesce(lead_source, ''), original_campaign_id,"
+        contact_columns = (
+            "email, first_name, last_name, phone, title, seniority, account_id, owner_id, lifecycle_stage,"
+            " stage_changed_at, lead_source, original_campaign_id, country, region, external_id, score,"
+            " created_at, updated_at"
+        )
+        new_values = (
+            "email, coalesce(first_name, ''), coalesce(last_name, ''), coalesce(phone, ''),"
+            " coalesce(title, ''), '', account_id, owner_id, coalesce(lifecycle_stage, %s),"
+            " coalesce(created_at, %s), coalesce(lead_source, ''), original_campaign_id,"
             " coalesce(country, ''), coalesce(region, ''), coalesce(external_id, ''), 0,"
-            f" coalesce(created_at, %s{at}), %s{at} FROM {stage} WHERE new_id IS NOT NULL ORDER BY new_id",
+            " coalesce(created_at, %s), %s"
+        )
+        if not self.sqlite:
+            # One statement: the new contacts' ids come back from the insert and feed their
+            # transitions and assignments, with no ids staged or reserved.
+            run(
+                f"WITH new AS (INSERT INTO capture_contact ({contact_columns})"  # noqa: S608
+                f" SELECT {new_values.replace('%s', '%s::text', 1)} FROM {stage} WHERE matched IS NULL"
+                " ORDER BY line RETURNING id, lifecycle_stage, created_at, owner_id),"
+                " transitions AS (INSERT INTO lifecycle_stagetransition (contact_id, from_stage,"
+                " to_stage, occurred_at, by_user_id, by_rule, reason) SELECT id, '', lifecycle_stage,"
+                " created_at, %s::bigint, 'import', %s::text FROM new)"
+                " INSERT INTO lifecycle_leadassignment (contact_id, owner_id, assigned_at,"
+                " assigned_by_id, rule, reason) SELECT id, owner_id, %s::timestamptz, %s::bigint,"
+                " 'import', %s::text FROM new WHERE owner_id IS NOT NULL",
+                [lead, now, now, now, by_user, reason, now, by_user, reason],
+            )
+            return
+        (first,) = bulk.reserve_ids(_contact_model(), 1)
+        run(f"UPDATE {stage} SET new_id = %s + r.n FROM (SELECT line, row_number() OVER (ORDER BY line) - 1 AS n"  # noqa: S608
+            f" FROM {stage} WHERE matched IS NULL) AS r WHERE {stage}.line = r.line", [first])
+        run(
+            f"INSERT INTO capture_contact (id, {contact_columns}) SELECT new_id, {new_values}"  # noqa: S608
+            f" FROM {stage} WHERE new_id IS NOT NULL ORDER BY new_id",
             [lead, now, now, now],
         )
         run(
             "INSERT INTO lifecycle_stagetransition (contact_id, from_stage, to_stage, occurred_at,"  # noqa: S608
-            f" by_user_id, by_rule, reason) SELECT new_id, '', coalesce(lifecycle_stage, %s{words}),"
-            f" coalesce(created_at, %s{at}), %s{user}, 'import', %s{words} FROM {stage} WHERE new_id IS NOT NULL ORDER BY new_id",
+            " by_user_id, by_rule, reason) SELECT new_id, '', coalesce(lifecycle_stage, %s),"
+            f" coalesce(created_at, %s), %s, 'import', %s FROM {stage} WHERE new_id IS NOT NULL ORDER BY new_id",
             [lead, now, by_user, reason],
         )
         run(
             "INSERT INTO lifecycle_leadassignment (contact_id, owner_id, assigned_at, assigned_by_id,"  # noqa: S608
-            f" rule, reason) SELECT new_id, owner_id, %s{at}, %s{user}, 'import', %s{words} FROM {stage}"
+            f" rule, reason) SELECT new_id, owner_id, %s, %s, 'import', %s FROM {stage}"
             " WHERE new_id IS NOT NULL AND owner_id IS NOT NULL ORDER BY new_id",
             [now, by_user, reason],
         )
