@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-# A block holds ~50,000 rows of a typical export: big enough that the per-chunk statements
+# A block holds ~25,000 rows of a typical export: big enough that the per-chunk statements
 # cost little per row, small enough that a chunk's frames stay in the tens of megabytes.
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 4 << 20
 _NEWLINE, _QUOTE, _CR = 10, 34, 13
 _CODECS = frozenset({"utf-8", "utf-8-sig"})
 

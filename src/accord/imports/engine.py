@@ -660,7 +660,8 @@ def run_import(
 
 def _run_fast_chunks(fast, report, summary, source, *, on_progress):
     """Apply the fast path's chunks, each in its own transaction (see apply_chunk)."""
-    for chunk in prefetched(fast.chunks()):
+    # One chunk checked ahead of the one being written: each holds its block's raw cells too.
+    for chunk in prefetched(fast.chunks(), depth=1):
         fast.phases.read_check += chunk.seconds
         prepared = fast.prepare(chunk)
         try:
