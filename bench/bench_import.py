@@ -128,6 +128,18 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
             # Load averages as the run ends: on a shared machine, the figure's context.
             "load": " ".join(f"{value:.2f}" for value in os.getloadavg()),
         }
+        phases = summary.phases
+        if phases is not None:
+            rows = max(summary.rows, 1)
+            run["phases"] = {
+                "fast_rows": phases.fast_rows, "per_row_rows": phases.per_row_rows,
+                # CPU µs per row of the file: the reading thread's parse and checks, the
+                # per-row path's rows, and the staging and set-based writes.
+                "read_check_us": round(phases.read_check / rows * 1e6, 1),
+                "per_row_us": round(phases.per_row / rows * 1e6, 1),
+                "write_us": round(phases.write / rows * 1e6, 1),
+                "index_rebuild_s": {name: round(seconds, 2) for name, seconds in phases.extra.items()},
+            }
         if trace:
             run["python_heap_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
             tracemalloc.reset_peak()
@@ -245,6 +257,15 @@ def main() -> int:
                 f" load average {run['load']}",
                 flush=True,
             )
+            if "phases" in run:
+                phases = run["phases"]
+                rebuilt = phases["index_rebuild_s"]
+                print(f"{'':<10} {'':<12} fast path {phases['fast_rows']:,} rows, per-row path"
+                      f" {phases['per_row_rows']:,}; CPU µs per row: read and check {phases['read_check_us']},"
+                      f" per-row path {phases['per_row_us']}, write {phases['write_us']}"
+                      + (f"; index rebuild {sum(rebuilt.values()):.1f} s wall ("
+                         + ", ".join(f"{name} {seconds}" for name, seconds in rebuilt.items()) + ")"
+                         if rebuilt else ""), flush=True)
             if "contacts" in run:
                 print(f"{'':<10} {'':<12} in the database: {run['contacts']:,} contacts, "
                       f"{run['accounts']:,} accounts, {run['transitions']:,} stage transitions", flush=True)

@@ -11,8 +11,10 @@ from accord.core.vocabulary import LifecycleStage
 class StageTransition(models.Model):
     """One move of a contact between lifecycle stages, with who (or which rule) made it and why."""
 
+    # Indexed through transition_contact_time, whose first column it is: a contact's history
+    # and the cascade on delete both use it, and every index costs each import's inserts.
     contact = models.ForeignKey(
-        "capture.Contact", on_delete=models.CASCADE, related_name="stage_transitions"
+        "capture.Contact", on_delete=models.CASCADE, related_name="stage_transitions", db_index=False
     )
     from_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, blank=True)
     to_stage = models.CharField(max_length=16, choices=LifecycleStage.choices)
@@ -42,11 +44,12 @@ class StageTransition(models.Model):
 class LeadAssignment(models.Model):
     """Who was given a lead, when, and by which rule or person."""
 
+    # Both indexed through assignment_contact_time and assignment_owner_time (first columns).
     contact = models.ForeignKey(
-        "capture.Contact", on_delete=models.CASCADE, related_name="assignments"
+        "capture.Contact", on_delete=models.CASCADE, related_name="assignments", db_index=False
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead_assignments"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead_assignments", db_index=False
     )
     assigned_at = models.DateTimeField()
     assigned_by = models.ForeignKey(
