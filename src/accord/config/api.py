@@ -34,6 +34,7 @@ from accord.core.errors import AccordError, ValidationFailed
 from accord.deals.api import router as deals_router
 from accord.handoff.api import router as handoff_router
 from accord.lifecycle.api import router as lifecycle_router
+from accord.privacy.api import router as privacy_router
 from accord.sla.api import router as sla_router
 from accord.sla.compliance_api import router as sla_compliance_router
 from accord.web.api import router as web_router
@@ -365,3 +366,4 @@ api.add_router("", lifecycle_router)
 api.add_router("", collaboration_router)
 api.add_router("", sla_router)
 api.add_router("", sla_compliance_router)
+api.add_router("", privacy_router)

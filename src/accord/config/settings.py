@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accord.handoff",
     "accord.collaboration",
     "accord.analytics",
+    "accord.privacy",
     "accord.web",
     "accord.demo",
 ]

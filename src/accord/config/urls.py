@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("accord.scoring.urls")),
     path("", include("accord.sla.urls")),
     path("", include("accord.notifications.urls")),
+    path("", include("accord.privacy.urls")),
     path("", include("accord.web.urls")),
 ]

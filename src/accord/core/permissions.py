@@ -48,6 +48,9 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     USE_ADMIN = "use_admin"
     MANAGE_OWN_TOKENS = "manage_own_tokens"
+    # Data-subject requests (docs/privacy.md): a copy of everything held on one person, and erasure.
+    EXPORT_PERSONAL_DATA = "export_personal_data"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
 
 
 A = Action
@@ -67,6 +70,9 @@ MATRIX: dict[Role, frozenset[Action]] = {
             A.EDIT_SLA,
             A.EDIT_GOALS,
             A.EDIT_REJECTION_REASONS,
+            # Marketing ops answers access requests (it runs the forms and consents); erasure,
+            # which cannot be undone, stays with revenue ops.
+            A.EXPORT_PERSONAL_DATA,
         }
     ),
     Role.SALES_REP: frozenset(

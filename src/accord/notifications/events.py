@@ -43,6 +43,25 @@ def known_filter(pattern: str) -> bool:
     return pattern == "*" or pattern in CATALOGUE or pattern in FAMILIES
 
 
+# What in a stored payload names or describes the person a lead event is about: blanked when
+# the person's data is erased (accord.privacy). Reason codes, stages and ids are kept.
+PERSONAL_FIELDS = ("email", "first_name", "last_name")
+FREE_TEXT_DETAILS = ("note",)
+
+
+def redacted_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the payload with the person's name, email and free-text notes blanked, marked `redacted`."""
+    out = dict(payload)
+    lead = out.get("lead")
+    if isinstance(lead, Mapping):
+        out["lead"] = {**lead, **{key: None for key in PERSONAL_FIELDS if key in lead}}
+    for key in FREE_TEXT_DETAILS:
+        if isinstance(out.get(key), str):
+            out[key] = ""
+    out["redacted"] = True
+    return out
+
+
 @dataclass(frozen=True)
 class DomainEvent:
     """One event ready to publish: its type, the record it is about, and its payload."""

@@ -32,7 +32,7 @@ from django.utils import timezone
 from accord.core.errors import NotFound, ValidationFailed
 from accord.notifications import domain, tasks, transport
 from accord.notifications.domain import Channel, Mode
-from accord.notifications.events import DomainEvent, known_filter, record_link
+from accord.notifications.events import DomainEvent, known_filter, record_link, redacted_payload
 from accord.notifications.models import (
     Delivery,
     DeliveryAttempt,
@@ -156,6 +156,30 @@ def publish_events(*, events: Sequence[DomainEvent]) -> list[Event]:
     rows = Delivery.objects.bulk_create(rows)
     _enqueue_on_commit([row for row in rows if row.queued_at is not None])
     return stored
+
+
+ERASED_TITLE = "About a contact whose personal data was erased"
+
+
+def redact_record(*, record_key: str, urls: Sequence[str]) -> dict[str, int]:
+    """Blank what messages say about one person whose data is erased; return rows changed per table.
+
+    Events whose `record_key` is the person's lead lose the name, email and notes in their
+    payload (a delivery not yet sent carries the redacted payload, since it is built at send
+    time) and the receivers' replies to them are dropped; notifications linking to one of
+    `urls` (the person's pages) lose their title and body. Rows stay: the inbox, the dedupe
+    keys and the delivery log keep counting right. Runs in the caller's transaction.
+    """
+    # No index leads to these rows (Event.record_key, Notification.url): erasures are rare and
+    # each scans the two tables once; see docs/privacy.md.
+    events = list(Event.objects.filter(record_key=record_key).only("id", "payload"))
+    for event in events:
+        event.payload = redacted_payload(event.payload)
+    Event.objects.bulk_update(events, ["payload"], batch_size=500)
+    replies = DeliveryAttempt.objects.filter(delivery__event__record_key=record_key).exclude(
+        response_excerpt="").update(response_excerpt="")
+    notifications = Notification.objects.filter(url__in=list(urls)).update(title=ERASED_TITLE, body="")
+    return {"webhook_events": len(events), "webhook_replies": replies, "notifications": notifications}
 
 
 def _enqueue_on_commit(deliveries: list[Delivery]) -> None:

@@ -149,8 +149,8 @@ def test_the_contact_page_runs_a_fixed_number_of_queries(django_assert_num_queri
     contact = ContactFactory(owner=UserFactory(), account=AccountFactory(), original_campaign=CampaignFactory())
     client = signed_in(marketer)
 
-    # Session, user, contact, then history, touchpoints, activities, feedback and deals.
-    with django_assert_num_queries(8):
+    # Session, user, contact, its erasure (privacy), then history, touchpoints, activities, feedback and deals.
+    with django_assert_num_queries(9):
         client.get(reverse("contact", args=[contact.pk]))
 
 
