@@ -52,6 +52,8 @@ class Notification(models.Model):
                 fields=["recipient"], name="notif_unread",
                 condition=Q(read_at__isnull=True, in_inbox=True),
             ),
+            # A person's export and erasure find the notifications about them by the page they link to.
+            models.Index(fields=["url"], name="notif_url"),
         ]
 
     def __str__(self) -> str:
@@ -155,6 +157,8 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # A person's export and erasure find the events about their record by it.
+        indexes = [models.Index(fields=["record_key"], name="event_record")]
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.record_key}"
