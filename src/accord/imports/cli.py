@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+
+from accord.core.cli import setup_django
 
 KIND_CHOICES = ("contacts", "accounts", "deals", "touchpoints", "costs")
 PRESET_CHOICES = (
@@ -59,17 +60,8 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(handler=handle)
 
 
-def _setup_django() -> None:
-    # The same two steps as accord.cli._setup_django: importing accord.cli from here would
-    # break the layering contract (imports sits below cli), even inside a function.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
-    import django
-
-    django.setup()
-
-
 def handle(args: argparse.Namespace) -> int:
-    _setup_django()
+    setup_django()
     from django.contrib.auth import get_user_model
     from django.db.models import Q
 

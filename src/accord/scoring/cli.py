@@ -7,18 +7,9 @@ Django up only when it runs, so `accord --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-
-def _django() -> None:
-    # What accord.cli._setup_django does; importing accord.cli from here would break the
-    # layering (the command sits above every app), so the two lines are repeated.
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
-    import django
-
-    django.setup()
+from accord.core.cli import read_document, refuse_document, setup_django
 
 
 def _bar():
@@ -39,22 +30,17 @@ def _run_with_bar(title: str, work):
 
 
 def cmd_rules_apply(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.core.yamldoc import InvalidDocument
     from accord.scoring import services
 
-    try:
-        source = Path(args.file).read_text(encoding="utf-8")
-    except OSError as error:
-        print(f"accord score rules apply: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+    source = read_document("score rules apply", args.file)
+    if source is None:
         return 2
     try:
         rule_set = services.publish_rule_set(source=source)
     except InvalidDocument as error:
-        print(f"accord score rules apply: {args.file} was not applied:", file=sys.stderr)
-        for problem in error.errors:
-            print(f"  {problem}", file=sys.stderr)
-        return 2
+        return refuse_document("score rules apply", args.file, error.errors)
     print(f"Scoring rules v{rule_set.version} are active.")
     if args.no_rescore:
         return 0
@@ -64,7 +50,7 @@ def cmd_rules_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_show(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.scoring import selectors, services
 
     if args.version is not None:
@@ -83,7 +69,7 @@ def cmd_rules_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rescore(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.scoring import services
 
     result = _run_with_bar("Rescoring", lambda p: services.rescore(progress=p, full=args.full))
@@ -114,7 +100,7 @@ def _card_lines(version) -> list[str]:
 
 
 def cmd_model_train(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.scoring import predictive, services
 
     try:
@@ -132,7 +118,7 @@ def cmd_model_train(args: argparse.Namespace) -> int:
 
 
 def cmd_model_list(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.scoring import selectors
 
     for version in selectors.model_versions():
@@ -143,7 +129,7 @@ def cmd_model_list(args: argparse.Namespace) -> int:
 
 
 def cmd_model_show(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.scoring import selectors
 
     version = selectors.model_version(version=args.version) if args.version else selectors.active_model()
@@ -155,7 +141,7 @@ def cmd_model_show(args: argparse.Namespace) -> int:
 
 
 def cmd_model_compare(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.scoring import selectors
 
     comparison = selectors.model_comparison(first=args.a, second=args.b)
@@ -167,7 +153,7 @@ def cmd_model_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_model_activate(args: argparse.Namespace) -> int:
-    _django()
+    setup_django()
     from accord.scoring import services
 
     try:
