@@ -9,9 +9,10 @@ every day without telling anyone anything new.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -109,6 +110,30 @@ ROLLUP_PART_ROWS = 4_000_000
 DAY_S = 86_400
 
 
+# SQLite page cache while every contact is rescored. Saving hundreds of thousands of scores
+# inserts history rows all over the (contact, computed_at) index of a table of millions and
+# moves as many entries of contact_score: with the connection's usual 64 MiB most of those
+# pages are re-read from the OS. Measured on 1M contacts (332k changes): saving 8.8–9.1 s
+# with 64 MiB, 7.5 s with 256 MiB. The cache only grows as pages are used, and shrinks back after.
+RESCORE_CACHE_KIB = 256 * 1024
+
+
+@contextlib.contextmanager
+def _large_sqlite_cache() -> Iterator[None]:
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (usual,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-RESCORE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(usual)}")
+
+
 def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = None,
             progress: Progress = _quiet, always_record: bool = False, full: bool = False) -> dict:
     """Score contacts (all, or the given ones) with the active rules and model; return counts.
@@ -117,6 +142,16 @@ def rescore(*, contact_ids: list[int] | None = None, as_of: datetime | None = No
     not older than ROLLUP_MAX_AGE, valued no later than `as_of`) and reads only the touches
     added since; `full=True`, or no usable rollup, reads every touch and rebuilds it.
     """
+    run = partial(_rescore, contact_ids=contact_ids, as_of=as_of, progress=progress,
+                  always_record=always_record, full=full)
+    if contact_ids is None:
+        with _large_sqlite_cache():
+            return run()
+    return run()
+
+
+def _rescore(*, contact_ids: list[int] | None, as_of: datetime | None, progress: Progress,
+             always_record: bool, full: bool) -> dict:
     as_of = as_of or timezone.now()
     as_of_s = int(as_of.timestamp())
     rules, rule_version = active_rules()

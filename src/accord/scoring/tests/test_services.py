@@ -167,9 +167,11 @@ def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
     # activities have none); the latest model card. Writes: one UPDATE per distinct score (one
     # here), one INSERT batch, and the rollup replaced (a DELETE and an INSERT), inside a
     # savepoint. A nightly run with nothing new reads the rollup instead of touchpoints and
-    # writes nothing (the savepoint stays).
-    assert len(few) == len(many) == 15
-    assert len(few_nightly) == len(many_nightly) == 11
+    # writes nothing (the savepoint stays). On SQLite, three more: the page cache read, enlarged
+    # for the run and put back.
+    extra = 3 if connection.vendor == "sqlite" else 0
+    assert len(few) == len(many) == 15 + extra
+    assert len(few_nightly) == len(many_nightly) == 11 + extra
 
 
 def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django_capture_on_commit_callbacks):
