@@ -99,8 +99,10 @@ class Phases:
     write: float = 0.0  # staging, matching, set-based inserts
     fast_rows: int = 0
     per_row_rows: int = 0
-    # Wall seconds per index rebuilt after a bulk load (Bulk.rebuilt).
+    # Wall seconds per index rebuilt or key validated after a bulk load (Bulk.rebuilt).
     extra: dict[str, float] = field(default_factory=dict)
+    # The Bulk that rebuilt them, for the whole rebuild's wall time (Bulk.rebuilt_wall).
+    bulk: Any = None
 
 
 class ContactColumns:
@@ -117,7 +119,7 @@ class ContactColumns:
         self._maps: dict[str, dict[str, Any]] = {name: {} for name in (*_MAPPED, "name_key", "mail_domain", "region")}
         self._bad: dict[str, dict[str, str]] = {name: {} for name in _MAPPED}
         self.repeated: dict[str, set[str]] = {}
-        self.phases = Phases(extra=importer.bulk.rebuilt)
+        self.phases = Phases(extra=importer.bulk.rebuilt, bulk=importer.bulk)
         # Into a table empty when the import starts, a clean row can match no stored contact:
         # its keys occur once in the file (find_repeated_keys), so no other row of the import
         # wrote them. Only another writer could have, meanwhile, and then the insert breaks a
