@@ -160,15 +160,11 @@ def run_one(database: str, csv_path: Path, data_dir: Path, pg_url: str | None, t
 
 def _server_cpu_seconds() -> float | None:
     """Return the CPU time of this connection's PostgreSQL backend, if it runs on this machine."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
+    pid = _postgresql_value("SELECT pg_backend_pid()")
+    if pid is None:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        fields = _proc_stat(pid)
     except OSError:
         return None
     # utime and stime, fields 14 and 15 of /proc/PID/stat, in clock ticks.
@@ -182,13 +178,9 @@ def _cluster_cpu_seconds() -> float | None:
     and validate keys after a bulk load, autovacuum workers) and its live children's (this
     connection's backend, the WAL writer, the checkpointer).
     """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
+    pid = _postgresql_value("SELECT pg_backend_pid()")
+    if pid is None:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
     try:
         postmaster = int(_proc_stat(pid)[1])
         own = _proc_stat(postmaster)
@@ -208,13 +200,19 @@ def _cluster_cpu_seconds() -> float | None:
 
 def _wal_bytes() -> int | None:
     """Return the position in PostgreSQL's write-ahead log, in bytes (None on SQLite)."""
+    position = _postgresql_value("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
+    return None if position is None else int(position)
+
+
+def _postgresql_value(sql: str):
+    """Return the one value `sql` selects on PostgreSQL; None on SQLite."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")
-        return int(cursor.fetchone()[0])
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
 
 
 def _proc_stat(pid: int) -> list[str]:
