@@ -225,7 +225,8 @@ class ContactColumns:
         if len(memo) > 200_000:
             memo.clear()
         plain = int if target in _INTEGER else str  # enum members would make polars build an Enum
-        for raw in column.drop_nulls().unique().to_list():
+        present = column.drop_nulls().unique().to_list()
+        for raw in present:
             if raw in memo or raw in bad:
                 continue
             try:
@@ -235,7 +236,7 @@ class ContactColumns:
             else:
                 memo[raw] = None if value is None else plain(value)
         dtype = pl.Int64 if target in _INTEGER else pl.String
-        mapped = column.replace_strict(memo, default=None, return_dtype=dtype)
+        mapped = column.replace_strict(_subset(memo, present), default=None, return_dtype=dtype)
         flagged = column.is_in(list(bad)).fill_null(False) if bad else pl.Series([False] * len(column))
         return mapped, flagged
 
@@ -304,11 +305,12 @@ class ContactColumns:
         memo = self._maps[memo_name]
         if len(memo) > 200_000:
             memo.clear()
-        for raw in column.drop_nulls().unique().to_list():
+        present = column.drop_nulls().unique().to_list()
+        for raw in present:
             if raw not in memo:
                 value = function(raw)
                 memo[raw] = None if value is None else str(value)
-        return column.replace_strict(memo, default=None, return_dtype=pl.String)
+        return column.replace_strict(_subset(memo, present), default=None, return_dtype=pl.String)
 
     # --- in the writing thread, inside the chunk's transaction ---------------------------
 
@@ -536,6 +538,12 @@ class ContactColumns:
             " WHERE new_id IS NOT NULL AND owner_id IS NOT NULL ORDER BY new_id",
             [now, by_user, reason],
         )
+
+
+def _subset(memo: dict[str, Any], present: list[str]) -> dict[str, Any]:
+    # replace_strict turns its mapping into two Series on every call: the memo of a column of
+    # companies or email domains grows to ~50,000 values, a block holds a few thousand.
+    return {raw: memo[raw] for raw in present if raw in memo}
 
 
 def _contact_model():
