@@ -154,7 +154,8 @@ class Bulk:
             return
         try:
             self._drop(models)
-        except OperationalError:
+        except (OperationalError, connection.Database.OperationalError):
+            # (The driver's own error: the statements run on its cursor, see `cursor`.)
             # Another transaction held one of the tables (or a table a key refers to) longer than
             # the lock timeout: load with everything in place rather than queue every other
             # writer behind this one.

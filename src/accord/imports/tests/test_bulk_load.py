@@ -183,3 +183,28 @@ def foreign_keys():
             " IN ('capture_contact', 'lifecycle_stagetransition', 'lifecycle_leadassignment')"
         )
         return dict(cursor.fetchall())
+
+
+def test_a_bulk_load_that_cannot_lock_the_tables_at_once_loads_with_every_index_and_key_in_place(
+    csv_file, large, each_path, indexes_while_loading, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one write lock for the whole database")
+    import psycopg
+
+    from accord.imports import bulk
+
+    monkeypatch.setattr(bulk, "_LOCK_TIMEOUT", "200ms")
+    every_index, every_key = index_names(), foreign_keys()
+    path = csv_file("Email,First Name,Company\n" + ROWS)
+    # Given another session reading users in a long transaction (a key to users must be dropped)
+    with psycopg.connect(**connection.get_connection_params()) as reader:
+        reader.execute("LOCK TABLE accounts_user IN ACCESS SHARE MODE")
+
+        # When a large file is imported meanwhile
+        summary = import_file(kind="contacts", path=path, **each_path.kwargs)
+
+    # Then it waited no longer than the timeout, and loaded with everything in place
+    assert summary.created == 12
+    assert indexes_while_loading[0] == every_index
+    assert foreign_keys() == every_key
