@@ -32,6 +32,13 @@ _NEWLINE, _QUOTE, _CR = 10, 34, 13
 _CODECS = frozenset({"utf-8", "utf-8-sig"})
 
 
+def _count_before(array: np.ndarray, byte: int, positions: np.ndarray) -> np.ndarray:
+    """Count the occurrences of `byte` in `array` before each of `positions`."""
+    # Searching the byte's positions costs a fraction of a running count over every byte of
+    # the block (a 32 MiB int64 array per 4 MiB block, three times per block and pass).
+    return np.searchsorted(np.flatnonzero(array == byte), positions)
+
+
 class NotColumnar(Exception):
     """The file needs the per-row reader (see the module docstring)."""
 
@@ -108,8 +115,7 @@ class ColumnarFile:
         newlines = np.flatnonzero(array == _NEWLINE)
         if not len(newlines):
             return None
-        quotes = np.cumsum(array == _QUOTE, dtype=np.int64)[newlines]
-        ends = newlines[(quotes & 1) == 0]
+        ends = newlines[(_count_before(array, _QUOTE, newlines) & 1) == 0]
         return int(ends[-1]) + 1 if len(ends) else None
 
     def _parse(self, body: bytes, line: int, names: list[str], columns: list[int] | None) -> tuple[Block, int]:
@@ -123,8 +129,7 @@ class ColumnarFile:
         if len(returns) and (returns[-1] + 1 >= len(array) or (array[returns + 1] != _NEWLINE).any()):
             raise NotColumnar("a carriage return without a newline")
         newlines = np.flatnonzero(array == _NEWLINE)
-        quotes = np.cumsum(array == _QUOTE, dtype=np.int64)
-        record_ends = newlines[(quotes[newlines] & 1) == 0] if len(newlines) else newlines
+        record_ends = newlines[(_count_before(array, _QUOTE, newlines) & 1) == 0] if len(newlines) else newlines
         if not len(record_ends) or record_ends[-1] != len(array) - 1:
             record_ends = np.append(record_ends, len(array))  # the file's last line, unterminated
         starts = np.concatenate(([0], record_ends[:-1] + 1))
@@ -136,9 +141,8 @@ class ColumnarFile:
         blank = (spans == 0) | crlf
         if self.width > 1:
             # A line of spaces is a one-cell record the per-row reader skips; polars keeps it.
-            delimiters = np.cumsum(array == ord(self.delimiter), dtype=np.int64)
-            before = np.where(starts > 0, delimiters[np.maximum(starts - 1, 0)], 0)
-            inside = delimiters[np.minimum(record_ends, len(array)) - 1] - before
+            delimiters = np.flatnonzero(array == ord(self.delimiter))
+            inside = np.searchsorted(delimiters, record_ends) - np.searchsorted(delimiters, starts)
             for index in np.flatnonzero((inside == 0) & ~blank & (spans > 0)).tolist():
                 if not body[starts[index] : record_ends[index]].strip():
                     blank[index] = True

@@ -47,7 +47,7 @@ _ABSENT = object()
 TRANSITION_COLUMNS = ("contact_id", "from_stage", "to_stage", "occurred_at", "by_user_id", "by_rule", "reason")
 ASSIGNMENT_COLUMNS = ("contact_id", "owner_id", "assigned_at", "assigned_by_id", "rule", "reason")
 
-# A file this large loads with the indexes built afterwards (Bulk.indexes_built_after), when
+# A file this large loads with the indexes built afterwards (Bulk.built_after_load), when
 # it holds more rows than the table: rebuilding costs per row of the table, keeping the
 # indexes up to date per row of the file, and several times more.
 BULK_LOAD_BYTES = 16 << 20
@@ -74,8 +74,8 @@ class ContactImporter(Importer):
         self.campaigns = Campaigns()
         self.accounts = Accounts(bulk=self.bulk, context=self.context)
         if not self.context.dry_run:
-            # A bulk load killed half-way left its indexes dropped.
-            self.bulk.restore_indexes(_BULK_MODELS)
+            # A bulk load killed half-way left its indexes (and foreign keys) dropped.
+            self.bulk.restore(_BULK_MODELS)
         super().load()
 
     def columnar(self, source):
@@ -95,7 +95,7 @@ class ContactImporter(Importer):
         (table_rows,) = self.bulk.fetch("SELECT coalesce(max(id), 0) FROM capture_contact")[0]
         if table_rows > file_bytes // _ESTIMATED_ROW_BYTES:
             return super().writing(file_bytes=file_bytes)
-        return self.bulk.indexes_built_after(_BULK_MODELS)
+        return self.bulk.built_after_load(_BULK_MODELS)
 
     def parsers(self) -> dict[str, Parser]:
         tz = self.context.tz

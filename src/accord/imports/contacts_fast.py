@@ -99,8 +99,10 @@ class Phases:
     write: float = 0.0  # staging, matching, set-based inserts
     fast_rows: int = 0
     per_row_rows: int = 0
-    # Wall seconds per index rebuilt after a bulk load (Bulk.rebuilt).
+    # Wall seconds per index rebuilt or key validated after a bulk load (Bulk.rebuilt).
     extra: dict[str, float] = field(default_factory=dict)
+    # The Bulk that rebuilt them, for the whole rebuild's wall time (Bulk.rebuilt_wall).
+    bulk: Any = None
 
 
 class ContactColumns:
@@ -117,7 +119,17 @@ class ContactColumns:
         self._maps: dict[str, dict[str, Any]] = {name: {} for name in (*_MAPPED, "name_key", "mail_domain", "region")}
         self._bad: dict[str, dict[str, str]] = {name: {} for name in _MAPPED}
         self.repeated: dict[str, set[str]] = {}
-        self.phases = Phases(extra=importer.bulk.rebuilt)
+        self.phases = Phases(extra=importer.bulk.rebuilt, bulk=importer.bulk)
+        # Into a table empty when the import starts, a clean row can match no stored contact:
+        # its keys occur once in the file (find_repeated_keys), so no other row of the import
+        # wrote them. Only another writer could have, meanwhile, and then the insert breaks a
+        # unique index and the chunk runs again with the matching on (`forget`).
+        (self.match_stored,) = importer.bulk.fetch("SELECT EXISTS (SELECT 1 FROM capture_contact)")[0]
+
+    def forget(self) -> None:
+        """Forget what a rolled-back chunk left behind, and match every later chunk's rows."""
+        self.importer.forget()
+        self.match_stored = True
 
     # --- first pass: the keys that occur more than once ----------------------------------
 
@@ -213,7 +225,8 @@ class ContactColumns:
         if len(memo) > 200_000:
             memo.clear()
         plain = int if target in _INTEGER else str  # enum members would make polars build an Enum
-        for raw in column.drop_nulls().unique().to_list():
+        present = column.drop_nulls().unique().to_list()
+        for raw in present:
             if raw in memo or raw in bad:
                 continue
             try:
@@ -223,7 +236,7 @@ class ContactColumns:
             else:
                 memo[raw] = None if value is None else plain(value)
         dtype = pl.Int64 if target in _INTEGER else pl.String
-        mapped = column.replace_strict(memo, default=None, return_dtype=dtype)
+        mapped = column.replace_strict(_subset(memo, present), default=None, return_dtype=dtype)
         flagged = column.is_in(list(bad)).fill_null(False) if bad else pl.Series([False] * len(column))
         return mapped, flagged
 
@@ -292,11 +305,12 @@ class ContactColumns:
         memo = self._maps[memo_name]
         if len(memo) > 200_000:
             memo.clear()
-        for raw in column.drop_nulls().unique().to_list():
+        present = column.drop_nulls().unique().to_list()
+        for raw in present:
             if raw not in memo:
                 value = function(raw)
                 memo[raw] = None if value is None else str(value)
-        return column.replace_strict(memo, default=None, return_dtype=pl.String)
+        return column.replace_strict(_subset(memo, present), default=None, return_dtype=pl.String)
 
     # --- in the writing thread, inside the chunk's transaction ---------------------------
 
@@ -384,6 +398,10 @@ class ContactColumns:
         cursor = bulk.cursor()
         stage = _STAGE_TABLE
         try:
+            if not self.sqlite:
+                # The estimates of a million-row table pass jit_above_cost, and compiling
+                # costs ~0.3 s a statement, more than running any of these.
+                cursor.execute("SET LOCAL jit = off")
             _create_stage(cursor, sqlite=self.sqlite)
             staged = clean.select("line", *STAGE_COLUMNS)
             if self.sqlite:
@@ -402,54 +420,68 @@ class ContactColumns:
                 ) as copy:
                     copy.write(buffer.getvalue())
             run = lambda sql, params=(): cursor.execute(bulk.param(sql), params)  # noqa: E731
-            # The same words as the unique indexes' expressions and conditions, so both serve.
-            if self.sqlite:
-                # A correlated look-up per staged row, through the index. The staged column's
-                # TEXT affinity would apply to lower(), and the expression index then no
-                # longer matches: a unary + drops the affinity.
-                run(f"UPDATE {stage} SET by_email = (SELECT c.id FROM capture_contact c"  # noqa: S608
-                    f" WHERE lower(c.email) = +{stage}.email) WHERE email IS NOT NULL")
-                run(f"UPDATE {stage} SET by_external = (SELECT c.id FROM capture_contact c"  # noqa: S608
-                    f" WHERE c.external_id = {stage}.external_id AND NOT (c.external_id = ''))"
-                    " WHERE external_id IS NOT NULL")
-            else:
-                # A join, so only matched rows get a new version (on a first import, none);
-                # the statistics let the planner probe the indexes rather than scan the table.
-                run(f"ANALYZE {stage}")
-                run(f"UPDATE {stage} AS s SET by_email = c.id FROM capture_contact c"  # noqa: S608
-                    " WHERE lower(c.email) = s.email")
-                run(f"UPDATE {stage} AS s SET by_external = c.id FROM capture_contact c"  # noqa: S608
-                    " WHERE c.external_id = s.external_id AND NOT (c.external_id = '')")
-            run(f"UPDATE {stage} SET matched = coalesce(by_external, by_email)"  # noqa: S608
-                " WHERE by_external IS NOT NULL OR by_email IS NOT NULL")
-            differs = "IS NOT" if self.sqlite else "IS DISTINCT FROM"
-            changed = " OR ".join([
-                f"(s.email IS NOT NULL AND s.email {differs} lower(c.email))",
-                "(s.external_id IS NOT NULL AND coalesce(c.external_id, '') = '')",
-                *(f"(s.{name} IS NOT NULL AND s.{name} {differs} c.{name})" for name in (
-                    "first_name", "last_name", "phone", "title", "owner_id", "lead_source",
-                    "original_campaign_id", "country", "region", "account_id", "lifecycle_stage")),
-                "(s.created_at IS NOT NULL AND s.created_at < c.created_at)",
-            ])
-            cursor.execute(
-                f"SELECT s.line FROM {stage} s WHERE s.by_email <> s.by_external"  # noqa: S608
-                f" OR s.matched IN (SELECT matched FROM {stage} WHERE matched IS NOT NULL"
-                " GROUP BY matched HAVING count(*) > 1)"
-                f" UNION SELECT s.line FROM {stage} s JOIN capture_contact c ON c.id = s.matched"
-                f" WHERE {changed}"
-            )
-            sent_back = [line for (line,) in cursor.fetchall()]
-            if sent_back:
-                run(f"DELETE FROM {stage} WHERE " + bulk.any_of("line"), [bulk.list_param(sent_back)])  # noqa: S608
-            cursor.execute(f"SELECT count(*) FROM {stage} WHERE matched IS NOT NULL")  # noqa: S608
-            (unchanged,) = cursor.fetchone()
-            cursor.execute(f"SELECT count(*) FROM {stage} WHERE matched IS NULL")  # noqa: S608
-            (created,) = cursor.fetchone()
+            sent_back: list[int] = []
+            unchanged = 0
+            if self.match_stored:
+                sent_back, unchanged = self._match(cursor, run)
+            created = clean.height - len(sent_back) - unchanged
             if write and created:
                 self._insert_new(cursor, run, created, context)
             return sent_back, unchanged, created
         finally:
             cursor.close()
+
+    def _match(self, cursor, run) -> tuple[list[int], int]:
+        """Match staged rows to stored contacts; return (lines sent back to the per-row path, unchanged)."""
+        bulk = self.importer.bulk
+        stage = _STAGE_TABLE
+        # The same words as the unique indexes' expressions and conditions, so both serve.
+        if self.sqlite:
+            # A correlated look-up per staged row, through the index. The staged column's
+            # TEXT affinity would apply to lower(), and the expression index then no
+            # longer matches: a unary + drops the affinity.
+            run(f"UPDATE {stage} SET by_email = (SELECT c.id FROM capture_contact c"  # noqa: S608
+                f" WHERE lower(c.email) = +{stage}.email) WHERE email IS NOT NULL")
+            run(f"UPDATE {stage} SET by_external = (SELECT c.id FROM capture_contact c"  # noqa: S608
+                f" WHERE c.external_id = {stage}.external_id AND NOT (c.external_id = ''))"
+                " WHERE external_id IS NOT NULL")
+        else:
+            # A join, so only matched rows get a new version (on a first import, none). Left
+            # to itself the planner hashes the whole contacts table for every chunk (a
+            # million lower(email) a chunk, 1.5 s); probing the unique indexes once per staged
+            # row costs ~5 µs a row whatever the table's size.
+            run("SET LOCAL enable_hashjoin = off")
+            run("SET LOCAL enable_mergejoin = off")
+            run(f"UPDATE {stage} AS s SET by_email = c.id FROM capture_contact c"  # noqa: S608
+                " WHERE lower(c.email) = s.email")
+            run(f"UPDATE {stage} AS s SET by_external = c.id FROM capture_contact c"  # noqa: S608
+                " WHERE c.external_id = s.external_id AND NOT (c.external_id = '')")
+            run("RESET enable_hashjoin")
+            run("RESET enable_mergejoin")
+        run(f"UPDATE {stage} SET matched = coalesce(by_external, by_email)"  # noqa: S608
+            " WHERE by_external IS NOT NULL OR by_email IS NOT NULL")
+        differs = "IS NOT" if self.sqlite else "IS DISTINCT FROM"
+        changed = " OR ".join([
+            f"(s.email IS NOT NULL AND s.email {differs} lower(c.email))",
+            "(s.external_id IS NOT NULL AND coalesce(c.external_id, '') = '')",
+            *(f"(s.{name} IS NOT NULL AND s.{name} {differs} c.{name})" for name in (
+                "first_name", "last_name", "phone", "title", "owner_id", "lead_source",
+                "original_campaign_id", "country", "region", "account_id", "lifecycle_stage")),
+            "(s.created_at IS NOT NULL AND s.created_at < c.created_at)",
+        ])
+        cursor.execute(
+            f"SELECT s.line FROM {stage} s WHERE s.by_email <> s.by_external"  # noqa: S608
+            f" OR s.matched IN (SELECT matched FROM {stage} WHERE matched IS NOT NULL"
+            " GROUP BY matched HAVING count(*) > 1)"
+            f" UNION SELECT s.line FROM {stage} s JOIN capture_contact c ON c.id = s.matched"
+            f" WHERE {changed}"
+        )
+        sent_back = [line for (line,) in cursor.fetchall()]
+        if sent_back:
+            run(f"DELETE FROM {stage} WHERE " + bulk.any_of("line"), [bulk.list_param(sent_back)])  # noqa: S608
+        cursor.execute(f"SELECT count(*) FROM {stage} WHERE matched IS NOT NULL")  # noqa: S608
+        (unchanged,) = cursor.fetchone()
+        return sent_back, unchanged
 
     def _insert_new(self, cursor, run, created: int, context) -> None:
         bulk = self.importer.bulk
@@ -506,6 +538,12 @@ class ContactColumns:
             " WHERE new_id IS NOT NULL AND owner_id IS NOT NULL ORDER BY new_id",
             [now, by_user, reason],
         )
+
+
+def _subset(memo: dict[str, Any], present: list[str]) -> dict[str, Any]:
+    # replace_strict turns its mapping into two Series on every call: the memo of a column of
+    # companies or email domains grows to ~50,000 values, a block holds a few thousand.
+    return {raw: memo[raw] for raw in present if raw in memo}
 
 
 def _contact_model():

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accord.imports.bulk import Bulk
@@ -578,10 +578,19 @@ def apply_chunk(importer: Importer, batch: Batch, *, dry_run: bool) -> Outcome:
     try:
         with transaction.atomic():
             return importer.apply(batch, write=True)
-    except IntegrityError:
+    except integrity_errors():
         importer.forget()
         with transaction.atomic():
             return importer.apply(batch, write=True)
+
+
+def integrity_errors() -> tuple[type[Exception], ...]:
+    """Return the errors a broken unique index raises, through Django's cursor or the driver's.
+
+    The imports write through the driver's own cursor (see bulk.Bulk.cursor), whose errors
+    Django does not translate.
+    """
+    return IntegrityError, connection.Database.IntegrityError
 
 
 def run_import(
@@ -667,8 +676,8 @@ def _run_fast_chunks(fast, report, summary, source, *, on_progress):
         try:
             with transaction.atomic():
                 outcome, repeats = fast.apply(chunk, prepared, write=True)
-        except IntegrityError:
-            fast.importer.forget()
+        except integrity_errors():
+            fast.forget()
             with transaction.atomic():
                 outcome, repeats = fast.apply(chunk, prepared, write=True)
         _count(summary, report, outcome, [], chunk.rows, repeats)

@@ -19,12 +19,16 @@ class StageTransition(models.Model):
     from_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, blank=True)
     to_stage = models.CharField(max_length=16, choices=LifecycleStage.choices)
     occurred_at = models.DateTimeField()
+    # Not indexed: no page, report or filter selects transitions by who made them (they are
+    # read by contact or by stage), and every index costs each import's inserts. Deleting a
+    # user scans once for the SET NULL.
     by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="stage_transitions",
+        db_index=False,
     )
     # Name of the rule or process when no person made the move (e.g. "score>=60", "import").
     by_rule = models.CharField(max_length=100, blank=True)
@@ -52,12 +56,14 @@ class LeadAssignment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead_assignments", db_index=False
     )
     assigned_at = models.DateTimeField()
+    # Not indexed, like StageTransition.by_user: assignments are read by contact or by owner.
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assignments_made",
+        db_index=False,
     )
     rule = models.CharField(max_length=100, blank=True)
     reason = models.CharField(max_length=500, blank=True)

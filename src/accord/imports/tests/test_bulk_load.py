@@ -111,4 +111,100 @@ def test_indexes_a_killed_bulk_load_left_dropped_are_built_again_when_the_next_i
     import_file(kind="contacts", path=csv_file("Email\nann@example.org\n"), **each_path.kwargs)
 
     assert indexes_while_loading[0] == every_index
-    assert Bulk().restore_indexes(MODELS) == []
+    assert Bulk().restore(MODELS) == []
+
+
+def test_a_contact_another_writer_adds_during_a_first_import_is_updated_not_duplicated(
+    csv_file, large, each_path
+):
+    # Given an empty table (the fast path then matches no row to a stored contact) and another
+    # writer that adds one of the file's people once the first chunk has committed
+    added = []
+
+    def another_writer(progress):
+        if not added:
+            added.append(ContactFactory(email="p9@company0.example", first_name="Other"))
+
+    path = csv_file("Email,First Name,Company\n" + ROWS)
+
+    # When the file is imported
+    summary = import_file(kind="contacts", path=path, on_progress=another_writer, **each_path.kwargs)
+
+    # Then that person is updated from the file, never added twice
+    assert (summary.created, summary.updated, summary.rejected) == (11, 1, 0)
+    assert Contact.objects.count() == 12
+    assert Contact.objects.get(email__iexact="p9@company0.example").first_name == "Person 9"
+
+
+def test_a_bulk_load_on_postgresql_drops_the_foreign_keys_and_ends_with_each_one_validated(
+    csv_file, large, each_path
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's foreign keys are part of the table")
+    every_key = foreign_keys()
+    seen = []
+    each_path(lambda apply: (seen.append(foreign_keys()), apply())[1])
+    path = csv_file("Email,First Name,Company\n" + ROWS)
+
+    import_file(kind="contacts", path=path, **each_path.kwargs)
+
+    assert "lifecycle_stagetrans_contact_id_443211ab_fk_capture_c" not in seen[0]
+    assert not any(name.startswith("capture_contact_") for name in seen[0])
+    assert foreign_keys() == every_key
+    assert all(every_key.values())
+
+
+def test_foreign_keys_a_killed_bulk_load_left_dropped_or_unvalidated_are_restored_by_the_next_import(
+    csv_file, each_path
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's foreign keys are part of the table")
+    every_key = foreign_keys()
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE capture_contact DROP CONSTRAINT "capture_contact_owner_id_74685788_fk_accounts_user_id"')
+        cursor.execute('ALTER TABLE lifecycle_stagetransition DROP CONSTRAINT "lifecycle_stagetrans_contact_id_443211ab_fk_capture_c"')
+        cursor.execute(
+            'ALTER TABLE lifecycle_stagetransition ADD CONSTRAINT "lifecycle_stagetrans_contact_id_443211ab_fk_capture_c"'
+            ' FOREIGN KEY (contact_id) REFERENCES capture_contact (id) DEFERRABLE INITIALLY DEFERRED NOT VALID'
+        )
+
+    import_file(kind="contacts", path=csv_file("Email\nann@example.org\n"), **each_path.kwargs)
+
+    assert foreign_keys() == every_key
+    assert all(every_key.values())
+    assert Bulk().restore(MODELS) == []
+
+
+def foreign_keys():
+    """Return the foreign keys of the bulk-loaded tables, each with whether it is validated."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, convalidated FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text"
+            " IN ('capture_contact', 'lifecycle_stagetransition', 'lifecycle_leadassignment')"
+        )
+        return dict(cursor.fetchall())
+
+
+def test_a_bulk_load_that_cannot_lock_the_tables_at_once_loads_with_every_index_and_key_in_place(
+    csv_file, large, each_path, indexes_while_loading, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite takes one write lock for the whole database")
+    import psycopg
+
+    from accord.imports import bulk
+
+    monkeypatch.setattr(bulk, "_LOCK_TIMEOUT", "200ms")
+    every_index, every_key = index_names(), foreign_keys()
+    path = csv_file("Email,First Name,Company\n" + ROWS)
+    # Given another session reading users in a long transaction (a key to users must be dropped)
+    with psycopg.connect(**connection.get_connection_params()) as reader:
+        reader.execute("LOCK TABLE accounts_user IN ACCESS SHARE MODE")
+
+        # When a large file is imported meanwhile
+        summary = import_file(kind="contacts", path=path, **each_path.kwargs)
+
+    # Then it waited no longer than the timeout, and loaded with everything in place
+    assert summary.created == 12
+    assert indexes_while_loading[0] == every_index
+    assert foreign_keys() == every_key
