@@ -74,28 +74,67 @@ class Outcome:
 def ingest(events: list[Event], *, default_campaign: Campaign | None = None,
            now: dt.datetime) -> Outcome:
     """Store the events as touchpoints, finding, creating and stitching contacts on the way."""
+    return store(prepare(events, default_campaign=default_campaign, now=now))
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a batch's reads decided: the events to store, the people found and to create, the rows."""
+
+    outcome: Outcome
+    fresh: list[tuple[int, Event]]
+    known: _Known
+    new: dict[str, tuple[Event, dict[str, Any]]]
+    rows: list[list[Any]]
+    now: dt.datetime
+
+
+def prepare(events: list[Event], *, default_campaign: Campaign | None = None, now: dt.datetime) -> Plan:
+    """Read what storing the events needs and build their rows, writing nothing.
+
+    Apart from store so that a caller can run it before taking the write lock (SQLite has one
+    writer, and a batch's reads and row building were a third of its time holding it). What
+    changes in between is caught by store: a person created meanwhile by the insert's
+    conflict and read-back, an event id stored meanwhile by the unique index (an
+    IntegrityError, on which the caller prepares and stores again).
+    """
     outcome = Outcome(contact_ids=[None] * len(events))
     fresh = _drop_duplicates(events, outcome)
-    if not fresh:
-        return outcome
     batch = [event for _, event in fresh]
     campaigns = _campaigns(batch)
     for event in batch:
         code = (event.campaign_code or event.utm_campaign).lower()
         event.campaign = campaigns.get(code) or default_campaign
-    contacts = _contacts(batch, outcome, now=now)
-    links = _links(batch, contacts, outcome, now=now)
+    known = _Known()
+    _lookup(
+        known,
+        emails={event.email for event in batch if event.email},
+        external_ids={event.contact_external_id for event in batch if event.contact_external_id},
+    )
     moment = _moment_adapter()
     created = moment(now)
-    touchpoints = []
-    for index, event in fresh:
-        contact_id = _contact_of(event, contacts) or links.get(event.anonymous_id)
-        outcome.contact_ids[index] = contact_id
-        touchpoints.append(
-            _touch_row(event, contact_id=contact_id, channel=_channel(event), created=created, moment=moment)
-        )
-    _insert_touchpoints(touchpoints)
-    outcome.stored = len(touchpoints)
+    rows = [
+        list(_touch_row(event, contact_id=_contact_of(event, known), channel=_channel(event), created=created,
+                        moment=moment))
+        for _, event in fresh
+    ]
+    return Plan(outcome, fresh, known, _contacts_to_create(batch, known), rows, now)
+
+
+def store(plan: Plan) -> Outcome:
+    """Create the missing people, link and stitch visitor ids, and insert the touchpoints. The caller holds the transaction."""
+    outcome, known = plan.outcome, plan.known
+    if not plan.fresh:
+        return outcome
+    batch = [event for _, event in plan.fresh]
+    _create_contacts(plan.new, known, outcome, now=plan.now)
+    links = _links(batch, known, outcome, now=plan.now)
+    for (index, event), row in zip(plan.fresh, plan.rows, strict=True):
+        if row[0] is None:
+            row[0] = _contact_of(event, known) or links.get(event.anonymous_id)
+        outcome.contact_ids[index] = row[0]
+    _insert_touchpoints(plan.rows)
+    outcome.stored = len(plan.rows)
     return outcome
 
 
@@ -742,12 +781,8 @@ def _lookup(known: _Known, *, emails: set[str], external_ids: set[str]) -> None:
             known.by_external_id[external_id] = pk
 
 
-def _contacts(events: list[Event], outcome: Outcome, *, now: dt.datetime) -> _Known:
-    known = _Known()
-    emails = {event.email for event in events if event.email}
-    external_ids = {event.contact_external_id for event in events if event.contact_external_id}
-    _lookup(known, emails=emails, external_ids=external_ids)
-
+def _contacts_to_create(events: list[Event], known: _Known) -> dict[str, tuple[Event, dict[str, Any]]]:
+    """Return the values of each person the events name who is not known, by email or external id."""
     new: dict[str, tuple[Event, dict[str, Any]]] = {}
     for event in events:
         if _contact_of(event, known) is not None:
@@ -771,12 +806,19 @@ def _contacts(events: list[Event], outcome: Outcome, *, now: dt.datetime) -> _Kn
                 "account_id": None,
             },
         )
+    if new:
+        accounts = _accounts_by_domain({event.email.rpartition("@")[2] for event, _ in new.values() if event.email})
+        for event, values in new.values():
+            if event.email:
+                values["account_id"] = accounts.get(event.email.rpartition("@")[2])
+    return new
+
+
+def _create_contacts(
+    new: dict[str, tuple[Event, dict[str, Any]]], known: _Known, outcome: Outcome, *, now: dt.datetime
+) -> None:
     if not new:
-        return known
-    accounts = _accounts_by_domain({event.email.rpartition("@")[2] for event, _ in new.values() if event.email})
-    for event, values in new.values():
-        if event.email:
-            values["account_id"] = accounts.get(event.email.rpartition("@")[2])
+        return
     # A concurrent batch may create the same person first; its row wins and is read back.
     insert_rows(Contact, [values for _, values in new.values()], now=now, ignore_conflicts=True)
     _lookup(
@@ -787,7 +829,6 @@ def _contacts(events: list[Event], outcome: Outcome, *, now: dt.datetime) -> _Kn
     # Counted as new to this batch: a concurrent batch that created the same person in
     # the same instant is not told apart (ON CONFLICT DO NOTHING reports no ids).
     outcome.contacts_created = sum(1 for event, _ in new.values() if _contact_of(event, known))
-    return known
 
 
 def _fill_blanks(values: dict[str, Any], event: Event) -> None:

@@ -41,10 +41,12 @@ from accord.capture.domain import UTM_FIELDS, clean_url, origin_of, utm_from_url
 from accord.capture.groupcommit import run_in_transaction, run_statement
 from accord.capture.ingestion import (
     Event,
+    Plan,
     count_and_ingest_identified,
-    ingest,
     ingest_identified,
     insert_row,
+    prepare,
+    store,
 )
 from accord.capture.models import (
     Account,
@@ -691,13 +693,12 @@ def ingest_events(
     """
     require(by, Action.IMPORT_DATA)
 
-    def write() -> tuple[int, dict[str, Any], bool]:
+    def write(plan: Plan) -> tuple[int, dict[str, Any], bool]:
         if idempotency_key:
             record = IdempotencyRecord.objects.filter(user=by, key=idempotency_key).first()
             if record is not None:
                 return _replay(record, request_hash=request_hash)
-        now = timezone.now()
-        outcome = ingest(events, now=now)
+        outcome = store(plan)
         status = created_status if outcome.stored else 200
         body = {
             "received": len(events),
@@ -709,21 +710,23 @@ def ingest_events(
             "contact_ids": outcome.contact_ids,
         }
         if idempotency_key:
-            IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+            IdempotencyRecord.objects.filter(created_at__lt=plan.now - IDEMPOTENCY_TTL).delete()
             IdempotencyRecord.objects.create(
                 user=by,
                 key=idempotency_key,
                 request_hash=request_hash,
                 status=status,
                 response=body,
-                created_at=now,
+                created_at=plan.now,
             )
         return status, body, False
 
     for attempt in range(3):
         try:
-            # Grouped with other requests' writes on SQLite (capture.groupcommit).
-            return run_in_transaction(write)
+            # The reads before the write lock, the writes grouped with other requests' on
+            # SQLite (capture.groupcommit).
+            plan = prepare(events, now=timezone.now())
+            return run_in_transaction(partial(write, plan))
         except IntegrityError:
             # A concurrent request stored the same event id or idempotency key first;
             # after it committed, the next attempt sees its rows and answers accordingly.
