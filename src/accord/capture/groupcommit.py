@@ -69,10 +69,21 @@ RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 ATTEMPTS = 3
 
 
-def _run_alone[T](write: Callable[[], T]) -> T:
+def run_statement[T](write: Callable[[], T]) -> T:
+    """Run `write`, a single statement, as its own transaction; within a caller's, as part of it.
+
+    PostgreSQL: a statement outside a transaction block commits by itself, so no BEGIN or
+    COMMIT round trip is spent on it. Retried as run_in_transaction retries.
+    """
+    if connection.in_atomic_block:
+        return write()
+    return _run_alone(write, atomic=False)
+
+
+def _run_alone[T](write: Callable[[], T], *, atomic: bool = True) -> T:
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with transaction.atomic():
+            with transaction.atomic() if atomic else contextlib.nullcontext():
                 return write()
         except OperationalError as error:
             if attempt == ATTEMPTS or getattr(error.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ from typing import Any, NamedTuple
 from django.db import connection, models
 from django.db.models import Case, Min, Value, When
 
+from accord.capture import ratelimit
 from accord.capture.domain import infer_channel
 from accord.capture.freemail import is_free_mail
-from accord.capture.models import Account, Campaign, Contact, IdentityLink, Touchpoint
+from accord.capture.models import Account, Campaign, Consent, Contact, IdentityLink, Touchpoint
+from accord.core.vocabulary import Channel
 
 
 @dataclass(slots=True)
@@ -71,28 +74,67 @@ class Outcome:
 def ingest(events: list[Event], *, default_campaign: Campaign | None = None,
            now: dt.datetime) -> Outcome:
     """Store the events as touchpoints, finding, creating and stitching contacts on the way."""
+    return store(prepare(events, default_campaign=default_campaign, now=now))
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a batch's reads decided: the events to store, the people found and to create, the rows."""
+
+    outcome: Outcome
+    fresh: list[tuple[int, Event]]
+    known: _Known
+    new: dict[str, tuple[Event, dict[str, Any]]]
+    rows: list[list[Any]]
+    now: dt.datetime
+
+
+def prepare(events: list[Event], *, default_campaign: Campaign | None = None, now: dt.datetime) -> Plan:
+    """Read what storing the events needs and build their rows, writing nothing.
+
+    Apart from store so that a caller can run it before taking the write lock (SQLite has one
+    writer, and a batch's reads and row building were a third of its time holding it). What
+    changes in between is caught by store: a person created meanwhile by the insert's
+    conflict and read-back, an event id stored meanwhile by the unique index (an
+    IntegrityError, on which the caller prepares and stores again).
+    """
     outcome = Outcome(contact_ids=[None] * len(events))
     fresh = _drop_duplicates(events, outcome)
-    if not fresh:
-        return outcome
     batch = [event for _, event in fresh]
     campaigns = _campaigns(batch)
     for event in batch:
         code = (event.campaign_code or event.utm_campaign).lower()
         event.campaign = campaigns.get(code) or default_campaign
-    contacts = _contacts(batch, outcome, now=now)
-    links = _links(batch, contacts, outcome, now=now)
+    known = _Known()
+    _lookup(
+        known,
+        emails={event.email for event in batch if event.email},
+        external_ids={event.contact_external_id for event in batch if event.contact_external_id},
+    )
     moment = _moment_adapter()
     created = moment(now)
-    touchpoints = []
-    for index, event in fresh:
-        contact_id = _contact_of(event, contacts) or links.get(event.anonymous_id)
-        outcome.contact_ids[index] = contact_id
-        touchpoints.append(
-            _touch_row(event, contact_id=contact_id, channel=_channel(event), created=created, moment=moment)
-        )
-    _insert_touchpoints(touchpoints)
-    outcome.stored = len(touchpoints)
+    rows = [
+        list(_touch_row(event, contact_id=_contact_of(event, known), channel=_channel(event), created=created,
+                        moment=moment))
+        for _, event in fresh
+    ]
+    return Plan(outcome, fresh, known, _contacts_to_create(batch, known), rows, now)
+
+
+def store(plan: Plan) -> Outcome:
+    """Create the missing people, link and stitch visitor ids, and insert the touchpoints. The caller holds the transaction."""
+    outcome, known = plan.outcome, plan.known
+    if not plan.fresh:
+        return outcome
+    batch = [event for _, event in plan.fresh]
+    _create_contacts(plan.new, known, outcome, now=plan.now)
+    links = _links(batch, known, outcome, now=plan.now)
+    for (index, event), row in zip(plan.fresh, plan.rows, strict=True):
+        if row[0] is None:
+            row[0] = _contact_of(event, known) or links.get(event.anonymous_id)
+        outcome.contact_ids[index] = row[0]
+    _insert_touchpoints(plan.rows)
+    outcome.stored = len(plan.rows)
     return outcome
 
 
@@ -317,6 +359,222 @@ def _link_and_stitch(cursor, *, anonymous_id: str, contact_id: int, seen_at: dt.
     return cursor.rowcount
 
 
+# One form post on PostgreSQL, in one statement -------------------------------------------
+
+
+def count_and_ingest_identified(
+    event: Event,
+    *,
+    rate_limits: dict[str, int],
+    window: int,
+    default_campaign: Campaign | None = None,
+    title: str = "",
+    consent: Mapping[str, Any] | None = None,
+    now: dt.datetime,
+) -> tuple[dict[str, int], int | None]:
+    """Count a form post against its rate limits and, if none refuses it, store it: one statement.
+
+    PostgreSQL only. Return (bucket → count this window, the contact's id). The id is None when
+    a limit refused the post (then only the counts are written), and also, rarely, when the
+    person was created by a post committed while this statement ran, which its snapshot cannot
+    see: nothing but the counts is written then either, and the caller stores the post again.
+
+    What the rate-limit hit and ingest_identified do in eight round trips (health check apart),
+    in one: the counts, the campaign by code (else the source's default), the contact upsert,
+    the visitor link and stitching, the touchpoint and the consent are CTEs of one statement,
+    each insert gated on the limits and on the contact's id. Alone it is its own transaction,
+    so no BEGIN or COMMIT travels either. `consent` holds the Consent row's values but its
+    contact, or None to store none.
+    """
+    assert event.email, "count_and_ingest_identified needs the person's email"
+    statement = _form_post_statement(len(rate_limits))
+    campaign_decides, fallback_channel = _channel_rule(event.utm_medium, event.utm_source, event.referrer)
+    domain = event.email.rpartition("@")[2]
+    values: dict[str, Any] = {
+        **statement.constants,
+        **ratelimit.shard_params(rate_limits, window),
+        **{f"limit_{n}": limit for n, limit in enumerate(rate_limits.values())},
+        "code": (event.campaign_code or event.utm_campaign).lower(),
+        "default_campaign": default_campaign.pk if default_campaign else None,
+        "default_channel": default_campaign.channel if default_campaign else "",
+        "campaign_decides": campaign_decides,
+        "fallback_channel": fallback_channel,
+        "domain": "" if is_free_mail(domain) else domain,
+        "anonymous_id": event.anonymous_id,
+        "seen_at": event.occurred_at,
+        "now": now,
+        "with_consent": consent is not None,
+        "c_email": event.email,
+        "c_first_name": event.first_name[:100],
+        "c_last_name": event.last_name[:100],
+        "c_phone": event.phone[:40],
+        "c_title": title[:150],
+    }
+    for name, column in statement.fresh:
+        values[name] = column.get_db_prep_save(column.get_default(), connection)
+    touch = _touch_row(event, contact_id=None, channel="", created=now, moment=lambda value: value)
+    values.update(zip(_TOUCH_PARAMS, touch, strict=True))
+    # Without consent to store the consent insert selects no row, but its parameters still go.
+    for name in _CONSENT_GIVEN:
+        values[f"k_{name}"] = consent[name] if consent is not None else None
+    params = [values[name] for name in statement.names]
+    with _logged(statement.sql, many=False), _raw_cursor() as cursor:
+        # Prepared on a connection's first post: PostgreSQL parses and plans it once, and the
+        # driver sends the values without reading the statement (RawCursor: $n placeholders).
+        cursor.execute(statement.sql, params, prepare=True)
+        buckets, totals, contact_id = cursor.fetchone()
+    return dict(zip(buckets, totals, strict=True)), contact_id
+
+
+@lru_cache(maxsize=4096)
+def _channel_rule(utm_medium: str, utm_source: str, referrer: str) -> tuple[bool, str]:
+    """Return (whether the campaign's channel decides, the channel otherwise).
+
+    infer_channel takes the campaign's channel only when utm_medium did not decide, so two
+    different campaign channels giving one answer means the medium decided it.
+    """
+    first = infer_channel(utm_medium=utm_medium, utm_source=utm_source, referrer=referrer,
+                          campaign_channel=Channel.WEBINAR)
+    second = infer_channel(utm_medium=utm_medium, utm_source=utm_source, referrer=referrer,
+                           campaign_channel=Channel.PARTNER)
+    if first == second:
+        return False, str(first)
+    return True, str(infer_channel(utm_medium=utm_medium, utm_source=utm_source, referrer=referrer,
+                                   campaign_channel=""))
+
+
+@contextlib.contextmanager
+def _raw_cursor():
+    import psycopg
+
+    # What connection.cursor() does first: a connection kept from an earlier request is
+    # checked (CONN_HEALTH_CHECKS) before this request relies on it.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with psycopg.RawCursor(connection.connection) as cursor:
+        yield cursor
+
+
+_CONSENT_GIVEN = frozenset({"source_id", "text", "granted", "at", "ip_hash", "user_agent"})
+
+
+class _Statement(NamedTuple):
+    sql: str  # with $1 … $n
+    names: tuple[str, ...]  # the parameter named by each $n
+    constants: dict[str, Any]  # values of fields the post leaves at their (fixed) defaults
+    fresh: tuple[tuple[str, models.Field], ...]  # fields whose default is computed per row
+
+
+@cache
+def _form_post_statement(buckets: int) -> _Statement:
+    """Build the form post's statement once per process.
+
+    Written with named placeholders, numbered once here: psycopg parses a statement this long
+    on every execution otherwise (it caches only short ones). Every parameter is cast to its
+    column's type: in INSERT … SELECT, PostgreSQL does not take the types from the target
+    columns as it does for VALUES.
+    """
+    quote = connection.ops.quote_name
+    table = _tables()
+    constants: dict[str, Any] = {}
+    fresh: list[tuple[str, models.Field]] = []
+
+    def value_of(prefix: str, column: models.Field, given: frozenset[str]) -> str:
+        name = f"{prefix}_{column.attname}"
+        if getattr(column, "auto_now", False) or getattr(column, "auto_now_add", False):
+            name = "now"
+        elif column.attname not in given:
+            if callable(column.default):
+                fresh.append((name, column))
+            else:
+                constants[name] = column.get_db_prep_save(column.get_default(), connection)
+        return f"%({name})s::{column.cast_db_type(connection)}"
+
+    contact_insert, contact_fields = _insert(Contact, "postgresql")
+    special = {
+        "account_id": (
+            f"(SELECT id FROM {table['Account']} WHERE LOWER(domain) = %(domain)s::text AND NOT (domain = ''))"  # noqa: S608
+        ),
+        "original_campaign_id": "(SELECT id FROM campaign)",
+        "lead_source": "(SELECT channel FROM campaign)",
+    }
+    given = frozenset({"email", *FILLED_BY_FORMS})
+    contact_values = ", ".join(
+        special.get(column.attname) or value_of("c", column, given) for column in contact_fields
+    )
+    contact_table = table["Contact"]
+    filled = [quote(name) for name in FILLED_BY_FORMS]
+    sets = ", ".join(
+        f"{column} = CASE WHEN {contact_table}.{column} = '' THEN excluded.{column} ELSE {contact_table}.{column} END"
+        for column in filled
+    )
+    blanks = " OR ".join(f"({contact_table}.{column} = '' AND excluded.{column} <> '')" for column in filled)
+
+    touch_fields = {column.column: column for column in Touchpoint._meta.concrete_fields}
+    touch_special = {"contact_id": "person.id", "campaign_id": "(SELECT id FROM campaign)",
+                     "channel": "(SELECT channel FROM campaign)"}
+    touch_values = ", ".join(
+        touch_special.get(name) or f"%(t_{name})s::{touch_fields[name].cast_db_type(connection)}"
+        for name in _TOUCH_COLUMNS
+    )
+    consent_insert, consent_fields = _insert(Consent, "postgresql")
+    consent_values = ", ".join(
+        "person.id" if column.attname == "contact_id" else value_of("k", column, _CONSENT_GIVEN)
+        for column in consent_fields
+    )
+    touches = table["Touchpoint"]
+    limits = " OR ".join(
+        f"(bucket = split_part(%(rl_bucket_{n})s::text, '#', 1) AND total > %(limit_{n})s::bigint)"
+        for n in range(buckets)
+    )
+    # Each step is a CTE; PostgreSQL runs every data-modifying one exactly once, all on the
+    # statement's snapshot, so each insert is gated by selecting from what it depends on:
+    # `allowed` (no limit refuses) and `person` (the contact's id). Only quoted names, the
+    # statements built above and placeholders are formatted in; every value is a parameter.
+    sql = (
+        f"WITH {ratelimit.shard_ctes(buckets)}, "  # noqa: S608
+        f"allowed AS (SELECT 1 AS yes WHERE NOT EXISTS (SELECT 1 FROM counts WHERE {limits})), "
+        # The campaign named by code, else the source's default; its channel as infer_channel
+        # would give it: the medium's when it decides, else the campaign's, else the fallback.
+        f"matched AS (SELECT id, channel FROM {table['Campaign']} "
+        "WHERE LOWER(utm_campaign) = %(code)s::text AND NOT (utm_campaign = '') LIMIT 1), "
+        "campaign AS (SELECT COALESCE((SELECT id FROM matched), %(default_campaign)s::bigint) AS id, "
+        "CASE WHEN %(campaign_decides)s::boolean THEN COALESCE(NULLIF(COALESCE((SELECT channel FROM matched), "
+        "%(default_channel)s::text), ''), %(fallback_channel)s::text) ELSE %(fallback_channel)s::text END AS channel), "
+        f"upserted AS ({contact_insert.rsplit(' VALUES ', 1)[0]} SELECT {contact_values} FROM allowed "
+        f"ON CONFLICT (LOWER(email)) DO UPDATE SET {sets}, updated_at = excluded.updated_at "
+        f"WHERE {blanks} RETURNING id), "
+        # A returning visitor's row is not updated, so it is read; a person created by a post
+        # committed after this statement's snapshot is neither, and `person` is then empty.
+        f"person AS (SELECT id FROM upserted UNION ALL SELECT id FROM {contact_table} "
+        "WHERE LOWER(email) = %(c_email)s::text AND EXISTS (SELECT 1 FROM allowed) "
+        "AND NOT EXISTS (SELECT 1 FROM upserted)), "
+        # The first identification wins; first seen is the earliest anonymous touch or this one.
+        f"linked AS (INSERT INTO {table['IdentityLink']} (anonymous_id, contact_id, first_seen_at, linked_at) "
+        f"SELECT %(anonymous_id)s::text, person.id, LEAST((SELECT MIN(occurred_at) FROM {touches} "
+        "WHERE anonymous_id = %(anonymous_id)s::text AND NOT (anonymous_id = '') AND contact_id IS NULL), "
+        "%(seen_at)s::timestamptz), %(now)s::timestamptz FROM person WHERE NOT (%(anonymous_id)s::text = '') "
+        "ON CONFLICT (anonymous_id) DO NOTHING RETURNING contact_id), "
+        # Reads the touches as they were before the statement: the one stored below is not among them.
+        f"stitched AS (UPDATE {touches} SET contact_id = linked.contact_id FROM linked "
+        f"WHERE {touches}.anonymous_id = %(anonymous_id)s::text AND NOT ({touches}.anonymous_id = '') "
+        f"AND {touches}.contact_id IS NULL RETURNING 1), "
+        f"touched AS ({_touch_insert('postgresql').rsplit(' VALUES ', 1)[0]} SELECT {touch_values} FROM person RETURNING 1), "
+        f"consented AS ({consent_insert.rsplit(' VALUES ', 1)[0]} SELECT {consent_values} FROM person "
+        "WHERE %(with_consent)s::boolean RETURNING 1) "
+        "SELECT (SELECT array_agg(bucket) FROM counts), (SELECT array_agg(total::bigint) FROM counts), "
+        "(SELECT id FROM person)"
+    )
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    return _Statement(re.sub(r"%\((\w+)\)s", number, sql), tuple(names), constants, tuple(fresh))
+
+
 # Shared ---------------------------------------------------------------------------------
 
 _TOUCH_COLUMNS = (
@@ -324,6 +582,7 @@ _TOUCH_COLUMNS = (
     "utm_medium", "utm_campaign", "utm_term", "utm_content", "url", "referrer", "external_id",
     "created_at",
 )
+_TOUCH_PARAMS = tuple(f"t_{name}" for name in _TOUCH_COLUMNS)  # the form post statement's names
 
 
 def _moment_adapter() -> Callable[[dt.datetime], Any]:
@@ -522,12 +781,8 @@ def _lookup(known: _Known, *, emails: set[str], external_ids: set[str]) -> None:
             known.by_external_id[external_id] = pk
 
 
-def _contacts(events: list[Event], outcome: Outcome, *, now: dt.datetime) -> _Known:
-    known = _Known()
-    emails = {event.email for event in events if event.email}
-    external_ids = {event.contact_external_id for event in events if event.contact_external_id}
-    _lookup(known, emails=emails, external_ids=external_ids)
-
+def _contacts_to_create(events: list[Event], known: _Known) -> dict[str, tuple[Event, dict[str, Any]]]:
+    """Return the values of each person the events name who is not known, by email or external id."""
     new: dict[str, tuple[Event, dict[str, Any]]] = {}
     for event in events:
         if _contact_of(event, known) is not None:
@@ -551,12 +806,19 @@ def _contacts(events: list[Event], outcome: Outcome, *, now: dt.datetime) -> _Kn
                 "account_id": None,
             },
         )
+    if new:
+        accounts = _accounts_by_domain({event.email.rpartition("@")[2] for event, _ in new.values() if event.email})
+        for event, values in new.values():
+            if event.email:
+                values["account_id"] = accounts.get(event.email.rpartition("@")[2])
+    return new
+
+
+def _create_contacts(
+    new: dict[str, tuple[Event, dict[str, Any]]], known: _Known, outcome: Outcome, *, now: dt.datetime
+) -> None:
     if not new:
-        return known
-    accounts = _accounts_by_domain({event.email.rpartition("@")[2] for event, _ in new.values() if event.email})
-    for event, values in new.values():
-        if event.email:
-            values["account_id"] = accounts.get(event.email.rpartition("@")[2])
+        return
     # A concurrent batch may create the same person first; its row wins and is read back.
     insert_rows(Contact, [values for _, values in new.values()], now=now, ignore_conflicts=True)
     _lookup(
@@ -567,7 +829,6 @@ def _contacts(events: list[Event], outcome: Outcome, *, now: dt.datetime) -> _Kn
     # Counted as new to this batch: a concurrent batch that created the same person in
     # the same instant is not told apart (ON CONFLICT DO NOTHING reports no ids).
     outcome.contacts_created = sum(1 for event, _ in new.values() if _contact_of(event, known))
-    return known
 
 
 def _fill_blanks(values: dict[str, Any], event: Event) -> None:

@@ -39,25 +39,40 @@ def hit(limits: dict[str, int], *, now: float | None = None) -> int | None:
     Inside a transaction the count commits with it (the public form endpoint counts and
     stores in one commit, and commits the count when it refuses); alone it commits at once.
     """
-    global _swept_window
     if not limits:
         return None
     now = time.time() if now is None else now
     window = int(now // WINDOW_SECONDS)
-    table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
-    sharded = connection.vendor == "postgresql"
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        if sharded:
-            counts = _hit_shards(cursor, list(limits), window)
+        if connection.vendor == "postgresql":
+            cursor.execute(_sharded_sql(len(limits)), shard_params(limits, window))
         else:
             cursor.execute(_upsert_sql(len(limits)), [value for bucket in limits for value in (bucket, window)])
-            counts = dict(cursor.fetchall())
-        if window != _swept_window:
-            # Windows before this one can no longer refuse anything.
+        counts = dict(cursor.fetchall())
+    sweep(window)
+    return retry_after(counts, limits, now=now)
+
+
+def now() -> float:
+    """Return the clock the windows are counted by (seconds since the epoch)."""
+    return time.time()
+
+
+def sweep(window: int) -> None:
+    """Delete the counters of earlier windows, once per window in each process."""
+    global _swept_window
+    if window != _swept_window:
+        # Windows before this one can no longer refuse anything.
+        table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+        with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {table} WHERE window_start < %s", [window])  # noqa: S608
-            _swept_window = window
+        _swept_window = window
+
+
+def retry_after(counts: dict[str, int], limits: dict[str, int], *, now: float) -> int | None:
+    """Return the seconds to wait when a bucket's count is over its limit, else None."""
     if any(counts[bucket] > limit for bucket, limit in limits.items()):
-        return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+        return max(1, math.ceil((int(now // WINDOW_SECONDS) + 1) * WINDOW_SECONDS - now))
     return None
 
 
@@ -80,9 +95,10 @@ def _shard_names(bucket: str) -> list[str]:
 
 
 @cache
-def _upsert_sql(buckets: int) -> str:
+def _upsert_sql(buckets: int, *, named: bool = False) -> str:
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
-    rows = ", ".join(["(%s, %s, 1)"] * buckets)
+    row = "(%(rl_bucket_{n})s, %(rl_window)s, 1)" if named else "(%s, %s, 1)"
+    rows = ", ".join(row.format(n=n) for n in range(buckets))
     # Only the quoted table name and placeholders are formatted in; values are parameters.
     return (
         f"INSERT INTO {table} (bucket, window_start, count) VALUES {rows} "  # noqa: S608
@@ -92,25 +108,36 @@ def _upsert_sql(buckets: int) -> str:
 
 
 @cache
-def _sharded_sql(buckets: int) -> str:
+def shard_ctes(buckets: int) -> str:
+    """Return the CTEs `hit` (count one request in a shard of each bucket) and `counts` (bucket, total).
+
+    For a statement of their own (`hit`) or the start of a larger one (the public form's
+    write on PostgreSQL); the parameters are those of shard_params.
+    """
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
-    # The CTE's upsert returns this request's shard count; the subquery adds the other
-    # shards' committed counts (a statement's reads do not see its own CTE's writes, so the
-    # shard written is excluded rather than counted twice). Buckets never contain '#'.
-    # Only the quoted table name and the upsert above are formatted in.
+    # The upsert returns this request's shard count; the subquery adds the other shards'
+    # committed counts (a statement's reads do not see its own CTE's writes, so the shard
+    # written is excluded rather than counted twice), their names made in the statement
+    # rather than sent. Buckets never contain '#'. Only the quoted table name, the upsert
+    # above and the shard count are formatted in.
     return (
-        f"WITH hit AS ({_upsert_sql(buckets)}) "  # noqa: S608
-        "SELECT split_part(hit.bucket, '#', 1), hit.count + COALESCE(("
-        f"SELECT SUM(other.count) FROM {table} other WHERE other.window_start = %s "
-        "AND other.bucket = ANY(%s) AND other.bucket <> hit.bucket "
-        "AND split_part(other.bucket, '#', 1) = split_part(hit.bucket, '#', 1)), 0) FROM hit"
+        f"hit AS ({_upsert_sql(buckets, named=True)}), "  # noqa: S608
+        "counts AS (SELECT split_part(hit.bucket, '#', 1) AS bucket, hit.count + COALESCE(("
+        f"SELECT SUM(other.count) FROM {table} other WHERE other.window_start = %(rl_window)s "
+        "AND other.bucket IN (SELECT split_part(hit.bucket, '#', 1) || '#' || shard "
+        f"FROM generate_series(0, {PG_SHARDS - 1}) shard) AND other.bucket <> hit.bucket), 0) AS total FROM hit)"
     )
 
 
-def _hit_shards(cursor, buckets: list[str], window: int) -> dict[str, int]:
-    params: list[object] = []
-    for bucket in buckets:
-        params += [f"{bucket}#{random.randrange(PG_SHARDS)}", window]
-    params += [window, [name for bucket in buckets for name in _shard_names(bucket)]]
-    cursor.execute(_sharded_sql(len(buckets)), params)
-    return dict(cursor.fetchall())
+@cache
+def _sharded_sql(buckets: int) -> str:
+    return f"WITH {shard_ctes(buckets)} SELECT bucket, total FROM counts"  # noqa: S608
+
+
+def shard_params(limits: dict[str, int], window: int) -> dict[str, object]:
+    """Return shard_ctes' parameters: a shard picked at random in each bucket, in the limits' order."""
+    params: dict[str, object] = {
+        f"rl_bucket_{n}": f"{bucket}#{random.randrange(PG_SHARDS)}" for n, bucket in enumerate(limits)
+    }
+    params["rl_window"] = window
+    return params

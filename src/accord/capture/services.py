@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from types import EllipsisType
 from typing import Any
 
@@ -28,7 +29,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -37,8 +38,16 @@ from accord.accounts.models import User
 from accord.accounts.selectors import default_owner, owner_for_assignment
 from accord.capture import ratelimit
 from accord.capture.domain import UTM_FIELDS, clean_url, origin_of, utm_from_url
-from accord.capture.groupcommit import run_in_transaction
-from accord.capture.ingestion import Event, ingest, ingest_identified, insert_row
+from accord.capture.groupcommit import run_in_transaction, run_statement
+from accord.capture.ingestion import (
+    Event,
+    Plan,
+    count_and_ingest_identified,
+    ingest_identified,
+    insert_row,
+    prepare,
+    store,
+)
 from accord.capture.models import (
     Account,
     Campaign,
@@ -574,6 +583,10 @@ def record_form_post(
     # Always the source's bucket, then the IP's: two posts lock counter rows in the same
     # order, so they cannot deadlock on them (PostgreSQL).
     limits = {f"key:{source.pk}": source.rate_limit_per_minute, f"ip:{source.pk}:{ip}": source.ip_rate_limit_per_minute}
+    if submission is not None and connection.vendor == "postgresql":
+        return _record_form_post_in_one_statement(
+            source=source, submission=submission, limits=limits, ip=ip, user_agent=user_agent
+        )
 
     def write() -> tuple[int | None, int | None]:
         retry = ratelimit.hit(limits)
@@ -582,6 +595,51 @@ def record_form_post(
         return None, store_form_submission(source=source, submission=submission, ip=ip, user_agent=user_agent)
 
     return run_in_transaction(write)
+
+
+def _record_form_post_in_one_statement(
+    *, source: CaptureSource, submission: FormSubmission, limits: dict[str, int], ip: str, user_agent: str
+) -> tuple[int | None, int | None]:
+    # PostgreSQL: the count and the whole write are one statement, one round trip, committed
+    # by itself (see ingestion.count_and_ingest_identified); a post cost eight round trips.
+    event = submission.event
+    now = ratelimit.now()
+    window = int(now // ratelimit.WINDOW_SECONDS)
+    consent = _consent_values(source=source, submission=submission, ip=ip, user_agent=user_agent)
+    counts, contact_id = run_statement(
+        partial(
+            count_and_ingest_identified, event, rate_limits=limits, window=window,
+            default_campaign=source.default_campaign, title=submission.title, consent=consent,
+            now=event.occurred_at,
+        )
+    )
+    ratelimit.sweep(window)
+    retry = ratelimit.retry_after(counts, limits, now=now)
+    if retry is not None:
+        return retry, None
+    if contact_id is None:
+        # The person was created by a post committed while the statement ran, unseen by its
+        # snapshot, so nothing but the count was stored: store the post now (counted once).
+        contact_id = run_in_transaction(
+            partial(store_form_submission, source=source, submission=submission, ip=ip, user_agent=user_agent)
+        )
+    return None, contact_id
+
+
+def _consent_values(
+    *, source: CaptureSource, submission: FormSubmission, ip: str, user_agent: str
+) -> dict[str, Any] | None:
+    """Return the Consent row a post stores, but its contact; None when the source asks none."""
+    if not source.consent_text:
+        return None
+    return {
+        "source_id": source.pk,
+        "text": source.consent_text,
+        "granted": submission.consent_granted,
+        "at": submission.event.occurred_at,
+        "ip_hash": hash_ip(ip),
+        "user_agent": user_agent[:300],
+    }
 
 
 def store_form_submission(
@@ -595,20 +653,9 @@ def store_form_submission(
         contact_id = ingest_identified(
             event, default_campaign=source.default_campaign, title=submission.title, now=event.occurred_at
         )
-        if source.consent_text:
-            insert_row(
-                Consent,
-                {
-                    "contact_id": contact_id,
-                    "source_id": source.pk,
-                    "text": source.consent_text,
-                    "granted": submission.consent_granted,
-                    "at": event.occurred_at,
-                    "ip_hash": hash_ip(ip),
-                    "user_agent": user_agent[:300],
-                },
-                now=event.occurred_at,
-            )
+        consent = _consent_values(source=source, submission=submission, ip=ip, user_agent=user_agent)
+        if consent is not None:
+            insert_row(Consent, {**consent, "contact_id": contact_id}, now=event.occurred_at)
     return contact_id
 
 
@@ -646,13 +693,12 @@ def ingest_events(
     """
     require(by, Action.IMPORT_DATA)
 
-    def write() -> tuple[int, dict[str, Any], bool]:
+    def write(plan: Plan) -> tuple[int, dict[str, Any], bool]:
         if idempotency_key:
             record = IdempotencyRecord.objects.filter(user=by, key=idempotency_key).first()
             if record is not None:
                 return _replay(record, request_hash=request_hash)
-        now = timezone.now()
-        outcome = ingest(events, now=now)
+        outcome = store(plan)
         status = created_status if outcome.stored else 200
         body = {
             "received": len(events),
@@ -664,21 +710,23 @@ def ingest_events(
             "contact_ids": outcome.contact_ids,
         }
         if idempotency_key:
-            IdempotencyRecord.objects.filter(created_at__lt=now - IDEMPOTENCY_TTL).delete()
+            IdempotencyRecord.objects.filter(created_at__lt=plan.now - IDEMPOTENCY_TTL).delete()
             IdempotencyRecord.objects.create(
                 user=by,
                 key=idempotency_key,
                 request_hash=request_hash,
                 status=status,
                 response=body,
-                created_at=now,
+                created_at=plan.now,
             )
         return status, body, False
 
     for attempt in range(3):
         try:
-            # Grouped with other requests' writes on SQLite (capture.groupcommit).
-            return run_in_transaction(write)
+            # The reads before the write lock, the writes grouped with other requests' on
+            # SQLite (capture.groupcommit).
+            plan = prepare(events, now=timezone.now())
+            return run_in_transaction(partial(write, plan))
         except IntegrityError:
             # A concurrent request stored the same event id or idempotency key first;
             # after it committed, the next attempt sees its rows and answers accordingly.

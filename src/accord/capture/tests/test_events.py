@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accord.accounts.tests.factories import UserFactory
 from accord.accounts.tests.test_api_client import api_as, errors_of
+from accord.capture import services
 from accord.capture.ingestion import _moment_adapter
 from accord.capture.models import Contact, IdempotencyRecord, Touchpoint
 from accord.capture.tests.factories import CampaignFactory, ContactFactory, TouchpointFactory
@@ -123,6 +124,28 @@ def test_an_event_id_already_stored_is_counted_as_a_duplicate_not_stored_again()
 
     body = response.json()
     assert (body["stored"], body["duplicates"], body["duplicate_indexes"]) == (1, 2, [0, 2])
+    assert sorted(Touchpoint.objects.values_list("external_id", flat=True)) == ["e-1", "e-2"]
+
+
+def test_an_event_id_stored_by_another_request_after_the_batch_was_read_is_counted_as_a_duplicate(monkeypatch):
+    # Given another request that stores event e-2 after this batch's reads, before its write
+    api = marketer_api()
+    read = services.prepare
+
+    def read_then_race(events, **kwargs):
+        plan = read(events, **kwargs)
+        if not Touchpoint.objects.filter(external_id="e-2").exists():
+            TouchpointFactory(external_id="e-2")
+        return plan
+
+    monkeypatch.setattr(services, "prepare", read_then_race)
+
+    # When the batch is sent
+    response = api.post("/events/batch", {"events": [event(id="e-1", anonymous_id="v"), event(id="e-2", anonymous_id="v")]})
+
+    # Then its write fails on the unique event id, is read and written again, and reports e-2 as a duplicate
+    body = response.json()
+    assert (response.status_code, body["stored"], body["duplicates"], body["duplicate_indexes"]) == (200, 1, 1, [1])
     assert sorted(Touchpoint.objects.values_list("external_id", flat=True)) == ["e-1", "e-2"]
 
 
