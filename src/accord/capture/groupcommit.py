@@ -31,7 +31,9 @@ import fcntl
 import logging
 import os
 import queue
+import random
 import threading
+import time
 from collections.abc import Callable
 
 from django.db import OperationalError, connection, transaction
@@ -67,6 +69,7 @@ def run_in_transaction[T](write: Callable[[], T]) -> T:
 # deadlock_detected, serialization_failure, lock_not_available.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
 ATTEMPTS = 3
+RETRY_PAUSE = 0.02  # seconds, times the attempt number, at most
 
 
 def run_statement[T](write: Callable[[], T]) -> T:
@@ -89,6 +92,9 @@ def _run_alone[T](write: Callable[[], T], *, atomic: bool = True) -> T:
             if attempt == ATTEMPTS or getattr(error.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:
                 raise
             logger.info("A write lost a deadlock or lock wait (attempt %d); running it again.", attempt)
+            # A short random pause, so two writes that deadlocked do not retry in step and
+            # deadlock again (seen under load, when both retried at once).
+            time.sleep(random.uniform(0, RETRY_PAUSE * attempt))
     raise AssertionError("unreachable")
 
 

@@ -227,8 +227,8 @@ def test_on_postgresql_a_write_that_loses_a_deadlock_runs_again_and_both_writes_
     # Then both callers get their answer, one of them after running a second time, and
     # each write counted once in each row
     assert answers == ["stored", "stored"]
-    # (the retry can race the winner to the row and deadlock once more, losing either side)
-    assert len(attempts) in (3, 4)
+    # (a retry can race the winner to the row and deadlock once more, losing either side)
+    assert 3 <= len(attempts) <= 2 * groupcommit.ATTEMPTS
     assert dict(RateLimitCounter.objects.values_list("bucket", "count")) == {"a": 2, "b": 2}
 
 
