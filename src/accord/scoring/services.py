@@ -13,6 +13,7 @@ import contextlib
 import io
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -320,9 +321,10 @@ def _update_scores(contact_ids: np.ndarray, totals: np.ndarray) -> None:
         # Scores are 0..100; the id and the score travel as one integer.
         packed = (contact_ids.astype(np.int64) << 8) | totals
         cursor.execute("CREATE TEMP TABLE scoring_new_score (id INTEGER PRIMARY KEY, score INTEGER NOT NULL)")
-        for start in range(0, len(packed), HISTORY_CHUNK):
+        for (numbers,) in _built_ahead(lambda start: (_json_list(packed[start:start + HISTORY_CHUNK]),),
+                                       range(0, len(packed), HISTORY_CHUNK)):
             cursor.execute("INSERT INTO temp.scoring_new_score SELECT value >> 8, value & 255 FROM json_each(%s)",
-                           [_json_list(packed[start:start + HISTORY_CHUNK])])
+                           [numbers])
         cursor.execute(
             f"UPDATE {table} SET score = (SELECT n.score FROM temp.scoring_new_score AS n "  # noqa: S608
             f"WHERE n.id = {table}.id) WHERE id IN (SELECT id FROM temp.scoring_new_score)")
@@ -360,41 +362,61 @@ def _insert_history(*, contact_ids, total, fit, engagement, probability, model_v
             return
         # Points are −100..100: offset by 128 into a byte each.
         packed = (contact_ids.astype(np.int64) << 24) | ((total + 128) << 16) | ((fit + 128) << 8) | (engagement + 128)
-        for start in range(0, len(packed), HISTORY_CHUNK):
-            part = packed[start:start + HISTORY_CHUNK]
-            chances = probabilities[start:start + HISTORY_CHUNK]
-            if pg:
+        chunks = range(0, len(packed), HISTORY_CHUNK)
+        if pg:
+            for start in chunks:
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT p >> 24, ((p >> 16) & 255) - 128, "  # noqa: S608
                     "((p >> 8) & 255) - 128, (p & 255) - 128, q, %s, %s, '{}'::jsonb, %s "
                     "FROM unnest(%s::bigint[], %s::float8[]) AS u(p, q)",
-                    [model_version, rule_version, when, part.tolist(), chances],
+                    [model_version, rule_version, when, packed[start:start + HISTORY_CHUNK].tolist(),
+                     probabilities[start:start + HISTORY_CHUNK]],
                 )
-            elif probability is None:
+            return
+
+        def texts(start: int) -> tuple[str, str | None]:
+            numbers = _json_list(packed[start:start + HISTORY_CHUNK])
+            if probability is None:
+                return numbers, None
+            return numbers, "[" + ",".join(map(repr, probabilities[start:start + HISTORY_CHUNK])) + "]"
+
+        if probability is not None:
+            # SQLite cannot walk two lists side by side: the probabilities go into a temporary
+            # table keyed by position, which the numbers join. A list of [packed, probability]
+            # pairs read with json_extract cost 30 % more CPU.
+            cursor.execute("CREATE TEMP TABLE scoring_new_chance (position INTEGER PRIMARY KEY, q REAL)")
+        for numbers, chances in _built_ahead(texts, chunks):
+            if chances is None:
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT value >> 24, ((value >> 16) & 255) - 128, "  # noqa: S608
                     "((value >> 8) & 255) - 128, (value & 255) - 128, NULL, NULL, %s, '{}', %s "
                     "FROM json_each(%s)",
-                    [rule_version, when, _json_list(part)],
+                    [rule_version, when, numbers],
                 )
-            else:
-                # SQLite cannot walk two lists side by side: the probabilities go into a
-                # temporary table keyed by position, which the numbers join. A list of
-                # [packed, probability] pairs read with json_extract cost 30 % more CPU.
-                if start == 0:
-                    cursor.execute("CREATE TEMP TABLE scoring_new_chance (position INTEGER PRIMARY KEY, q REAL)")
-                else:
-                    cursor.execute("DELETE FROM temp.scoring_new_chance")
-                cursor.execute("INSERT INTO temp.scoring_new_chance SELECT key, value FROM json_each(%s)",
-                               ["[" + ",".join(map(repr, chances)) + "]"])
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) SELECT j.value >> 24, ((j.value >> 16) & 255) - 128, "  # noqa: S608
-                    "((j.value >> 8) & 255) - 128, (j.value & 255) - 128, c.q, %s, %s, '{}', %s "
-                    "FROM json_each(%s) AS j JOIN temp.scoring_new_chance AS c ON c.position = j.key",
-                    [model_version, rule_version, when, _json_list(part)],
-                )
-        if probability is not None and not pg:
+                continue
+            cursor.execute("DELETE FROM temp.scoring_new_chance")
+            cursor.execute("INSERT INTO temp.scoring_new_chance SELECT key, value FROM json_each(%s)", [chances])
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT j.value >> 24, ((j.value >> 16) & 255) - 128, "  # noqa: S608
+                "((j.value >> 8) & 255) - 128, (j.value & 255) - 128, c.q, %s, %s, '{}', %s "
+                "FROM json_each(%s) AS j JOIN temp.scoring_new_chance AS c ON c.position = j.key",
+                [model_version, rule_version, when, numbers],
+            )
+        if probability is not None:
             cursor.execute("DROP TABLE temp.scoring_new_chance")
+
+
+def _built_ahead(build: Callable[[int], tuple], starts: range) -> Iterator[tuple]:
+    """Yield build(start) for each start, building the next chunks on another thread.
+
+    Writing a million numbers as JSON text holds the GIL (a second per million
+    probabilities); SQLite lets go of it while it runs a statement, so the two overlap.
+    """
+    if len(starts) < 2:
+        yield from map(build, starts)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="scoring-json") as pool:
+        yield from pool.map(build, starts)
 
 
 def _with_model(explanations: list[str], parts: list[str] | None, note: str | None) -> list[str]:
@@ -408,9 +430,9 @@ def _with_model(explanations: list[str], parts: list[str] | None, note: str | No
 
 
 PREDICT_CHUNK = 250_000
-# Prediction of a bulk rescore runs on two threads: each tree is one parallel pass over a
-# slice of rows, long enough that OpenMP's waiting threads do not cost what they cost the
-# many small steps of training (predictive.Config.threads).
+# Slices of a bulk prediction in flight at once, one thread each. Splitting each tree's pass
+# over two OpenMP threads instead left the features, a third of the work, on one core, and
+# its waiting threads spin on a busy machine (predictive.Config.threads).
 BULK_THREADS = 2
 
 
@@ -430,14 +452,18 @@ def _predict(model: PredictiveModelVersion, rules: RulesDocument, columns: selec
     positions = rows if same else np.searchsorted(history.leads.contact_id, leads.contact_id[rows])
     estimator = predictive.estimator_for(model)
     if not eager:
-        # In slices, so the feature matrix stays a few hundred megabytes at most whatever the
-        # contact base; both cores predict a slice, each tree over half the rows.
-        probability = np.empty(len(rows))
-        for start in range(0, len(rows), PREDICT_CHUNK):
+        # In slices, so the feature matrices stay a few hundred megabytes at most whatever the
+        # contact base, each computed and predicted on one thread, BULK_THREADS slices at a
+        # time: numpy and the trees let go of the GIL, so computing one slice's features
+        # overlaps predicting another's.
+        def one_slice(start: int) -> np.ndarray:
             part = positions[start:start + PREDICT_CHUNK]
             X, _ = predictive.features_as_of(history, part, np.full(len(part), as_of_s), trained_rules)
-            probability[start:start + len(part)] = predictive.predict(estimator, X, threads=BULK_THREADS)
-        return probability, None
+            return predictive.predict(estimator, X, threads=1)
+
+        with ThreadPoolExecutor(BULK_THREADS, thread_name_prefix="scoring-predict") as pool:
+            parts = list(pool.map(one_slice, range(0, len(rows), PREDICT_CHUNK)))
+        return (np.concatenate(parts) if parts else np.zeros(0)), None
     X, _ = predictive.features_as_of(history, positions, np.full(len(rows), as_of_s), trained_rules)
     probability = predictive.predict(estimator, X)
     factors = predictive.explain(estimator, X, probability, baseline=np.array(model.params["baseline"], dtype=float),
