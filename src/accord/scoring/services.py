@@ -456,13 +456,18 @@ def _predict(model: PredictiveModelVersion, rules: RulesDocument, columns: selec
         # contact base, each computed and predicted on one thread, BULK_THREADS slices at a
         # time: numpy and the trees let go of the GIL, so computing one slice's features
         # overlaps predicting another's.
+        # As many slices as threads, or a multiple, of equal size: 200,000 rows are two
+        # slices of 100,000, so neither thread waits on the other.
+        slices = max(BULK_THREADS, BULK_THREADS * -(-len(rows) // (BULK_THREADS * PREDICT_CHUNK)))
+        size = max(1, -(-len(rows) // slices))
+
         def one_slice(start: int) -> np.ndarray:
-            part = positions[start:start + PREDICT_CHUNK]
+            part = positions[start:start + size]
             X, _ = predictive.features_as_of(history, part, np.full(len(part), as_of_s), trained_rules)
             return predictive.predict(estimator, X, threads=1)
 
         with ThreadPoolExecutor(BULK_THREADS, thread_name_prefix="scoring-predict") as pool:
-            parts = list(pool.map(one_slice, range(0, len(rows), PREDICT_CHUNK)))
+            parts = list(pool.map(one_slice, range(0, len(rows), size)))
         return (np.concatenate(parts) if parts else np.zeros(0)), None
     X, _ = predictive.features_as_of(history, positions, np.full(len(rows), as_of_s), trained_rules)
     probability = predictive.predict(estimator, X)
