@@ -1,7 +1,7 @@
 """Writes for scoring: publish rules, rescore contacts, train and activate predictive models.
 
 Contact.score changes here and nowhere else. A rescore computes every contact's score in
-numpy from columnar reads, updates the scores that changed with one UPDATE per score value,
+numpy from columnar reads, updates the scores that changed in one UPDATE joined to them,
 and appends a LeadScore row, with its explanation, only for contacts whose score changed:
 a history row per contact per nightly run would grow the table by the whole contact base
 every day without telling anyone anything new.
@@ -455,9 +455,8 @@ def _predict(model: PredictiveModelVersion, rules: RulesDocument, columns: selec
         # In slices, so the feature matrices stay a few hundred megabytes at most whatever the
         # contact base, each computed and predicted on one thread, BULK_THREADS slices at a
         # time: numpy and the trees let go of the GIL, so computing one slice's features
-        # overlaps predicting another's.
-        # As many slices as threads, or a multiple, of equal size: 200,000 rows are two
-        # slices of 100,000, so neither thread waits on the other.
+        # overlaps predicting another's. The slices are equal and as many as the threads, or
+        # a multiple: 200,000 rows are two slices of 100,000, so neither thread waits alone.
         slices = max(BULK_THREADS, BULK_THREADS * -(-len(rows) // (BULK_THREADS * PREDICT_CHUNK)))
         size = max(1, -(-len(rows) // slices))
 
