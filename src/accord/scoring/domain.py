@@ -189,12 +189,24 @@ def rollup_weights(events: Events, half_life_days: float) -> tuple[np.ndarray, .
     composes: a weight w valued at t0 is worth w · 2^(−(t − t0) / half-life) at t, which is
     what `rollup_events` uses; counts add up and the latest event stays the latest.
     """
+    # One sort, shared by the grouping and the latest time: np.unique's sort and group_min's
+    # lexsort of the same events had taken 2 s of a weekly rebuild's 3.5M events, this 0.7 s.
+    # Weights are still summed by bincount in the events' order, so they stay bit for bit
+    # what a full read sums (np.add.reduceat adds pairwise).
     k = len(EVENT_KINDS)
-    keys, which = np.unique(events.row.astype(np.int64) * k + events.kind, return_inverse=True)
-    which = which.reshape(-1)
+    key = events.row.astype(np.int64) * k + events.kind
+    if not len(key):
+        return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(0))
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    first = np.r_[True, key[1:] != key[:-1]]
+    start = np.flatnonzero(first)
+    keys = key[start]
+    which = np.empty(len(key), np.int64)
+    which[order] = np.cumsum(first) - 1
     weight = np.bincount(which, weights=decay(events.age_days, half_life_days), minlength=len(keys))
-    count = np.bincount(which, weights=events.counts(), minlength=len(keys)).astype(np.int64)
-    return keys // k, keys % k, weight, count, group_min(which, events.latest(), len(keys))
+    count = np.add.reduceat(events.counts()[order], start).astype(np.int64)
+    return keys // k, keys % k, weight, count, np.minimum.reduceat(events.latest()[order], start)
 
 
 def rollup_events(contact_id: np.ndarray, rollup_contact: np.ndarray, rollup_kind: np.ndarray,

@@ -255,3 +255,22 @@ def test_a_rescore_from_the_rollup_explains_and_predicts_as_reading_every_touch_
         assert np.isclose(probability, from_touches[contact_id][0])
         assert explanation == from_touches[contact_id][1]
     assert ("up" in from_rollup[fan.pk][1]) is eagerly
+
+
+def test_a_bulk_prediction_in_slices_on_two_threads_gives_each_contact_its_own_probability(trained_model,
+                                                                                           monkeypatch):
+    services.active_rules()
+    contacts = [a_vp_who_attended_a_webinar(f"vp{n}@buyer.example") for n in range(3)]
+    contacts += [ContactFactory(seniority="manager"), ContactFactory(seniority="student")]
+    monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
+    services.rescore(as_of=NOW, always_record=True)
+    whole = dict(LeadScore.objects.values_list("contact_id", "predicted_probability"))
+    LeadScore.objects.all().delete()
+    monkeypatch.setattr(services, "PREDICT_CHUNK", 2)  # three slices, two at a time
+
+    services.rescore(as_of=NOW, always_record=True)
+
+    sliced = dict(LeadScore.objects.values_list("contact_id", "predicted_probability"))
+    assert sorted(sliced) == sorted(c.pk for c in contacts)
+    assert sliced == whole
+    assert len(set(sliced.values())) > 1  # the slices did not all get one contact's probability

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accord.accounts.tests.factories import UserFactory
-from accord.capture.models import Touchpoint
+from accord.capture.models import Contact, Touchpoint
 from accord.capture.tests.factories import AccountFactory, ContactFactory, TouchpointFactory
 from accord.core.errors import PermissionDenied
 from accord.core.models import Job
@@ -111,6 +111,44 @@ def test_a_bulk_rescore_stores_the_numbers_of_each_changed_score_and_leaves_word
         "contact_id", "total", "fit", "engagement", "rule_version", "predicted_probability", "explanation",
         "computed_at")
     assert list(rows) == [(vp.pk, 26, 20, 6, 1, None, {}, NOW), (other_vp.pk, 20, 20, 0, 1, None, {}, NOW)]
+
+
+def test_a_bulk_rescore_sets_many_changed_scores_in_one_update_and_leaves_the_others_alone(monkeypatch):
+    services.publish_rule_set(source=SIMPLE)
+    vp = ContactFactory(seniority="vp")
+    TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - dt.timedelta(days=7))
+    other_vp = ContactFactory(seniority="vp")
+    nobody = ContactFactory(score=0)
+    demoted = ContactFactory(score=55)
+    monkeypatch.setattr(services, "FEW_SCORES", 0)
+    monkeypatch.setattr(services, "HISTORY_CHUNK", 2)
+
+    with CaptureQueriesContext(connection) as queries:
+        services.rescore(as_of=NOW)
+
+    scores = dict(Contact.objects.values_list("pk", "score"))
+    assert scores == {vp.pk: 26, other_vp.pk: 20, nobody.pk: 0, demoted.pk: 0}
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "capture_contact"')
+               or q["sql"].startswith("UPDATE capture_contact")]
+    assert len(updates) == 1
+    assert sorted(LeadScore.objects.values_list("contact_id", "total")) == sorted(
+        [(vp.pk, 26), (other_vp.pk, 20), (demoted.pk, 0)])
+
+
+def test_bulk_history_rows_carry_each_probability_beside_its_contact(monkeypatch):
+    monkeypatch.setattr(services, "HISTORY_CHUNK", 2)  # two statements: the second reuses the table
+    contacts = [ContactFactory() for _ in range(3)]
+    ids = np.array([c.pk for c in contacts])
+    probability = np.array([0.125, 0.0000012345678901234, 0.9999999999999999])
+
+    services._insert_history(contact_ids=ids, total=np.array([5, 0, 100]), fit=np.array([-50, 0, 50]),
+                             engagement=np.array([50, -50, 50]), probability=probability, model_version=3,
+                             rule_version=2, explanations=None, computed_at=NOW)
+
+    rows = LeadScore.objects.order_by("contact_id").values_list(
+        "contact_id", "total", "fit", "engagement", "predicted_probability", "model_version", "rule_version")
+    assert list(rows) == [(ids[0], 5, -50, 50, 0.125, 3, 2), (ids[1], 0, 0, -50, 0.0000012345678901234, 3, 2),
+                          (ids[2], 100, 50, 50, 0.9999999999999999, 3, 2)]
 
 
 def test_a_rescore_with_nothing_changed_writes_nothing():

@@ -1,0 +1,93 @@
+"""Whole-base reads split their ranges over several connections and read what one connection reads.
+
+The readers are other connections, which see only committed rows, so these tests commit.
+"""
+
+import datetime as dt
+import threading
+
+import numpy as np
+import pytest
+from django.db import connection, connections, transaction
+
+from accord.capture.models import Touchpoint
+from accord.capture.tests.factories import ContactFactory, TouchpointFactory
+from accord.scoring import selectors
+from accord.scoring.rules import parse_rules
+from accord.scoring.tests.factories import ActivityFactory
+from accord.scoring.tests.test_services import NOW, SIMPLE
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def a_small_base():
+    for number in range(9):
+        contact = ContactFactory(seniority="vp" if number % 2 else "manager",
+                                 email=f"p{number}@{'rival.example' if number == 4 else 'buyer.example'}")
+        for days in range(number % 3 + 1):
+            TouchpointFactory(contact=contact, kind=Touchpoint.Kind.WEBINAR_ATTEND,
+                              occurred_at=NOW - dt.timedelta(days=days))
+        ActivityFactory(contact=contact, occurred_at=NOW - dt.timedelta(hours=number))
+
+
+def read_everything(rules):
+    columns = selectors.contact_columns(rules=rules, created=True, chunk=2)
+    events = selectors.engagement_events(chunk=1)
+    history = selectors.lifecycle_history()
+    return columns, events, history
+
+
+def test_a_whole_base_read_over_two_connections_returns_what_one_connection_reads(a_small_base, monkeypatch):
+    rules = parse_rules(SIMPLE)
+    used = set()
+    original = selectors._read_range
+
+    def noting_the_thread(*args):
+        used.add(threading.current_thread().name)
+        return original(*args)
+
+    monkeypatch.setattr(selectors, "_read_range", noting_the_thread)
+    columns, events, history = read_everything(rules)
+    monkeypatch.setattr(selectors, "READERS", 1)
+    one_columns, one_events, one_history = read_everything(rules)
+
+    assert used and all(name.startswith("scoring-read") for name in used)
+    assert len(columns.leads) == 9
+    for name in ("contact_id", "industry", "size_band", "region", "seniority", "title_flags", "domain_flags"):
+        assert np.array_equal(getattr(columns.leads, name), getattr(one_columns.leads, name)), name
+    for name in ("score", "channel", "segment", "created_s"):
+        assert np.array_equal(getattr(columns, name), getattr(one_columns, name)), name
+    assert [len(part) for part in events] == [9 + 18, 9 + 18, 9 + 18]
+    assert all(np.array_equal(part, one) for part, one in zip(events, one_events, strict=True))
+    assert all(np.array_equal(history[key], one_history[key]) for key in ("transitions", "feedback"))
+
+
+def test_a_read_inside_a_transaction_stays_on_the_callers_connection(a_small_base, monkeypatch):
+    def no_other_connection(*args):
+        raise AssertionError("read on another connection")
+
+    monkeypatch.setattr(selectors, "_read_range", no_other_connection)
+
+    with transaction.atomic():
+        ContactFactory(seniority="vp")  # not committed: only this connection sees it
+        columns = selectors.contact_columns(rules=parse_rules(SIMPLE), chunk=2)
+
+    assert len(columns.leads) == 10
+
+
+def test_each_reader_closes_its_connection_after_its_range(a_small_base, monkeypatch):
+    readers = []
+    original = selectors._read_range
+
+    def keeping_the_connection(*args):
+        result = original(*args)
+        readers.append(connections["default"])  # this thread's connection
+        return result
+
+    monkeypatch.setattr(selectors, "_read_range", keeping_the_connection)
+
+    selectors.contact_columns(rules=parse_rules(SIMPLE), chunk=2)
+
+    assert len(readers) == 5  # nine consecutive ids in ranges of two
+    assert all(reader is not connection and reader.connection is None for reader in readers)
