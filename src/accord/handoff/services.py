@@ -179,17 +179,25 @@ def _publish_lead_event(event_type: str, *, contact_id: int, at: datetime, by: U
                                              occurred_at=at, **details)])
 
 
-def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime) -> None:
-    """Start the SLA clocks of each new assignment, in the tier its lead's score earns (call inside a transaction)."""
+def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime, document: RoutingDocument | None = None,
+                in_force=None) -> None:
+    """Start the SLA clocks of each new assignment, in the tier its lead's score earns (call inside a transaction).
+
+    `document` (the routing in force) and `in_force` (`sla.sla_in_force(at)`) save their reads
+    when the caller has them already: a new lead's handoff is a chain of small steps, and each
+    read of a document is a query.
+    """
     if not assignments:
         return
-    _, agreement = sla.sla_in_force(at)
-    document, _ = lifecycle.active_routing()
+    in_force = in_force or sla.sla_in_force(at)
+    _, agreement = in_force
+    if document is None:
+        document, _ = lifecycle.active_routing()
     scores = dict(Contact.objects.filter(pk__in=[a.contact_id for a in assignments]).values_list("pk", "score"))
     sla.open_clocks_for(assignments=[
         (assignment, priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
                                    first_touch_hours=agreement.sales.first_touch_hours))
-        for assignment in assignments], at=at)
+        for assignment in assignments], at=at, in_force=in_force)
     # A lead waiting on the customer keeps waiting under its new owner: its new clocks pause too.
     for contact_id in LeadWait.objects.filter(contact_id__in=list(scores), ended_at__isnull=True).values_list(
             "contact_id", flat=True):
@@ -241,15 +249,18 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
             events.lead_event("lead.mql", lead=leads[pk], by=events.actor(system="scoring"), occurred_at=at,
                               reason=reasons[pk], threshold=document.mql_threshold, routing_version=version)
             for pk in moved])
-        decisions = route(contact_ids=moved, document=document, at=at)
-        sla.record_handovers(contact_ids=moved, at=at)
+        # Read once for the clocks and the handovers (and not at all when no lead moved: the
+        # first read publishes the shipped agreement).
+        in_force = sla.sla_in_force(at) if moved else None
+        decisions = route(contact_ids=moved, document=document, at=at, in_force=in_force)
+        sla.record_handovers(contact_ids=moved, at=at, in_force=in_force)
     return {"scored": scored["contacts"], "mql": len(moved),
             "assigned": sum(1 for d in decisions.values() if d.owner_id), "unassigned":
             sum(1 for d in decisions.values() if not d.owner_id), "routing_version": version}
 
 
 def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime,
-          exclude: dict[int, int] | None = None, by: User | None = None) -> dict[int, Decision]:
+          exclude: dict[int, int] | None = None, by: User | None = None, in_force=None) -> dict[int, Decision]:
     """Pick and record an owner for each contact, and notify them on commit (call inside a transaction).
 
     `exclude` maps a lead to the owner it must leave (rerouting); those leads publish
@@ -263,7 +274,8 @@ def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime
                  for lead in _leads(contact_ids)}
     lifecycle.save_rotations(credits=router.credits, at=at)
     assigned = [(pk, d.owner_id, d.rule, d.reason) for pk, d in decisions.items() if d.owner_id]
-    open_clocks(assignments=lifecycle.assign_leads_by_rule(decisions=assigned, at=at), at=at)
+    open_clocks(assignments=lifecycle.assign_leads_by_rule(decisions=assigned, at=at), at=at, document=document,
+                in_force=in_force)
     leads = _lead_records(pk for pk, *_ in assigned)
     publish_events(events=[
         events.lead_event("lead.reassigned" if pk in exclude else "lead.assigned", lead=leads[pk],

@@ -92,12 +92,13 @@ def open_clocks(*, assignment, tier: str | None = None, at: datetime | None = No
 
 @transaction.atomic
 def open_clocks_for(*, assignments: Sequence[tuple[Any, str | None]],
-                    at: datetime | None = None) -> list[SlaClock]:
+                    at: datetime | None = None,
+                    in_force: tuple[SlaVersion, SlaDocument] | None = None) -> list[SlaClock]:
     """Open the clocks of many (assignment, tier) pairs as `open_clocks` does, in a fixed number of queries.
 
     For a routing batch of thousands of new MQLs: one read of the clocks already open, one
     cancel of earlier owners' clocks per moment, one read of the owners, one bulk insert.
-    Each lead must appear once.
+    Each lead must appear once. `in_force` is `sla_in_force(at)` if the caller has it already.
     """
     if not assignments:
         return []
@@ -112,7 +113,8 @@ def open_clocks_for(*, assignments: Sequence[tuple[Any, str | None]],
         with rollup.tracked(earlier):
             earlier.update(cancelled_at=moment, cancel_reason="reassigned", reassign_requested_at=None)
     owners = User.objects.select_related("team").in_bulk({a.owner_id for a, _, _ in todo})
-    agreements = {moment: sla_in_force(moment) for moment in by_moment}
+    agreements = {moment: in_force if in_force is not None and moment == at else sla_in_force(moment)
+                  for moment in by_moment}
     calendars: dict[tuple, tuple] = {}
     clocks = []
     for assignment, tier, moment in todo:
@@ -394,16 +396,17 @@ _FIELD_COLUMNS = {"account": "account_id"}
 HANDOVER_COLUMNS = tuple(_FIELD_COLUMNS.get(name, name) for name in LEAD_FIELDS)
 
 
-def record_handovers(*, contact_ids: Sequence[int], at: datetime) -> int:
+def record_handovers(*, contact_ids: Sequence[int], at: datetime,
+                     in_force: tuple[SlaVersion, SlaDocument] | None = None) -> int:
     """Record leads handed to sales (they became MQLs) with the required fields each lacked. Return how many.
 
     The handoff calls it once per sweep, after routing, in the same transaction: one read of
     the contacts, one bulk insert. A lead recorded at the same moment before is skipped, so a
-    retried sweep counts nobody twice.
+    retried sweep counts nobody twice. `in_force` is `sla_in_force(at)` if the caller has it already.
     """
     if not contact_ids:
         return 0
-    version, document = sla_in_force(at)
+    version, document = in_force or sla_in_force(at)
     rows = Contact.objects.filter(pk__in=list(contact_ids)).values("pk", "owner_id", "owner__team_id",
                                                                    *HANDOVER_COLUMNS)
     handovers = [new_handover(contact=row, at=at, version=version, document=document) for row in rows]

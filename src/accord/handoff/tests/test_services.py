@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accord.accounts.tests.factories import UserFactory
@@ -33,6 +34,9 @@ from accord.lifecycle.models import LeadAssignment, LeadFeedback, StageTransitio
 from accord.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
+# Statements for one new lead, savepoints included (74 before
+# the routing and SLA documents were read once per evaluation).
+QUERIES_FOR_ONE_NEW_LEAD = {"sqlite": 71, "postgresql": 71}
 NA_RULE = 'rules:\n  - {name: na, when: {region: [na]}, team: "Sales NA"}\n'
 
 
@@ -78,6 +82,20 @@ def test_a_cold_lead_is_scored_but_stays_a_lead(na_team):
     assert (result["scored"], result["mql"]) == (1, 0)
     assert lead.lifecycle_stage == S.LEAD
     assert StageTransition.objects.count() == LeadAssignment.objects.count() == Notification.objects.count() == 0
+
+
+def test_a_new_lead_is_scored_promoted_routed_and_handed_over_in_a_pinned_number_of_queries(
+        na_team, django_assert_num_queries):
+    # Given a first lead already handled (the shipped SLA published, the rotations stored)
+    services.evaluate_leads(contact_ids=[hot_lead().pk])
+    lead = hot_lead()
+
+    # When the next new lead is evaluated, then the whole chain costs a fixed number of
+    # queries: the routing and SLA documents are each read once, not once per step
+    with django_assert_num_queries(QUERIES_FOR_ONE_NEW_LEAD[connection.vendor]):
+        result = services.evaluate_leads(contact_ids=[lead.pk])
+
+    assert (result["mql"], result["assigned"]) == (1, 1)
 
 
 def test_evaluating_the_same_leads_twice_changes_nothing_the_second_time(na_team):
