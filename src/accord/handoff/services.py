@@ -40,7 +40,9 @@ from accord.notifications.services import notify, publish_events
 from accord.scoring import services as scoring
 from accord.sla import selectors as sla_selectors
 from accord.sla import services as sla
+from accord.sla.document import SlaDocument
 from accord.sla.domain import WorkCalendar, add_working_time
+from accord.sla.models import SlaVersion
 
 # Rows younger than this are read again by the next sweep: an id handed out before a
 # slower transaction committed its lower id must not be skipped for ever.
@@ -179,8 +181,12 @@ def _publish_lead_event(event_type: str, *, contact_id: int, at: datetime, by: U
                                              occurred_at=at, **details)])
 
 
+# `sla.sla_in_force(at)`: the SLA version governing a moment and its document.
+type InForce = tuple[SlaVersion, SlaDocument]
+
+
 def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime, document: RoutingDocument | None = None,
-                in_force=None) -> None:
+                in_force: InForce | None = None) -> None:
     """Start the SLA clocks of each new assignment, in the tier its lead's score earns (call inside a transaction).
 
     `document` (the routing in force) and `in_force` (`sla.sla_in_force(at)`) save their reads
@@ -260,7 +266,8 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
 
 
 def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime,
-          exclude: dict[int, int] | None = None, by: User | None = None, in_force=None) -> dict[int, Decision]:
+          exclude: dict[int, int] | None = None, by: User | None = None,
+          in_force: InForce | None = None) -> dict[int, Decision]:
     """Pick and record an owner for each contact, and notify them on commit (call inside a transaction).
 
     `exclude` maps a lead to the owner it must leave (rerouting); those leads publish
