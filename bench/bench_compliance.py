@@ -12,8 +12,10 @@ ones), the rollup's upsert of one settled clock, and a rebuild check of the roll
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -32,6 +34,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-compliance-"))
+    atexit.register(shutil.rmtree, data_dir, True)
     os.environ["ACCORD_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("ACCORD_SECRET_KEY", "bench-" + uuid.uuid4().hex)
     if args.database_url:

@@ -14,7 +14,9 @@ Nothing is sent (no worker runs). Record `uptime`'s load average with every figu
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -30,6 +32,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-events-"))
+    atexit.register(shutil.rmtree, data_dir, True)
     os.environ.update({
         "ACCORD_DATA_DIR": str(data_dir), "ACCORD_DATABASE_URL": args.database_url,
         "ACCORD_TASKS_IMMEDIATE": "false", "DJANGO_SETTINGS_MODULE": "accord.config.settings",

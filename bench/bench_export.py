@@ -13,9 +13,11 @@ the database to the file.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,7 +104,10 @@ def main() -> int:
     parser.add_argument("--load", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--export", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="accord-bench-export-"))
+    workdir = args.workdir
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="accord-bench-export-"))
+        atexit.register(shutil.rmtree, workdir, True)
     if args.load:
         print(json.dumps(load(args.load, workdir)))
         return 0

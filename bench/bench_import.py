@@ -15,11 +15,13 @@ memory are its own. A file already in --workdir is reused. --tracemalloc adds th
 from __future__ import annotations
 
 import argparse
+import atexit
 import csv
 import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -267,7 +269,10 @@ def main() -> int:
         print(json.dumps(result))
         return 0
 
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="accord-bench-import-"))
+    workdir = args.workdir
+    if workdir is None:
+        workdir = Path(tempfile.mkdtemp(prefix="accord-bench-import-"))
+        atexit.register(shutil.rmtree, workdir, True)
     workdir.mkdir(parents=True, exist_ok=True)
     csv_path = workdir / f"contacts-{args.rows}.csv"
     if not csv_path.exists():
@@ -294,6 +299,8 @@ def main() -> int:
             print(error.stdout, error.stderr, file=sys.stderr)
             return 1
         finally:
+            # The generated CSV stays in a given --workdir for the next run; the database does not.
+            shutil.rmtree(data_dir, ignore_errors=True)
             if name:
                 _drop_postgres(args.postgres_url, name)
         for run in json.loads(done.stdout.strip().splitlines()[-1])["runs"]:

@@ -16,8 +16,10 @@ Loopback only. Record `uptime`'s load average with every figure: the machine is 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -62,6 +64,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-notify-"))
+    atexit.register(shutil.rmtree, data_dir, True)
     os.environ.update({
         "ACCORD_DATA_DIR": str(data_dir), "ACCORD_DATABASE_URL": args.database_url,
         "ACCORD_TASKS_IMMEDIATE": "false", "DJANGO_SETTINGS_MODULE": "accord.config.settings",

@@ -14,7 +14,9 @@ Prints medians and p99 with the load average, and the query plan of the drill-do
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -82,6 +84,7 @@ def main() -> int:
     parser.add_argument("--verdicts", type=int, default=200, help="verdicts timed one by one")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="accord-bench-quality-")
+    atexit.register(shutil.rmtree, folder, True)
     os.environ["ACCORD_DATA_DIR"] = folder
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
     import django

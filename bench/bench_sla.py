@@ -13,7 +13,9 @@ due time to its alert row existing (p50, p99, max), and the checker's cost per p
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,6 +37,7 @@ def main() -> int:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="accord-bench-sla-"))
+    atexit.register(shutil.rmtree, data_dir, True)
     os.environ["ACCORD_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("ACCORD_SECRET_KEY", "bench-" + uuid.uuid4().hex)
     os.environ["ACCORD_TASKS_IMMEDIATE"] = "false"
