@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from accord.sla import compliance
 
@@ -135,16 +136,9 @@ ResponseHistogram = type("ResponseHistogram", (models.Model,), {
 HISTOGRAM_COLUMNS = tuple(f"h{index:02d}" for index in range(compliance.BUCKETS))
 
 
-class ComplianceDaily(ResponseHistogram):
-    """Settled clocks per day they fell due, owner, SLA version and kind: what compliance reports read.
+class ComplianceCounts(ResponseHistogram):
+    """Settled clocks of one owner, clock kind and SLA version: the counters every rollup grain keeps."""
 
-    Written by the SLA services in the transaction that settles a clock (met, breached,
-    cancelled), as additions to the counters; `accord sla rollup --rebuild` recomputes it
-    from the clocks. Counters may move between columns (a breached clock met later goes from
-    `breached` to `met_late`), so they are plain integers.
-    """
-
-    day = models.DateField()  # the day the clock fell due, in the site's time zone
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # The owner's team when the row was first written: reports group by the team the work was done in.
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -155,6 +149,21 @@ class ComplianceDaily(ResponseHistogram):
     breached = models.IntegerField(default=0)  # past due unmet: still open, or closed after the due time
     cancelled = models.IntegerField(default=0)  # closed before the due time: not counted as due
     attempts = models.IntegerField(default=0)  # attempts logged on the settled clocks
+
+    class Meta:
+        abstract = True
+
+
+class ComplianceDaily(ComplianceCounts):
+    """Settled clocks per day they fell due, owner, SLA version and kind: what compliance reports read.
+
+    Written by the SLA services in the transaction that settles a clock (met, breached,
+    cancelled), as additions to the counters; `accord sla rollup --rebuild` recomputes it
+    from the clocks. Counters may move between columns (a breached clock met later goes from
+    `breached` to `met_late`), so they are plain integers.
+    """
+
+    day = models.DateField()  # the day the clock fell due, in the site's time zone
 
     class Meta:
         ordering = ["day", "owner_id", "kind"]
@@ -170,6 +179,43 @@ class ComplianceDaily(ResponseHistogram):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} owner {self.owner_id}"
+
+
+def _coarse_meta(grain: str, plural: str) -> type:
+    # One row per owner, start, kind, version *and the team of the daily rows it adds up*: a rep
+    # who changes team mid-month has a row for each, so team reports read the same from any grain.
+    # COALESCE makes "no team" one key (NULLs are distinct in a unique index).
+    return type("Meta", (), {
+        "ordering": ["start", "owner_id", "kind"],
+        "verbose_name_plural": plural,
+        "constraints": [models.UniqueConstraint(
+            "owner", "start", "kind", "sla_version", Coalesce("team", 0), name=f"compliance_{grain}_one_row")],
+        "indexes": [models.Index(fields=["start"], name=f"compliance_{grain}_start"),
+                    models.Index(fields=["team", "start"], name=f"compliance_{grain}_team")],
+    })
+
+
+class ComplianceWeekly(ComplianceCounts):
+    """The daily rows summed per week (Monday first): a period's whole weeks read 7× fewer rows.
+
+    Kept by sla.rollup in the statement batch that writes the daily rows, from the teams those rows hold.
+    """
+
+    start = models.DateField()  # the Monday
+    Meta = _coarse_meta("week", "compliance weeks")
+
+    def __str__(self) -> str:
+        return f"week of {self.start} {self.kind} owner {self.owner_id}"
+
+
+class ComplianceMonthly(ComplianceCounts):
+    """The daily rows summed per calendar month: a year's report reads ~30× fewer rows than daily."""
+
+    start = models.DateField()  # the first of the month
+    Meta = _coarse_meta("month", "compliance months")
+
+    def __str__(self) -> str:
+        return f"{self.start:%B %Y} {self.kind} owner {self.owner_id}"
 
 
 class Handover(models.Model):

@@ -7,14 +7,15 @@ show the same numbers. Every read is scoped to the viewer through core.permissio
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accord.core.permissions import Role, owner_scope
@@ -23,8 +24,16 @@ from accord.planning.models import Goal
 from accord.sla import compliance
 from accord.sla.compliance import COUNTERS
 from accord.sla.document import SlaDocument
-from accord.sla.models import HISTOGRAM_COLUMNS, ComplianceDaily, Handover, SlaClock, SlaVersion
-from accord.sla.periods import Period
+from accord.sla.models import (
+    HISTOGRAM_COLUMNS,
+    ComplianceDaily,
+    ComplianceMonthly,
+    ComplianceWeekly,
+    Handover,
+    SlaClock,
+    SlaVersion,
+)
+from accord.sla.periods import Period, month_end
 
 KINDS = tuple(SlaClock.Kind)
 GROUPS = ("rep", "team")
@@ -131,8 +140,64 @@ class ComplianceReport:
     versions: list[VersionRef]
 
 
-def _rollup_for(visible_to) -> QuerySet[ComplianceDaily]:
-    return ComplianceDaily.objects.filter(owner_scope(visible_to, field="owner"))
+def _spans(start: dt.date, end: dt.date) -> dict[type, list[tuple[dt.date, dt.date]]]:
+    """Split the days [start, end] into whole months, whole weeks at the edges, and single days.
+
+    Returns, per rollup table, the ranges of its `start`/`day` values to read: a year is about
+    eleven months, a few weeks and a few days, ~10× fewer rows than 365 days.
+    """
+    spans: dict[type, list[tuple[dt.date, dt.date]]] = {ComplianceMonthly: [], ComplianceWeekly: [], ComplianceDaily: []}
+    first = start if start.day == 1 else month_end(start) + dt.timedelta(days=1)
+    last = first
+    while month_end(last) <= end:
+        last = month_end(last) + dt.timedelta(days=1)
+    if last > first:  # whole months [first, last)
+        spans[ComplianceMonthly].append((first, last - dt.timedelta(days=1)))
+        edges = [(start, first - dt.timedelta(days=1)), (last, end)]
+    else:
+        edges = [(start, end)]
+    for low, high in edges:
+        if low > high:
+            continue
+        monday = low + dt.timedelta(days=-low.weekday() % 7)
+        sunday = high - dt.timedelta(days=(high.weekday() + 1) % 7)
+        if sunday - monday >= dt.timedelta(days=6):
+            spans[ComplianceWeekly].append((monday, sunday))
+            days = [(low, monday - dt.timedelta(days=1)), (sunday + dt.timedelta(days=1), high)]
+        else:
+            days = [(low, high)]
+        spans[ComplianceDaily] += [(a, b) for a, b in days if a <= b]
+    return spans
+
+
+def _rollup_sums(visible_to, periods: list[Period], keys: tuple[str, ...], *, at: bool = False, **filters):
+    """Return the summed counters per `keys` (and per row date, as `at`, if asked) over the periods' days.
+
+    One query: whole months from the monthly rollup, whole weeks from the weekly one, the rest
+    from the daily one, as one UNION ALL of grouped reads. A group may come back once per table;
+    callers add the parts up.
+    """
+    scope = owner_scope(visible_to, field="owner") if visible_to is not None else Q()
+    parts = []
+    merged: dict[type, list[tuple[dt.date, dt.date]]] = {}
+    for period in periods:
+        for model, ranges in _spans(period.start, period.end).items():
+            merged.setdefault(model, []).extend(ranges)
+    for model, ranges in merged.items():
+        if not ranges:
+            continue
+        column = "day" if model is ComplianceDaily else "start"
+        within = Q()
+        for low, high in ranges:
+            within |= Q(**{f"{column}__gte": low, f"{column}__lte": high})
+        rows = model.objects.filter(scope, within, **filters)
+        if at:
+            rows = rows.annotate(at=F(column))
+        parts.append(rows.values(*(("at",) if at else ()), *keys).annotate(**_SUMS).order_by())
+    if not parts:
+        return []
+    # No ORDER BY: the first table's default ordering names columns the union does not select.
+    return parts[0].union(*parts[1:], all=True).order_by() if len(parts) > 1 else parts[0]
 
 
 def _person(first: str, last: str, username: str) -> str:
@@ -158,14 +223,13 @@ def sales_compliance(*, visible_to, period: Period, group: str = "rep") -> Compl
     """
     if group not in GROUPS:
         raise ValueError(f"group must be one of {GROUPS}")
-    rows = _rollup_for(visible_to).filter(day__gte=period.start, day__lte=period.end)
     if group == "rep":
         keys = ("owner_id", "owner__first_name", "owner__last_name", "owner__username")
     else:
         keys = ("team_id", "team__name")
     grouped: dict[int | None, GroupRow] = {}
     total = GroupRow(None, "All you can see")
-    for sums in rows.values(*keys, "kind").annotate(**_SUMS).order_by():
+    for sums in _rollup_sums(visible_to, [period], (*keys, "kind")):
         if group == "rep":
             name = _person(sums["owner__first_name"], sums["owner__last_name"], sums["owner__username"])
             row_id = sums["owner_id"]
@@ -178,9 +242,8 @@ def sales_compliance(*, visible_to, period: Period, group: str = "rep") -> Compl
     team_total = None
     if visible_to.role == Role.SALES_REP and visible_to.team_id is not None:
         team_total = GroupRow(visible_to.team_id, f"{visible_to.team.name} (team total)")
-        team_rows = ComplianceDaily.objects.filter(day__gte=period.start, day__lte=period.end,
-                                                   team_id=visible_to.team_id)
-        for sums in team_rows.values("kind").annotate(**_SUMS).order_by():
+        # Every rep of the team, whoever may see them: a rep sees the team's total, not its lines.
+        for sums in _rollup_sums(None, [period], ("kind",), team_id=visible_to.team_id):
             team_total.figures[sums["kind"]].add(Figures.from_sums(sums["kind"], sums))
     return ComplianceReport(
         period=period, group=group, rows=sorted(grouped.values(), key=lambda r: r.name.lower()),
@@ -203,18 +266,13 @@ class Trend:
 
 def compliance_trend(*, visible_to, periods: list[Period]) -> Trend:
     """Return on-time share and response times per week or month over `periods` (consecutive, oldest first)."""
-    grain = periods[0].key
-    trunc = TruncWeek("day") if grain == "week" else TruncMonth("day")
     first, last = periods[0].start, periods[-1].end
     points = [TrendPoint(p, _by_kind()) for p in periods]
-    index = {p.start: i for i, p in enumerate(periods)}
-    rows = (_rollup_for(visible_to).filter(day__gte=first, day__lte=last)
-            .annotate(bucket=trunc).values("bucket", "kind").annotate(**_SUMS).order_by())
-    for sums in rows:
-        bucket = sums["bucket"]
-        bucket = bucket.date() if isinstance(bucket, dt.datetime) else bucket
-        if bucket in index:
-            points[index[bucket]].figures[sums["kind"]].add(Figures.from_sums(sums["kind"], sums))
+    starts = [p.start for p in periods]
+    for sums in _rollup_sums(visible_to, periods, ("kind",), at=True):
+        # Every rollup row read lies inside one point: the one starting last on or before it.
+        point = points[bisect.bisect_right(starts, sums["at"]) - 1]
+        point.figures[sums["kind"]].add(Figures.from_sums(sums["kind"], sums))
     start, end = bounds(Period(first, last, "", "custom"))
     markers = []
     for version, effective in SlaVersion.objects.filter(effective_from__gte=start, effective_from__lt=end) \
@@ -238,8 +296,9 @@ class VersionRow:
 def compliance_by_version(*, visible_to) -> list[VersionRow]:
     """Return compliance under each SLA version (clocks keep the version they opened under), newest first."""
     result: dict[int, VersionRow] = {}
-    rows = (_rollup_for(visible_to).values("sla_version__version", "sla_version__effective_from", "kind")
-            .annotate(**_SUMS).order_by())
+    # Every daily row is in some month: all time is the whole monthly rollup.
+    rows = (ComplianceMonthly.objects.filter(owner_scope(visible_to, field="owner"))
+            .values("sla_version__version", "sla_version__effective_from", "kind").annotate(**_SUMS).order_by())
     for sums in rows:
         number = sums["sla_version__version"]
         row = result.setdefault(number, VersionRow(number, sums["sla_version__effective_from"], _by_kind()))

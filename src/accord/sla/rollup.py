@@ -25,7 +25,14 @@ from django.utils import timezone
 from accord.sla import compliance
 from accord.sla.compliance import COUNTERS, Outcome
 from accord.sla.domain import ClockSpec, calendar_from_json
-from accord.sla.models import HISTOGRAM_COLUMNS, ComplianceDaily, SlaClock
+from accord.sla.models import (
+    HISTOGRAM_COLUMNS,
+    ComplianceDaily,
+    ComplianceMonthly,
+    ComplianceWeekly,
+    SlaClock,
+)
+from accord.sla.periods import week_of
 
 Key = tuple[date, int, str, int]  # day, owner id, kind, SLA version id
 Progress = Callable[[int, int], None]
@@ -96,24 +103,60 @@ def tracked(clocks: QuerySet[SlaClock]) -> Iterator[None]:
 
 
 def add(deltas: dict[Key, list[int]], teams: dict[Key, int | None]) -> None:
-    """Add counter and histogram deltas to the rollup rows, creating rows as needed (one upsert per 200 rows)."""
+    """Add counter and histogram deltas to the daily rows and to the weeks and months holding them.
+
+    One upsert per 200 daily rows, and one per grain for what they add up to. A daily row keeps
+    the team it was first written with, so the upsert returns that team and the coarser rows
+    add the delta under it: a report reads the same whichever grain serves it.
+    """
     rows = [(key, vector) for key, vector in deltas.items() if any(vector)]
     if not rows:
         return
-    table = connection.ops.quote_name(ComplianceDaily._meta.db_table)
-    columns = [*COUNTERS, *HISTOGRAM_COLUMNS]
-    names = ["day", "owner_id", "kind", "sla_version_id", "team_id", *columns]
-    sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+    names = ["day", "owner_id", "kind", "sla_version_id", "team_id"]
+    stored_team: dict[Key, int | None] = {}
     for start in range(0, len(rows), UPSERT_ROWS):
         chunk = rows[start:start + UPSERT_ROWS]
-        placeholders = ", ".join("(" + ", ".join(["%s"] * len(names)) + ")" for _ in chunk)
-        params: list = []
-        for (day, owner_id, kind, version_id), vector in chunk:
-            params += [day, owner_id, kind, version_id, teams.get((day, owner_id, kind, version_id)), *vector]
-        sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES {placeholders} "  # noqa: S608 - names are ours
-               f"ON CONFLICT (owner_id, day, kind, sla_version_id) DO UPDATE SET {sets}")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+        returned = _upsert(ComplianceDaily, names, "owner_id, day, kind, sla_version_id",
+                           [[*key, teams.get(key), *vector] for key, vector in chunk],
+                           returning="day, owner_id, kind, sla_version_id, team_id")
+        for day, owner_id, kind, version_id, team_id in returned:
+            # PostgreSQL returns a date; SQLite the text it stored.
+            day = day if isinstance(day, date) else date.fromisoformat(day)
+            stored_team[(day, owner_id, kind, version_id)] = team_id
+    for model, start_of in COARSE:
+        coarse: dict[tuple, list[int]] = {}
+        for (day, owner_id, kind, version_id), vector in rows:
+            key = (start_of(day), owner_id, kind, version_id, stored_team[(day, owner_id, kind, version_id)])
+            total = coarse.setdefault(key, [0] * len(vector))
+            for index, value in enumerate(vector):
+                total[index] += value
+        coarse_rows = [[*key, *vector] for key, vector in coarse.items()]
+        for start in range(0, len(coarse_rows), UPSERT_ROWS):
+            _upsert(model, ["start", "owner_id", "kind", "sla_version_id", "team_id"],
+                    "owner_id, start, kind, sla_version_id, (COALESCE(team_id, 0))",
+                    coarse_rows[start:start + UPSERT_ROWS])
+
+
+def _upsert(model, keys: list[str], conflict: str, rows: list[list], returning: str = "") -> list[tuple]:
+    """Add each row's counters to the stored row with the same key (creating it); one statement."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = [*COUNTERS, *HISTOGRAM_COLUMNS]
+    names = [*keys, *columns]
+    sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+    placeholders = ", ".join("(" + ", ".join(["%s"] * len(names)) + ")" for _ in rows)
+    sql = (f"INSERT INTO {table} ({', '.join(names)}) VALUES {placeholders} "  # noqa: S608 - names are ours
+           f"ON CONFLICT ({conflict}) DO UPDATE SET {sets}" + (f" RETURNING {returning}" if returning else ""))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for row in rows for value in row])
+        return cursor.fetchall() if returning else []
+
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+# The coarser grains, each with the first day of the span a day falls in (periods.week_of's weeks).
+COARSE = ((ComplianceWeekly, week_of), (ComplianceMonthly, month_of))
 
 
 def recompute(*, progress: Progress | None = None, chunk: int = 5_000) -> tuple[dict[Key, list[int]], dict]:
@@ -147,7 +190,8 @@ def rebuild(*, progress: Progress | None = None) -> int:
     """
     with transaction.atomic():
         totals, teams = recompute(progress=progress)
-        ComplianceDaily.objects.all().delete()
+        for model in (ComplianceDaily, ComplianceWeekly, ComplianceMonthly):
+            model.objects.all().delete()
         add(totals, teams)
     return len(totals)
 
@@ -162,8 +206,27 @@ def stored() -> dict[Key, list[int]]:
     return result
 
 
-def differences(*, progress: Progress | None = None) -> list[Key]:
-    """Return the rollup keys whose stored counts differ from a recomputation from the clocks."""
+def differences(*, progress: Progress | None = None) -> list[tuple]:
+    """Return the rollup keys whose stored counts differ from a recomputation from the clocks.
+
+    Daily keys are (day, owner, kind, version); a week's or month's are tagged with the grain
+    and checked against the daily rows they add up, team by team.
+    """
     expected, _ = recompute(progress=progress)
     actual = stored()
-    return sorted(key for key in expected.keys() | actual.keys() if expected.get(key) != actual.get(key))
+    wrong: list[tuple] = sorted(key for key in expected.keys() | actual.keys() if expected.get(key) != actual.get(key))
+    columns = [*COUNTERS, *HISTOGRAM_COLUMNS]
+    daily = list(ComplianceDaily.objects.values_list("day", "owner_id", "kind", "sla_version_id", "team_id", *columns))
+    for model, start_of in COARSE:
+        summed: dict[tuple, list[int]] = {}
+        for day, owner_id, kind, version_id, team_id, *vector in daily:
+            total = summed.setdefault((start_of(day), owner_id, kind, version_id, team_id), [0] * len(vector))
+            for index, value in enumerate(vector):
+                total[index] += value
+        kept = {row[:5]: list(row[5:]) for row in
+                model.objects.values_list("start", "owner_id", "kind", "sla_version_id", "team_id", *columns)}
+        grain = model._meta.verbose_name_plural.split()[-1]
+        zero = [0] * len(columns)
+        wrong += sorted((grain, *key) for key in summed.keys() | kept.keys()
+                        if summed.get(key, zero) != kept.get(key, zero))
+    return wrong
