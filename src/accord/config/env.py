@@ -70,6 +70,8 @@ EMAIL_SSL = _bool("ACCORD_EMAIL_SSL", False)
 # Where people reach Accord; links in emails and Slack messages start with it.
 PUBLIC_URL = _str("ACCORD_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 DIGEST_HOUR = _int("ACCORD_DIGEST_HOUR", 7)
+# Import uploads, error reports and list exports hold personal data; 0 keeps them forever.
+FILE_RETENTION_DAYS = _int("ACCORD_FILE_RETENTION_DAYS", 30)
 TASKS_IMMEDIATE = _bool("ACCORD_TASKS_IMMEDIATE", False)
 API_PAGE_SIZE_MAX = _int("ACCORD_API_PAGE_SIZE_MAX", 500)
 # Networks (CIDR or single addresses) webhooks and Slack may reach although they are not
@@ -89,6 +91,8 @@ for _network in WEBHOOK_ALLOW_PRIVATE:
         ) from None
 if not PUBLIC_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"ACCORD_PUBLIC_URL must start with http:// or https://, got {PUBLIC_URL!r}")
+if FILE_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(f"ACCORD_FILE_RETENTION_DAYS must be 0 (keep) or a number of days, got {FILE_RETENTION_DAYS}")
 if not 0 <= DIGEST_HOUR <= 23:
     raise ImproperlyConfigured(f"ACCORD_DIGEST_HOUR must be an hour from 0 to 23, got {DIGEST_HOUR}")
 if DATABASE_URL and not DATABASE_URL.startswith(("postgres://", "postgresql://", "sqlite://")):

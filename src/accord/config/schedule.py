@@ -14,6 +14,7 @@ from django.tasks import Task
 
 from accord.handoff import tasks as handoff_tasks
 from accord.notifications import tasks as notification_tasks
+from accord.privacy import tasks as privacy_tasks
 from accord.sla import tasks as sla_tasks
 
 
@@ -41,4 +42,6 @@ SCHEDULE: tuple[Periodic, ...] = (
     # New contacts and touchpoints reach sales within about a minute (plus the sweep's 2-minute lag
     # for rows whose transaction may still be open).
     Periodic("handoff.sweep_new_leads", handoff_tasks.sweep_new_leads, timedelta(seconds=60)),
+    # Uploads, error reports and exports hold personal data: kept ACCORD_FILE_RETENTION_DAYS, not forever.
+    Periodic("privacy.purge_expired_files", privacy_tasks.purge_expired_files, timedelta(hours=1)),
 )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q, TextField
@@ -26,12 +28,13 @@ from accord.capture.models import (
     Touchpoint,
 )
 from accord.core.errors import Conflict, ValidationFailed
+from accord.core.models import Job
 from accord.core.permissions import Action, require
 from accord.core.vocabulary import Segment
 from accord.handoff.models import LeadWait
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.notifications.services import redact_record
-from accord.privacy import selectors
+from accord.privacy import files, selectors
 from accord.privacy.models import Erasure
 from accord.scoring.models import LeadScore
 
@@ -74,15 +77,27 @@ def _quotes(value, needles: list[str]) -> bool:
     return any(needle in text for needle in needles)
 
 
-@transaction.atomic
 def erase_contact(*, contact_id: int, by, reason: str = "", confirm: str) -> Erasure:
     """Anonymise one contact in place and record who erased it, when and why; return the record.
 
     `confirm` must be the contact's email or the word "erase". A contact already erased is
     refused (Conflict). One transaction: either every table is blanked and the Erasure
-    written, or nothing changes.
+    written, or nothing changes. Stored files that name the person (import uploads, error
+    reports, list exports) are found before the transaction, so its locks are not held
+    while files are read, and deleted once it commits.
     """
     require(by, Action.ERASE_PERSONAL_DATA)
+    contact = selectors.contact_for_request(user=by, contact_id=contact_id)
+    previous = selectors.erasure_of(contact_id=contact.pk)
+    if previous is not None:
+        raise Conflict(_already_erased(previous))
+    _check_confirmation(contact, confirm)
+    paths = files.files_naming([contact.email or "", contact.phone, contact.external_id, contact.full_name])
+    return _erase(contact_id=contact.pk, by=by, reason=reason, confirm=confirm, paths=paths)
+
+
+@transaction.atomic
+def _erase(*, contact_id: int, by, reason: str, confirm: str, paths: list[Path]) -> Erasure:
     contact = selectors.contact_for_request(user=by, contact_id=contact_id, for_update=True)
     previous = selectors.erasure_of(contact_id=contact.pk)
     if previous is not None:
@@ -95,14 +110,25 @@ def erase_contact(*, contact_id: int, by, reason: str = "", confirm: str) -> Era
     feedback_ids = list(LeadFeedback.objects.filter(contact_id=contact.pk).values_list("id", flat=True))
     counts.update(redact_record(record_key=selectors.lead_record_key(contact.pk),
                                 urls=selectors.person_urls(contact_id=contact.pk, feedback_ids=feedback_ids)))
+    counts["files"] = len(paths)
     try:
         with transaction.atomic():
-            return Erasure.objects.create(contact_id=contact.pk, erased_at=now, erased_by=by,
-                                          reason=reason.strip()[:500], counts=counts)
+            erasure = Erasure.objects.create(contact_id=contact.pk, erased_at=now, erased_by=by,
+                                             reason=reason.strip()[:500], counts=counts)
     except IntegrityError:
         # Another request erased it between our check and our insert (SQLite serialises
         # writers, PostgreSQL's row lock above makes this all but impossible): same answer.
         raise Conflict(f"Contact {contact.pk} was already erased.") from None
+    transaction.on_commit(partial(files.delete, paths))
+    return erasure
+
+
+def purge_expired_files(*, days: int) -> int:
+    """Delete stored files older than `days` days, except an upload a queued or running import still reads."""
+    reading = {Path(path) for path in Job.objects.filter(
+        kind__startswith="import.", status__in=(Job.Status.QUEUED, Job.Status.RUNNING),
+    ).values_list("params__path", flat=True) if path}
+    return files.delete(files.expired(days=days, keep=reading))
 
 
 def _already_erased(erasure: Erasure) -> str:

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from accord.sla.models import ComplianceDaily, Handover, ScheduleEntry, SlaClock, SlaVersion
+from accord.sla.models import (
+    ComplianceDaily,
+    ComplianceMonthly,
+    ComplianceWeekly,
+    Handover,
+    ScheduleEntry,
+    SlaClock,
+    SlaVersion,
+)
 
 
 @admin.register(SlaVersion)
@@ -58,6 +66,13 @@ class ComplianceDailyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ComplianceWeekly, ComplianceMonthly)
+class ComplianceSpanAdmin(ComplianceDailyAdmin):
+    """Read only: the daily rows summed per week or month, kept beside them."""
+
+    list_display = ("start", *ComplianceDailyAdmin.list_display[1:])
 
 
 @admin.register(Handover)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -52,7 +53,7 @@ def _job(request, job_id: int):
 
 
 # The files a finished job leaves for its owner, by name: where each lives and what it is called.
-def _job_files(job) -> dict[str, tuple[Path, str]]:
+def _job_files(job, *, existing: bool = True) -> dict[str, tuple[Path, str]]:
     files: dict[str, tuple[Path, str]] = {}
     if job.status != job.Status.SUCCEEDED:
         return files
@@ -60,7 +61,7 @@ def _job_files(job) -> dict[str, tuple[Path, str]]:
         files["errors"] = (import_services.error_report_path(job), f"import-{job.pk}-errors.csv")
     if job.kind.startswith("export."):
         files["export"] = (exports.export_path(job), exports.export_file_name(job))
-    return {name: spec for name, spec in files.items() if spec[0].is_file()}
+    return {name: spec for name, spec in files.items() if not existing or spec[0].is_file()}
 
 
 @login_required
@@ -97,6 +98,9 @@ def job_detail(request, job_id: int):
         {
             "job": job,
             "downloads": [(labels[name], name) for name in _job_files(job)],
+            # A file the job wrote that is gone: deleted after the retention period, or by an erasure.
+            "files_gone": len(_job_files(job, existing=False)) > len(_job_files(job)),
+            "retention_days": settings.ACCORD_FILE_RETENTION_DAYS,
             "counts": [
                 (label, job.result[key])
                 for key, label in COUNT_LABELS

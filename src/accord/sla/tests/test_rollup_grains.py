@@ -9,7 +9,13 @@ from accord.accounts.tests.factories import TeamFactory, UserFactory
 from accord.core.permissions import Role
 from accord.sla import compliance, reports, rollup
 from accord.sla.compliance import COUNTERS
-from accord.sla.models import HISTOGRAM_COLUMNS, ComplianceDaily, ComplianceMonthly, ComplianceWeekly, SlaClock
+from accord.sla.models import (
+    HISTOGRAM_COLUMNS,
+    ComplianceDaily,
+    ComplianceMonthly,
+    ComplianceWeekly,
+    SlaClock,
+)
 from accord.sla.periods import Period, named, trend
 from accord.sla.tests.factories import SlaVersionFactory
 

@@ -354,3 +354,18 @@ def test_the_api_refuses_an_export_the_role_may_not_make_and_hides_others_export
     assert errors_of(refused) == [(None, "forbidden")]
     assert hidden.status_code == 404
     assert Job.objects.count() == 1
+
+
+def test_an_export_whose_file_was_deleted_says_why_instead_of_offering_the_download(
+    client, django_capture_on_commit_callbacks
+):
+    ContactFactory(email="ada@acme.example")
+    user = UserFactory(role=Role.MARKETING)
+    job = export(user, "contacts", capture=django_capture_on_commit_callbacks)
+    exports.export_path(job).unlink()  # as the retention purge or an erasure does
+
+    page = signed_in(client, user).get(f"/jobs/{job.pk}/").content.decode()
+
+    assert "Download the export (CSV)" not in page
+    assert "no longer kept: files are deleted 30 days after they are written" in page
+    assert signed_in(client, user).get(f"/jobs/{job.pk}/files/export/").status_code == 404
