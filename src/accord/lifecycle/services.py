@@ -83,7 +83,9 @@ def change_stage(*, contact: Contact, to_stage: str, by: User | None = None, rul
     return transition
 
 
-@transaction.atomic
+# No savepoint when nested: these batch writes run inside the handoff's transaction, and a
+# failure rolls all of it back anyway; the savepoint and its release were two statements a lead.
+@transaction.atomic(savepoint=False)
 def change_stages_by_rule(*, contact_ids: Sequence[int], to_stage: str, rule: str, reason: str = "",
                           at: datetime | None = None, reasons: dict[int, str] | None = None) -> list[int]:
     """Move many contacts to a stage by a rule, skipping any the table does not allow; return those moved.
@@ -131,7 +133,7 @@ def assign_lead(*, contact: Contact, owner: User, by: User | None = None, rule: 
     return assignment
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # as change_stages_by_rule
 def assign_leads_by_rule(*, decisions: Iterable[tuple[int, int, str, str]],
                          at: datetime | None = None) -> list[LeadAssignment]:
     """Record many rule assignments, given as (contact id, owner id, rule, reason); return them."""
@@ -553,15 +555,22 @@ def active_routing() -> tuple[RoutingDocument, int]:
     return RoutingDocument.model_validate(active.parsed), active.version
 
 
-def save_rotations(*, credits: dict[int, dict[int, int]], at: datetime | None = None) -> None:
-    """Store each team's round-robin credits after a batch of routing."""
+def save_rotations(*, credits: dict[int, dict[int, int]], at: datetime | None = None,
+                   unchanged: dict[int, dict[int, int]] | None = None) -> None:
+    """Store each team's round-robin credits after a batch of routing.
+
+    `unchanged` (the credits as `lock_rotations` returned them) skips the teams whose credits
+    did not move: one new lead moves one team's, and each team costs a statement.
+    """
     at = at or timezone.now()
+    unchanged = unchanged or {}
     for team_id, team_credits in credits.items():
-        if team_id is None:
+        if team_id is None or (team_id in unchanged and unchanged[team_id] == team_credits):
             continue
-        RoutingRotation.objects.update_or_create(
-            team_id=team_id, defaults={"credits": {str(k): v for k, v in team_credits.items()}, "updated_at": at},
-        )
+        stored = {str(k): v for k, v in team_credits.items()}
+        # The row exists once `lock_rotations` has run: one UPDATE, no read first.
+        if not RoutingRotation.objects.filter(team_id=team_id).update(credits=stored, updated_at=at):
+            RoutingRotation.objects.create(team_id=team_id, credits=stored, updated_at=at)
 
 
 def lock_rotations(*, team_ids: Sequence[int]) -> dict[int, dict[int, int]]:
