@@ -125,7 +125,7 @@ def _lead(contact: Contact) -> Lead:
 def _router(document: RoutingDocument, now: datetime) -> tuple[Router, dict[int, User]]:
     from accord.accounts.models import Team
 
-    teams = dict(Team.objects.values_list("name", "pk"))
+    teams = dict(Team.objects.order_by().values_list("name", "pk"))
     named = {teams[name] for _, name in document.team_names() if name in teams}
     reps, people = _reps(document, now)
     return Router(document=document, reps=reps, team_ids=teams,
@@ -223,7 +223,7 @@ def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime, document
                                    first_touch_hours=agreement.sales.first_touch_hours))
         for assignment in assignments], at=at, in_force=in_force, owners=owners)
     # A lead waiting on the customer keeps waiting under its new owner: its new clocks pause too.
-    for contact_id in LeadWait.objects.filter(contact_id__in=contact_ids, ended_at__isnull=True).values_list(
+    for contact_id in LeadWait.objects.filter(contact_id__in=contact_ids, ended_at__isnull=True).order_by().values_list(
             "contact_id", flat=True):
         sla.lead_status_changed(contact_id=contact_id, at=at, stage=None, waiting_on_customer=True)
 

@@ -93,7 +93,9 @@ def change_stages_by_rule(*, contact_ids: Sequence[int], to_stage: str, rule: st
     One locking read, one bulk insert and one UPDATE, for batches of thousands of new MQLs.
     """
     at = at or timezone.now()
-    rows = list(Contact.objects.select_for_update().filter(pk__in=list(contact_ids))
+    # Unordered: the contact list's default order (newest first) is a sort, and its compiling a
+    # measurable part of one new lead's time.
+    rows = list(Contact.objects.select_for_update().filter(pk__in=list(contact_ids)).order_by()
                 .values_list("pk", "lifecycle_stage"))
     allowed = [(pk, stage) for pk, stage in rows
                if domain.refusal(from_stage=stage, to_stage=to_stage, rule=rule) is None]
