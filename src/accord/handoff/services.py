@@ -67,11 +67,17 @@ def _promotable(contact_ids: Sequence[int], threshold: int) -> dict[int, int]:
     A nurtured lead comes back only if it did something since it was recycled: a score
     that was already high when sales sent it back is not news.
     """
-    since = Touchpoint.objects.filter(contact=OuterRef("pk"), occurred_at__gt=OuterRef("stage_changed_at"))
-    rows = (Contact.objects.filter(pk__in=list(contact_ids), score__gte=threshold)
-            .filter(Q(lifecycle_stage__in=PROMOTABLE) | Q(Exists(since), lifecycle_stage=S.NURTURE))
-            .order_by().values_list("pk", "score"))
+    rows = _promotable_leads().filter(pk__in=list(contact_ids), score__gte=threshold)
     return dict(sorted(rows))
+
+
+@cache
+def _promotable_leads():
+    # Built once per process and only ever filtered (a clone), never evaluated itself: building
+    # the Exists subquery cost as much as running the statement.
+    since = Touchpoint.objects.filter(contact=OuterRef("pk"), occurred_at__gt=OuterRef("stage_changed_at"))
+    return (Contact.objects.filter(Q(lifecycle_stage__in=PROMOTABLE) | Q(Exists(since), lifecycle_stage=S.NURTURE))
+            .order_by().values_list("pk", "score"))
 
 
 @cache
