@@ -117,8 +117,9 @@ def main() -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    contact = new_lead(args.leads)
     with CaptureQueriesContext(connection) as statements:
-        services.evaluate_leads(contact_ids=[new_lead(args.leads).pk])
+        services.evaluate_leads(contact_ids=[contact.pk])
     print(f"  statements for one new lead: {len(statements)} (the commit and the queued send included)", flush=True)
 
     for n in range(args.leads + 1, args.leads + 1 + args.sweep_batch):
