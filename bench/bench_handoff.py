@@ -7,7 +7,8 @@ synthesiser (not timed), trains the predictive model on it so scores include the
 part, sets up two sales teams of ten reps with territory rules, then, lead by lead, creates a
 hot contact with two touchpoints (not timed) and times `handoff.services.evaluate_leads` on it:
 score (rules and model), promote to MQL, route, record and notify with the packet.
-Also times one sweep over a batch of new leads. Prints p50, p95, p99 and the load average.
+Prints wall and CPU p50, p95, p99, the statements one more lead costs, then times one sweep
+over a batch of new leads, and the load average.
 """
 
 from __future__ import annotations
@@ -112,7 +113,16 @@ def main() -> int:
         print(f"  {label} p50 {ms[0]} ms   p95 {ms[1]} ms   p99 {ms[2]} ms (target < 100 ms)   max {ms[3]} ms",
               flush=True)
 
-    for n in range(args.leads, args.leads + args.sweep_batch):
+    # Statements as well as times: on a loaded machine the count is what does not move.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    contact = new_lead(args.leads)
+    with CaptureQueriesContext(connection) as statements:
+        services.evaluate_leads(contact_ids=[contact.pk])
+    print(f"  statements for one new lead: {len(statements)} (the commit and the queued send included)", flush=True)
+
+    for n in range(args.leads + 1, args.leads + 1 + args.sweep_batch):
         new_lead(n)
     result = timed(f"sweep {args.sweep_batch:,} new leads in one batch",
                    lambda: services.sweep_new_leads(now=timezone.now()))

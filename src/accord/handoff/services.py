@@ -15,7 +15,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -61,17 +61,23 @@ def _quiet(done: int, total: int, message: str) -> None:
 # -- evaluate ---------------------------------------------------------------------------------
 
 
-def _promotable(contact_ids: Sequence[int], threshold: int) -> list[int]:
-    """Return the contacts at or over the threshold that may become MQLs now.
+def _promotable(contact_ids: Sequence[int], threshold: int) -> dict[int, int]:
+    """Return the score of each contact at or over the threshold that may become an MQL now.
 
     A nurtured lead comes back only if it did something since it was recycled: a score
     that was already high when sales sent it back is not news.
     """
-    over = Contact.objects.filter(pk__in=list(contact_ids), score__gte=threshold)
-    fresh = list(over.filter(lifecycle_stage__in=PROMOTABLE).values_list("pk", flat=True))
+    rows = _promotable_leads().filter(pk__in=list(contact_ids), score__gte=threshold)
+    return dict(sorted(rows))
+
+
+@cache
+def _promotable_leads():
+    # Built once per process and only ever filtered (a clone), never evaluated itself: building
+    # the Exists subquery cost as much as running the statement.
     since = Touchpoint.objects.filter(contact=OuterRef("pk"), occurred_at__gt=OuterRef("stage_changed_at"))
-    recycled = list(over.filter(lifecycle_stage=S.NURTURE).filter(Exists(since)).values_list("pk", flat=True))
-    return sorted(fresh + recycled)
+    return (Contact.objects.filter(Q(lifecycle_stage__in=PROMOTABLE) | Q(Exists(since), lifecycle_stage=S.NURTURE))
+            .order_by().values_list("pk", "score"))
 
 
 @cache
@@ -85,8 +91,9 @@ def _calendar(zone: str, days: tuple, start: str, end: str) -> WorkCalendar:
         return WorkCalendar(timezone="UTC", hours=hours)
 
 
-def _reps(document: RoutingDocument, now: datetime) -> dict[int, Rep]:
-    """Load every active sales person with their load and whether they are in working hours now."""
+def _reps(document: RoutingDocument, now: datetime) -> tuple[dict[int, Rep], dict[int, User]]:
+    """Load every active sales person (with their team) as a Rep with their load and whether they are
+    in working hours now; return the reps and the people."""
     people = list(User.objects.filter(is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER])
                   .select_related("team").order_by("pk"))
     loads = lifecycle_selectors.open_loads(user_ids=[p.pk for p in people])
@@ -104,25 +111,31 @@ def _reps(document: RoutingDocument, now: datetime) -> dict[int, Rep]:
             open_load=loads.get(person.pk, 0), is_away=person.is_away, in_hours=opens <= now,
             opens_at=opens, name=str(person), takes_round_robin=person.role == Role.SALES_REP,
         )
-    return reps
+    return reps, {person.pk: person for person in people}
 
 
-def _leads(contact_ids: Sequence[int]) -> list[Lead]:
-    rows = (Contact.objects.filter(pk__in=list(contact_ids)).order_by("pk")
-            .values_list("pk", "region", "account__region", "account__segment", "account__industry",
-                         "account__size_band", "owner_id", "account__owner_id"))
-    return [Lead(contact_id=pk, region=region or account_region or "", segment=segment or "",
-                 industry=industry or "", size_band=size or "", owner_id=owner, account_owner_id=account_owner)
-            for pk, region, account_region, segment, industry, size, owner, account_owner in rows]
+def _contacts(contact_ids: Sequence[int]) -> dict[int, Contact]:
+    """Read the leads with their account and campaign, once for routing, the events and the packet."""
+    return {c.pk: c for c in Contact.objects.filter(pk__in=list(contact_ids))
+            .select_related("account", "original_campaign").order_by("pk")}
 
 
-def _router(document: RoutingDocument, now: datetime) -> Router:
+def _lead(contact: Contact) -> Lead:
+    account = contact.account
+    return Lead(contact_id=contact.pk, region=contact.region or (account.region if account else "") or "",
+                segment=(account.segment if account else "") or "", industry=(account.industry if account else "") or "",
+                size_band=(account.size_band if account else "") or "", owner_id=contact.owner_id,
+                account_owner_id=account.owner_id if account else None)
+
+
+def _router(document: RoutingDocument, now: datetime) -> tuple[Router, dict[int, User]]:
     from accord.accounts.models import Team
 
-    teams = dict(Team.objects.values_list("name", "pk"))
+    teams = dict(Team.objects.order_by().values_list("name", "pk"))
     named = {teams[name] for _, name in document.team_names() if name in teams}
-    return Router(document=document, reps=_reps(document, now), team_ids=teams,
-                  credits=lifecycle.lock_rotations(team_ids=sorted(named)))
+    reps, people = _reps(document, now)
+    return Router(document=document, reps=reps, team_ids=teams,
+                  credits=lifecycle.lock_rotations(team_ids=sorted(named))), people
 
 
 def _lead_url(contact_id: int) -> str:
@@ -134,12 +147,15 @@ def _absolute(url: str) -> str:
     return f"{base.rstrip('/')}{url}" if base else url
 
 
-def _notify_owner(contact_id: int, decision: Decision, assignment_key: str) -> None:
-    contact = Contact.objects.select_related("account", "original_campaign").get(pk=contact_id)
+def _notify_owner(contact_id: int, decision: Decision, assignment_key: str, *, contact: Contact | None = None,
+                  recipient: User | None = None) -> None:
+    """Send the new owner the packet; `contact` (with account and campaign) and `recipient` save their reads."""
+    if contact is None:
+        contact = Contact.objects.select_related("account", "original_campaign").get(pk=contact_id)
     packet = handoff_packet(contact=contact)
     url = _lead_url(contact_id)
     notify(
-        recipient=User.objects.get(pk=decision.owner_id), kind="lead_assigned",
+        recipient=recipient or User.objects.get(pk=decision.owner_id), kind="lead_assigned",
         title=f"New MQL for you: {contact} (score {packet.explanation.total})",
         body=f"{decision.reason}\n\n{packet.as_text(url=_absolute(url))}", url=url,
         dedupe_key=f"lead-assigned:{assignment_key}",
@@ -174,6 +190,11 @@ def _lead_records(contact_ids) -> dict[int, dict]:
     return {row["id"]: row for row in Contact.objects.filter(pk__in=list(contact_ids)).values(*LEAD_FIELDS)}
 
 
+def _lead_record(contact: Contact) -> dict:
+    """Return the lead's key fields for its events from a contact read in this transaction."""
+    return {name: getattr(contact, name) for name in LEAD_FIELDS}
+
+
 def _publish_lead_event(event_type: str, *, contact_id: int, at: datetime, by: User | None = None,
                         system: str = "", **details) -> None:
     lead = _lead_records([contact_id])[contact_id]
@@ -186,12 +207,13 @@ type InForce = tuple[SlaVersion, SlaDocument]
 
 
 def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime, document: RoutingDocument | None = None,
-                in_force: InForce | None = None) -> None:
+                in_force: InForce | None = None, scores: dict[int, int] | None = None,
+                owners: dict[int, User] | None = None) -> None:
     """Start the SLA clocks of each new assignment, in the tier its lead's score earns (call inside a transaction).
 
-    `document` (the routing in force) and `in_force` (`sla.sla_in_force(at)`) save their reads
-    when the caller has them already: a new lead's handoff is a chain of small steps, and each
-    read of a document is a query.
+    `document` (the routing in force), `in_force` (`sla.sla_in_force(at)`), `scores` (contact
+    id → score) and `owners` (user id → user, with the team) save their reads when the caller
+    has them already: a new lead's handoff is a chain of small steps, and each read is a query.
     """
     if not assignments:
         return
@@ -199,13 +221,15 @@ def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime, document
     _, agreement = in_force
     if document is None:
         document, _ = lifecycle.active_routing()
-    scores = dict(Contact.objects.filter(pk__in=[a.contact_id for a in assignments]).values_list("pk", "score"))
+    contact_ids = [a.contact_id for a in assignments]
+    if scores is None:
+        scores = dict(Contact.objects.filter(pk__in=contact_ids).values_list("pk", "score"))
     sla.open_clocks_for(assignments=[
         (assignment, priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
                                    first_touch_hours=agreement.sales.first_touch_hours))
-        for assignment in assignments], at=at, in_force=in_force)
+        for assignment in assignments], at=at, in_force=in_force, owners=owners)
     # A lead waiting on the customer keeps waiting under its new owner: its new clocks pause too.
-    for contact_id in LeadWait.objects.filter(contact_id__in=list(scores), ended_at__isnull=True).values_list(
+    for contact_id in LeadWait.objects.filter(contact_id__in=contact_ids, ended_at__isnull=True).order_by().values_list(
             "contact_id", flat=True):
         sla.lead_status_changed(contact_id=contact_id, at=at, stage=None, waiting_on_customer=True)
 
@@ -244,21 +268,22 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
     with transaction.atomic():
         scored = scoring.rescore(contact_ids=ids, as_of=at)
         document, version = lifecycle.active_routing()
-        candidates = _promotable(ids, document.mql_threshold)
-        scores = dict(Contact.objects.filter(pk__in=candidates).values_list("pk", "score"))
-        reasons = {pk: f"Score {scores[pk]} reached the MQL threshold of {document.mql_threshold} "
-                       f"(routing v{version})." for pk in candidates}
-        moved = lifecycle.change_stages_by_rule(contact_ids=candidates, to_stage=S.MQL,
+        scores = _promotable(ids, document.mql_threshold)
+        reasons = {pk: f"Score {score} reached the MQL threshold of {document.mql_threshold} "
+                       f"(routing v{version})." for pk, score in scores.items()}
+        moved = lifecycle.change_stages_by_rule(contact_ids=list(scores), to_stage=S.MQL,
                                                 rule=domain.SCORE_THRESHOLD, reasons=reasons, at=at)
-        leads = _lead_records(moved)
-        publish_events(events=[
-            events.lead_event("lead.mql", lead=leads[pk], by=events.actor(system="scoring"), occurred_at=at,
-                              reason=reasons[pk], threshold=document.mql_threshold, routing_version=version)
-            for pk in moved])
+        contacts = _contacts(moved)
+        became_mql = [
+            events.lead_event("lead.mql", lead=_lead_record(contacts[pk]), by=events.actor(system="scoring"),
+                              occurred_at=at, reason=reasons[pk], threshold=document.mql_threshold,
+                              routing_version=version)
+            for pk in moved]
         # Read once for the clocks and the handovers (and not at all when no lead moved: the
         # first read publishes the shipped agreement).
         in_force = sla.sla_in_force(at) if moved else None
-        decisions = route(contact_ids=moved, document=document, at=at, in_force=in_force)
+        decisions = route(contact_ids=moved, document=document, at=at, in_force=in_force, contacts=contacts,
+                          events_before=became_mql)
         sla.record_handovers(contact_ids=moved, at=at, in_force=in_force)
     return {"scored": scored["contacts"], "mql": len(moved),
             "assigned": sum(1 for d in decisions.values() if d.owner_id), "unassigned":
@@ -267,32 +292,40 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
 
 def route(*, contact_ids: Sequence[int], document: RoutingDocument, at: datetime,
           exclude: dict[int, int] | None = None, by: User | None = None,
-          in_force: InForce | None = None) -> dict[int, Decision]:
+          in_force: InForce | None = None, contacts: dict[int, Contact] | None = None,
+          events_before: Sequence[events.DomainEvent] = ()) -> dict[int, Decision]:
     """Pick and record an owner for each contact, and notify them on commit (call inside a transaction).
 
     `exclude` maps a lead to the owner it must leave (rerouting); those leads publish
-    lead.reassigned, the others lead.assigned.
+    lead.reassigned, the others lead.assigned. `contacts` (`_contacts(contact_ids)`, read in
+    this transaction) saves the read; `events_before` are published ahead of the routing's
+    own events, in the same statements.
     """
     if not contact_ids:
+        publish_events(events=events_before)
         return {}
-    router = _router(document, at)
+    router, people = _router(document, at)
+    credits = {team: dict(team_credits) for team, team_credits in router.credits.items()}
+    contacts = contacts if contacts is not None else _contacts(contact_ids)
     exclude = exclude or {}
-    decisions = {lead.contact_id: router.route(lead, exclude=[exclude[lead.contact_id]] if lead.contact_id in exclude else [])
-                 for lead in _leads(contact_ids)}
-    lifecycle.save_rotations(credits=router.credits, at=at)
+    decisions = {pk: router.route(_lead(contact), exclude=[exclude[pk]] if pk in exclude else [])
+                 for pk, contact in contacts.items()}
+    lifecycle.save_rotations(credits=router.credits, at=at, unchanged=credits)
     assigned = [(pk, d.owner_id, d.rule, d.reason) for pk, d in decisions.items() if d.owner_id]
     open_clocks(assignments=lifecycle.assign_leads_by_rule(decisions=assigned, at=at), at=at, document=document,
-                in_force=in_force)
-    leads = _lead_records(pk for pk, *_ in assigned)
-    publish_events(events=[
-        events.lead_event("lead.reassigned" if pk in exclude else "lead.assigned", lead=leads[pk],
+                in_force=in_force, scores={pk: contact.score for pk, contact in contacts.items()}, owners=people)
+    for pk, owner_id, *_ in assigned:
+        contacts[pk].owner_id = owner_id  # as assign_leads_by_rule stored it
+    publish_events(events=[*events_before, *(
+        events.lead_event("lead.reassigned" if pk in exclude else "lead.assigned", lead=_lead_record(contacts[pk]),
                           by=events.actor(by, system="routing"), occurred_at=at, rule=rule, reason=reason,
                           previous_owner_id=exclude.get(pk))
-        for pk, _, rule, reason in assigned])
+        for pk, _, rule, reason in assigned)])
     stamp = int(at.timestamp() * 1000)
     for pk, decision in decisions.items():
         if decision.owner_id:
-            _notify_owner(pk, decision, f"{pk}:{decision.owner_id}:{stamp}")
+            _notify_owner(pk, decision, f"{pk}:{decision.owner_id}:{stamp}", contact=contacts[pk],
+                          recipient=people.get(decision.owner_id))
         else:
             _notify_waiting(pk, decision, f"{pk}:{stamp}", kept_by=exclude.get(pk))
     return decisions

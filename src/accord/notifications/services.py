@@ -22,7 +22,7 @@ from functools import partial
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.tasks.backends.immediate import ImmediateBackend
@@ -60,20 +60,15 @@ def notify(*, recipient, kind: str, title: str, dedupe_key: str, body: str = "",
     Return None when the key was already used. `deliver=False` writes the inbox row only
     (backfills and the demo, whose events happened long ago); so does an inactive recipient.
     """
-    if Notification.objects.filter(dedupe_key=dedupe_key).exists():
-        return None
     # A deactivated login keeps its inbox (for the record) but gets no more email or Slack.
     deliver = deliver and recipient.is_active
     modes = modes_for(recipient) if deliver else {}
     in_inbox = modes.get((kind, Channel.IN_APP), Mode.IMMEDIATE) != Mode.OFF
-    try:
-        # A savepoint, so losing a race on the unique key leaves the caller's transaction usable.
-        with transaction.atomic():
-            notification = Notification.objects.create(
-                recipient=recipient, kind=kind, title=title[:200], body=body, url=url[:500],
-                dedupe_key=dedupe_key[:200], created_at=at or timezone.now(), in_inbox=in_inbox,
-            )
-    except IntegrityError:
+    notification = Notification(
+        recipient=recipient, kind=kind, title=title[:200], body=body, url=url[:500],
+        dedupe_key=dedupe_key[:200], created_at=at or timezone.now(), in_inbox=in_inbox,
+    )
+    if not _insert_once(notification):
         return None
     if not deliver:
         return notification
@@ -94,6 +89,29 @@ def notify(*, recipient, kind: str, title: str, dedupe_key: str, body: str = "",
         ))
     _enqueue_on_commit(Delivery.objects.bulk_create(rows))
     return notification
+
+
+def _insert_once(notification: Notification) -> bool:
+    """Insert the notification unless its dedupe key is taken; return whether it was inserted.
+
+    One statement: a key already used, or taken by a concurrent request a moment ago, inserts
+    nothing and leaves the caller's transaction usable, where a read, a savepoint and an
+    insert that could fail took four.
+    """
+    table = Notification._meta.db_table
+    fields = ("recipient_id", "kind", "title", "body", "url", "dedupe_key", "created_at", "in_inbox")
+    values = [Notification._meta.get_field(name).get_db_prep_save(getattr(notification, name), connection)
+              for name in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    notification.pk = row[0]
+    notification._state.adding = False
+    return True
 
 
 def publish_event(*, event_type: str, record_key: str, payload: dict, at=None) -> Event | None:

@@ -90,29 +90,42 @@ def open_clocks(*, assignment, tier: str | None = None, at: datetime | None = No
     return open_clocks_for(assignments=[(assignment, tier)], at=at)
 
 
-@transaction.atomic
+# No savepoint when nested: the handoff opens clocks inside its own transaction, which a
+# failure rolls back whole; the savepoint and its release were two statements a new lead.
+@transaction.atomic(savepoint=False)
 def open_clocks_for(*, assignments: Sequence[tuple[Any, str | None]],
                     at: datetime | None = None,
-                    in_force: tuple[SlaVersion, SlaDocument] | None = None) -> list[SlaClock]:
+                    in_force: tuple[SlaVersion, SlaDocument] | None = None,
+                    owners: dict[int, User] | None = None) -> list[SlaClock]:
     """Open the clocks of many (assignment, tier) pairs as `open_clocks` does, in a fixed number of queries.
 
-    For a routing batch of thousands of new MQLs: one read of the clocks already open, one
-    cancel of earlier owners' clocks per moment, one read of the owners, one bulk insert.
-    Each lead must appear once. `in_force` is `sla_in_force(at)` if the caller has it already.
+    For a routing batch of thousands of new MQLs: one read of the leads' open clocks, one
+    cancel of earlier owners' clocks per moment (only when there are some), one read of the
+    owners, one bulk insert. Each lead must appear once. `in_force` is `sla_in_force(at)` and
+    `owners` the owners by id, with their team, if the caller has them already.
     """
     if not assignments:
         return []
-    existing = list(SlaClock.objects.filter(SlaClock.OPEN, assignment__in=[a for a, _ in assignments]))
+    # One read serves both questions: which assignments have their clocks already (a retry),
+    # and whether an earlier owner's clocks are still open. A new lead has neither.
+    open_now = list(SlaClock.objects.filter(SlaClock.OPEN, contact_id__in={a.contact_id for a, _ in assignments}))
+    ours = {a.pk for a, _ in assignments}
+    existing = [clock for clock in open_now if clock.assignment_id in ours]
     done = {clock.assignment_id for clock in existing}
     todo = [(a, tier, at or a.assigned_at or timezone.now()) for a, tier in assignments if a.pk not in done]
     by_moment: dict[datetime, list[int]] = {}
     for assignment, _, moment in todo:
         by_moment.setdefault(moment, []).append(assignment.contact_id)
+    earlier_leads = {clock.contact_id for clock in open_now if clock.assignment_id not in ours}
     for moment, contact_ids in by_moment.items():
+        if not earlier_leads.intersection(contact_ids):
+            continue
         earlier = SlaClock.objects.filter(SlaClock.OPEN, contact_id__in=contact_ids)
         with rollup.tracked(earlier):
             earlier.update(cancelled_at=moment, cancel_reason="reassigned", reassign_requested_at=None)
-    owners = User.objects.select_related("team").in_bulk({a.owner_id for a, _, _ in todo})
+    wanted = {a.owner_id for a, _, _ in todo}
+    if owners is None or not wanted <= owners.keys():
+        owners = User.objects.select_related("team").in_bulk(wanted)
     agreements = {moment: in_force if in_force is not None and moment == at else sla_in_force(moment)
                   for moment in by_moment}
     calendars: dict[tuple, tuple] = {}

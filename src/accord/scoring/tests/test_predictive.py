@@ -225,3 +225,82 @@ def test_an_unknown_outcome_or_a_horizon_out_of_range_is_refused_naming_the_fiel
         predictive.Config(outcome=outcome, horizon_days=horizon)
 
     assert str(error.value) == message
+
+
+def varied_rows(data, *, anywhere=False, seed=3):
+    """The training rows with a tenth of the values missing and categories training never saw.
+
+    As features come: missing only where a value can be (the categories, the last touch),
+    unseen categories from the vocabularies; `anywhere` also blanks counts and puts codes and
+    numbers outside every vocabulary and range, which the trees must handle all the same.
+    """
+    rng = np.random.default_rng(seed)
+    X = data.X.copy()
+    names = data.names
+    can_miss = [names.index(n) for n in (*predictive.CATEGORICAL, "days_since_last_touch")]
+    blank = rng.random(X.shape) < 0.1
+    if not anywhere:
+        blank[:, [j for j in range(X.shape[1]) if j not in can_miss]] = False
+    X[blank] = np.nan
+    X[:40, names.index("seniority")] = 6  # "consumer": a known word the synthetic history never used
+    if anywhere:
+        X[40:80, names.index("industry")] = 250
+        X[80:120, names.index("channel")] = -1
+        X[120:160, names.index("lead_age_days")] = 10_000
+    return X
+
+
+@pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
+def test_the_direct_prediction_equals_scikit_learns_on_varied_rows(rules, method):
+    # Given a model trained as usual, and rows with missing values and unseen categories
+    config = predictive.Config(snapshot_ages_days=(1, 14), max_iter=40, method=method)
+    data = predictive.training_set(synthetic_history(), rules, config, as_of_s=START + 600 * DAY)
+    trained = predictive.train(data, config)
+    X = varied_rows(data, anywhere=True)
+
+    # When each row is predicted on its own and all at once by the direct path
+    one_by_one = np.array([predictive.predict(trained.model, X[i:i + 1])[0] for i in range(300)])
+    at_once = predictive.predict(trained.model, X)
+
+    # Then it took the direct path, and gives scikit-learn's own probabilities
+    assert predictive.compiled(trained.model) is not None
+    expected = trained.model.predict_proba(X)[:, 1]
+    np.testing.assert_allclose(at_once, expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(one_by_one, expected[:300], rtol=0, atol=1e-12)
+    assert len(np.unique(np.round(expected, 6))) > 20  # the rows really differ
+
+
+def test_the_direct_explanation_names_the_same_factors_as_scikit_learns(rules):
+    config = predictive.Config(snapshot_ages_days=(1,), max_iter=30)
+    data = predictive.training_set(synthetic_history(), rules, config, as_of_s=START + 600 * DAY)
+    trained = predictive.train(data, config)
+    X = varied_rows(data)[:150]
+    probability = trained.model.predict_proba(X)[:, 1]
+
+    explained = predictive.explain(trained.model, X, probability, baseline=trained.baseline, names=data.names)
+
+    # Given the explanation the trees' own predict_proba gives (scikit-learn's path)…
+    base = trained.model.estimator.estimator
+    groups = predictive._group_columns(data.names)
+    variants = np.repeat(X[np.newaxis], len(groups) + 1, axis=0)
+    for g, cols in enumerate(groups.values(), start=1):
+        variants[g][:, cols] = trained.baseline[cols]
+    scored = base.predict_proba(variants.reshape(-1, X.shape[1]))[:, 1].reshape(len(groups) + 1, len(X))
+    _, deltas = predictive.contributions(trained.model, X, trained.baseline, data.names)
+    # …the direct path's pushes are the same numbers, so the same factors in the same words.
+    np.testing.assert_allclose(deltas, (scored[0] - scored[1:]).T, rtol=0, atol=1e-12)
+    assert sum(len(row["up"]) + len(row["down"]) for row in explained) > 100
+
+
+def test_a_model_of_another_shape_keeps_scikit_learns_path(rules):
+    config = predictive.Config(snapshot_ages_days=(1,), max_iter=20)
+    data = predictive.training_set(synthetic_history(), rules, config, as_of_s=START + 600 * DAY)
+    trained = predictive.train(data, config)
+    # Given a calibration of five cross-validated classifiers (not what `train` fits)
+    from sklearn.calibration import CalibratedClassifierCV
+    ensemble = CalibratedClassifierCV(trained.model.estimator.estimator.__class__(max_iter=5), cv=2)
+    ensemble.fit(np.nan_to_num(data.X[:400]), data.y[:400])
+
+    assert predictive.compiled(ensemble) is None
+    X = np.nan_to_num(data.X[:10])
+    np.testing.assert_array_equal(predictive.predict(ensemble, X), ensemble.predict_proba(X)[:, 1])

@@ -223,9 +223,9 @@ def test_a_batch_of_assignments_opens_its_clocks_in_the_queries_of_one(django_as
     batch = [(assigned(rep, moment), tier) for tier in ("hot", "cold", "warm", None)]
     services.open_clocks(assignment=assigned(rep, moment))  # the agreement in force is read once
 
-    # savepoint, existing clocks, earlier owners' clocks (for the compliance rollup) and their
-    # cancel, owners with teams, the version in force, the insert, release: none per assignment
-    with django_assert_num_queries(8):
+    # the leads' open clocks (none from earlier owners here, so no cancel), owners with teams,
+    # the version in force, the insert: none per assignment
+    with django_assert_num_queries(4):
         clocks = services.open_clocks_for(assignments=batch, at=moment)
 
     assert len(clocks) == 12
