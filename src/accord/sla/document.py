@@ -41,11 +41,12 @@ def _span(text: str) -> tuple[time, time]:
     if not match:
         raise ValueError(f"{text!r} is not a span like '09:00-17:30'")
     h1, m1, h2, m2 = (int(part) for part in match.groups())
-    if h2 == 24 and m2 == 0:
-        h2, m2 = 23, 59  # "until midnight": the calendar has no 24:00
-    if not (h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60):
+    midnight = h2 == 24 and m2 == 0
+    if not (h1 < 24 and (h2 < 24 or midnight) and m1 < 60 and m2 < 60):
         raise ValueError(f"{text!r} is not a time of day")
-    start, end = time(h1, m1), time(h2, m2)
+    # "Until midnight" is time.max, which the working-time calendar reads as the next day's
+    # 00:00: ending at 23:59 instead lost a minute of every day and moved due times by it.
+    start, end = time(h1, m1), time.max if midnight else time(h2, m2)
     if not start < end:
         raise ValueError(f"in {text!r} the start is not before the end")
     return start, end

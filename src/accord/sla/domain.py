@@ -56,7 +56,8 @@ class WorkCalendar:
             # share a tzinfo by wall clock, which is wrong across a DST change. fold=0
             # picks the first of an ambiguous local time.
             opens = datetime.combine(day, start, tzinfo=zone).astimezone(UTC)
-            closes = datetime.combine(day, end, tzinfo=zone).astimezone(UTC)
+            closes = (datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone) if end == time.max
+                      else datetime.combine(day, end, tzinfo=zone)).astimezone(UTC)
             if opens < closes:
                 result.append((opens, closes))
         return result
@@ -138,7 +139,8 @@ def calendar_to_json(calendar: WorkCalendar) -> dict:
     """Return the calendar as plain JSON, to freeze on a clock when it opens."""
     return {
         "timezone": calendar.timezone,
-        "hours": {str(day): [[f"{a:%H:%M:%S}", f"{b:%H:%M:%S}"] for a, b in spans]
+        # isoformat keeps time.max ("until midnight") exact: 23:59:59.999999.
+        "hours": {str(day): [[a.isoformat(), b.isoformat()] for a, b in spans]
                   for day, spans in sorted(calendar.hours.items())},
         "holidays": sorted(day.isoformat() for day in calendar.holidays),
     }

@@ -3,13 +3,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from accord.sla.document import parse_sla
 from accord.sla.domain import (
     CalendarError,
     WorkCalendar,
     add_working_time,
+    calendar_from_json,
+    calendar_to_json,
     without_pauses,
     working_time_between,
 )
+from accord.sla.services import DEFAULT_SLA
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -55,6 +59,19 @@ def test_a_round_the_clock_calendar_counts_the_short_spring_dst_day_as_23_hours(
     # 29 March 2026: clocks jump from 02:00 to 03:00 in Berlin.
     worked = working_time_between(berlin(2026, 3, 29, 0, 0), berlin(2026, 3, 29, 23, 59, 59), calendar)
     assert worked == timedelta(hours=22, minutes=59, seconds=59)
+
+
+def test_hours_until_midnight_run_on_into_the_next_day_without_losing_a_minute():
+    document = parse_sla(DEFAULT_SLA.read_text(encoding="utf-8").split("calendars:")[0]
+                         + 'calendars:\n  default:\n    timezone: UTC\n    hours: {mon: ["00:00-24:00"], tue: ["00:00-24:00"]}\n')
+    calendar = calendar_from_json(calendar_to_json(document.calendar_for(team_name=None)))
+
+    # Monday 22:00 + 4 h of working time, across midnight into Tuesday
+    due = add_working_time(datetime(2026, 11, 30, 22, 0, tzinfo=UTC), timedelta(hours=4), calendar)
+
+    assert due == datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    assert working_time_between(datetime(2026, 11, 30, tzinfo=UTC), datetime(2026, 12, 2, tzinfo=UTC),
+                                calendar) == timedelta(hours=48)
 
 
 def test_working_time_between_two_moments_ignores_nights_and_weekends():
