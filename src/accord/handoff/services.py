@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.capture.models import Contact, Touchpoint
+from accord.capture.selectors import with_scores
 from accord.core.errors import Conflict, ValidationFailed
 from accord.core.permissions import Action, Role, require
 from accord.core.vocabulary import LifecycleStage as S
@@ -67,7 +68,7 @@ def _promotable(contact_ids: Sequence[int], threshold: int) -> list[int]:
     A nurtured lead comes back only if it did something since it was recycled: a score
     that was already high when sales sent it back is not news.
     """
-    over = Contact.objects.filter(pk__in=list(contact_ids), score__gte=threshold)
+    over = with_scores(Contact.objects.filter(pk__in=list(contact_ids))).filter(score__gte=threshold)
     fresh = list(over.filter(lifecycle_stage__in=PROMOTABLE).values_list("pk", flat=True))
     since = Touchpoint.objects.filter(contact=OuterRef("pk"), occurred_at__gt=OuterRef("stage_changed_at"))
     recycled = list(over.filter(lifecycle_stage=S.NURTURE).filter(Exists(since)).values_list("pk", flat=True))
@@ -171,7 +172,7 @@ LEAD_FIELDS = ("id", "email", "first_name", "last_name", "account_id", "score", 
 
 def _lead_records(contact_ids) -> dict[int, dict]:
     """Read the leads' key fields for their events, in one query, as they stand in this transaction."""
-    return {row["id"]: row for row in Contact.objects.filter(pk__in=list(contact_ids)).values(*LEAD_FIELDS)}
+    return {row["id"]: row for row in with_scores(Contact.objects.filter(pk__in=list(contact_ids))).values(*LEAD_FIELDS)}
 
 
 def _publish_lead_event(event_type: str, *, contact_id: int, at: datetime, by: User | None = None,
@@ -199,7 +200,7 @@ def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime, document
     _, agreement = in_force
     if document is None:
         document, _ = lifecycle.active_routing()
-    scores = dict(Contact.objects.filter(pk__in=[a.contact_id for a in assignments]).values_list("pk", "score"))
+    scores = dict(with_scores(Contact.objects.filter(pk__in=[a.contact_id for a in assignments])).values_list("pk", "score"))
     sla.open_clocks_for(assignments=[
         (assignment, priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
                                    first_touch_hours=agreement.sales.first_touch_hours))
@@ -245,7 +246,7 @@ def evaluate_leads(*, contact_ids: Sequence[int], at: datetime | None = None) ->
         scored = scoring.rescore(contact_ids=ids, as_of=at)
         document, version = lifecycle.active_routing()
         candidates = _promotable(ids, document.mql_threshold)
-        scores = dict(Contact.objects.filter(pk__in=candidates).values_list("pk", "score"))
+        scores = dict(with_scores(Contact.objects.filter(pk__in=candidates)).values_list("pk", "score"))
         reasons = {pk: f"Score {scores[pk]} reached the MQL threshold of {document.mql_threshold} "
                        f"(routing v{version})." for pk in candidates}
         moved = lifecycle.change_stages_by_rule(contact_ids=candidates, to_stage=S.MQL,
