@@ -237,7 +237,9 @@ def _rescore(*, contact_ids: list[int] | None, as_of: datetime | None, progress:
     moved = np.flatnonzero(scores.total != current)
     with transaction.atomic():
         # `always_record` records unchanged scores too, but only moved ones are written back.
-        _save_current_scores(leads.contact_id[moved], scores.total[moved])
+        _save_current_scores(leads.contact_id[moved], scores.total[moved],
+                             most=whole_base and len(moved) >= REBUILD_SCORE_INDEX_FROM
+                             and len(moved) > len(leads) * REBUILD_SCORE_INDEX_ABOVE)
         _insert_history(
             contact_ids=leads.contact_id[changed], total=scores.total[changed],
             fit=scores.fit[changed], engagement=scores.engagement[changed],
@@ -287,13 +289,23 @@ def score_contact(*, contact: Contact, as_of: datetime | None = None) -> LeadSco
     return selectors.latest_score(contact_id=contact.pk)
 
 
-def _save_current_scores(contact_ids: np.ndarray, totals: np.ndarray) -> None:
+# When at least REBUILD_SCORE_INDEX_FROM scores move and they are more than this share of
+# all contacts' (new rules over a large base),
+# SQLite drops the sort index for the upsert and builds it again after, in the same
+# transaction (readers keep seeing the old index until the commit): one sort of every entry
+# instead of moving each one. Measured on 807k moves of 1M: 1.6 s of CPU instead of 1.9.
+REBUILD_SCORE_INDEX_ABOVE = 0.25
+REBUILD_SCORE_INDEX_FROM = 100_000
+
+
+def _save_current_scores(contact_ids: np.ndarray, totals: np.ndarray, *, most: bool = False) -> None:
     """Write the new totals to ContactScore: insert a contact's first score, update the others.
 
     One upsert per chunk, its rows in contact id order, so each page of the narrow table and
     each stretch of its index is visited once. Updating the same scores on the contact row
     rewrote nearly every page of that wide table: 5 s for 807k changes of 1M contacts.
-    Scores are 0..100 (10 bits kept); the id and the score travel as one integer.
+    Scores are 0..100 (10 bits kept); the id and the score travel as one integer. `most`:
+    these are most of the contacts' scores (see REBUILD_SCORE_INDEX_ABOVE).
     """
     if not len(contact_ids):
         return
@@ -307,6 +319,13 @@ def _save_current_scores(contact_ids: np.ndarray, totals: np.ndarray) -> None:
             )
             return
         packed = (contact_ids.astype(np.int64) << 10) | totals
+        rebuild = None
+        if most:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL", [table])
+            rebuild = cursor.fetchall()
+            for name, _ in rebuild:
+                cursor.execute(f'DROP INDEX "{name}"')
         # `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT, not a join.
         for (numbers,) in _built_ahead(lambda start: (_json_list(packed[start:start + HISTORY_CHUNK]),),
                                        range(0, len(packed), HISTORY_CHUNK)):
@@ -314,6 +333,8 @@ def _save_current_scores(contact_ids: np.ndarray, totals: np.ndarray) -> None:
                 f"INSERT INTO {table} (contact_id, total) SELECT value >> 10, value & 1023 "  # noqa: S608
                 "FROM json_each(%s) WHERE true ON CONFLICT (contact_id) DO UPDATE SET total = excluded.total",
                 [numbers])
+        for _, sql in rebuild or ():
+            cursor.execute(sql)
 
 
 def _json_list(values: np.ndarray) -> str:

@@ -9,6 +9,28 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def create_table(apps, schema_editor):
+    """Create the table; on SQLite with the contact id as the rowid itself.
+
+    Django declares a key pointing at a big auto id `bigint`, which SQLite keeps beside a
+    rowid of its own with a second index on it: every score written then went into two
+    B-trees more than needed. `integer PRIMARY KEY` makes the contact id the rowid. (A
+    later AlterField of this model would remake the table Django's way; keep the type then.)
+    """
+    model = apps.get_model("scoring", "ContactScore")
+    if schema_editor.connection.vendor != "sqlite":
+        schema_editor.create_model(model)
+        return
+    schema_editor.execute(
+        'CREATE TABLE "scoring_contactscore" ("contact_id" integer NOT NULL PRIMARY KEY '
+        'REFERENCES "capture_contact" ("id") DEFERRABLE INITIALLY DEFERRED, "total" smallint NOT NULL)'
+    )
+
+
+def drop_table(apps, schema_editor):
+    schema_editor.delete_model(apps.get_model("scoring", "ContactScore"))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -17,15 +39,20 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.CreateModel(
-            name="ContactScore",
-            fields=[
-                ("contact", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True,
-                                                 related_name="current_score", serialize=False,
-                                                 to="capture.contact")),
-                ("total", models.SmallIntegerField()),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="ContactScore",
+                    fields=[
+                        ("contact", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE,
+                                                         primary_key=True, related_name="current_score",
+                                                         serialize=False, to="capture.contact")),
+                        ("total", models.SmallIntegerField()),
+                    ],
+                ),
             ],
         ),
+        migrations.RunPython(create_table, drop_table),
         migrations.RunSQL(
             "INSERT INTO scoring_contactscore (contact_id, total) SELECT id, score FROM capture_contact "
             "WHERE score <> 0 ORDER BY id",

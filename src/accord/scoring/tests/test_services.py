@@ -163,6 +163,20 @@ def test_a_rescore_with_nothing_changed_writes_nothing():
     assert LeadScore.objects.count() == 1
 
 
+def test_a_rescore_moving_most_scores_leaves_them_right_and_their_sort_index_in_place(monkeypatch):
+    services.publish_rule_set(source=SIMPLE)
+    vp, director = ContactFactory(seniority="vp", score=3), ContactFactory(seniority="director", score=3)
+    monkeypatch.setattr(services, "REBUILD_SCORE_INDEX_ABOVE", 0)
+    monkeypatch.setattr(services, "REBUILD_SCORE_INDEX_FROM", 0)
+
+    services.rescore(as_of=NOW)
+
+    assert scores_now() == {vp.pk: 20, director.pk: 0}
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, ContactScore._meta.db_table)
+    assert indexes["contactscore_total"]["columns"] == ["total", "contact_id"]
+
+
 def test_negative_signals_lower_the_score_and_say_why():
     services.publish_rule_set(source=SIMPLE)
     rival = ContactFactory(seniority="vp", email="spy@sales.rival.example")
