@@ -118,9 +118,10 @@ HISTORY_CHUNK = 200_000
 
 # SQLite page cache while every contact is rescored. Saving hundreds of thousands of scores
 # inserts history rows all over the (contact, computed_at) index of a table of millions and
-# moves as many entries of contact_score: with the connection's usual 64 MiB most of those
-# pages are re-read from the OS. Measured on 1M contacts (332k changes): saving 8.8–9.1 s
-# with 64 MiB, 7.5 s with 256 MiB. The cache only grows as pages are used, and shrinks back after.
+# moves as many entries of the score index: with the connection's usual 64 MiB most of those
+# pages are re-read from the OS. Measured on 1M contacts (332k changes, while the score was
+# still a column of the contact): saving 8.8–9.1 s with 64 MiB, 7.5 s with 256 MiB. The cache
+# only grows as pages are used, and shrinks back after.
 RESCORE_CACHE_KIB = 256 * 1024
 
 
