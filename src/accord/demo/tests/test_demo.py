@@ -292,7 +292,9 @@ def test_every_demo_lead_is_scored_by_the_shipped_rules_and_a_model_trained_on_t
     from accord.scoring.models import LeadScore, PredictiveModelVersion
 
     model = PredictiveModelVersion.objects.get(is_active=True)
-    lead = Contact.objects.filter(lifecycle_stage="mql").order_by("-current_score__total", "pk").first()
+    # With a score row: PostgreSQL sorts the NULL of a contact without one first.
+    lead = (Contact.objects.filter(lifecycle_stage="mql", current_score__isnull=False)
+            .order_by("-current_score__total", "pk").first())
 
     explanation = scoring.score_explanation(contact_id=lead.pk)
 
