@@ -88,7 +88,7 @@ def synthesise(first_id: int, n: int, seed: int) -> None:
             "title": np.where(seniority == 2, "Director of Marketing", "Analyst").tolist(),
             "seniority": np.array(SENIORITIES)[seniority].tolist(), "account_id": account.tolist(),
             "lifecycle_stage": ["lead"] * n, "lead_source": ["paid_search"] * n, "country": ["US"] * n,
-            "region": ["na"] * n, "external_id": [""] * n, "score": [0] * n,
+            "region": ["na"] * n, "external_id": [""] * n,
             "created_at": text_times(created), "updated_at": now})
         insert(cursor, "capture_touchpoint", {
             "contact_id": ids[owner].tolist(), "anonymous_id": [""] * len(owner), "channel": ["direct"] * len(owner),
@@ -171,13 +171,17 @@ def main() -> int:
 
 
 def score_runs(contacts: int) -> int:
-    from accord.capture.models import Contact
     from accord.scoring import services
-    from accord.scoring.models import EngagementRollup, LeadScore, PredictiveModelVersion
+    from accord.scoring.models import (
+        ContactScore,
+        EngagementRollup,
+        LeadScore,
+        PredictiveModelVersion,
+    )
 
     model = PredictiveModelVersion.objects.filter(artifact__isnull=False).order_by("-version").first()
     PredictiveModelVersion.objects.filter(is_active=True).update(is_active=False)
-    Contact.objects.update(score=0)
+    ContactScore.objects.all().delete()
     LeadScore.objects.all().delete()
     EngagementRollup.objects.all().delete()
     # The shipped rules, published again, so a reused database starts where a fresh one does

@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accord.capture.models import Campaign, Contact, CostEntry
-from accord.capture.selectors import campaigns_visible_to
+from accord.capture.selectors import campaigns_visible_to, with_scores
 from accord.core.permissions import owner_scope
 from accord.core.vocabulary import FUNNEL_STAGES, Channel, LifecycleStage
 from accord.deals.models import Deal
@@ -165,7 +165,7 @@ def leads_and_mqls_by_channel(*, visible_to, period: Period) -> list[ChannelRow]
 def open_leads_owned_by(*, user, limit: int = 10) -> tuple[int, list[Contact]]:
     """Return how many MQL/SAL contacts the user owns, and the best-scored `limit` of them."""
     leads = Contact.objects.filter(owner=user, lifecycle_stage__in=OPEN_LEAD_STAGES)
-    rows = list(leads.select_related("account").order_by("-score", "-created_at", "-id")[:limit])
+    rows = list(with_scores(leads).select_related("account").order_by("-score", "-created_at", "-id")[:limit])
     total = len(rows) if len(rows) < limit else leads.count()
     return total, rows
 

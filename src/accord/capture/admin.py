@@ -35,13 +35,19 @@ class AccountAdmin(admin.ModelAdmin):
 class ContactAdmin(admin.ModelAdmin):
     list_display = ("__str__", "email", "account", "lifecycle_stage", "owner", "lead_source", "score", "created_at")
     list_filter = ("lifecycle_stage", "lead_source", "region", "seniority")
-    list_select_related = ("account", "owner")
+    list_select_related = ("account", "owner", "current_score")
     search_fields = ("email", "first_name", "last_name", "external_id")
     raw_id_fields = ("account", "original_campaign")
     # Stage and owner change only through lifecycle.services, which records the history
     # and starts the SLA clock; score only through scoring.
     readonly_fields = ("lifecycle_stage", "stage_changed_at", "owner", "score", "created_at", "updated_at")
     show_full_result_count = False
+
+    @admin.display(description="score", ordering="current_score__total")
+    def score(self, contact: Contact) -> int | None:
+        """Show the current score (scoring.ContactScore); empty when never scored."""
+        current = getattr(contact, "current_score", None)
+        return current.total if current is not None else None
 
 
 class CostEntryInline(admin.TabularInline):

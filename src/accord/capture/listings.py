@@ -7,7 +7,7 @@ from a `*_visible_to` selector, so neither can reach a record its viewer may not
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django import forms
@@ -21,6 +21,7 @@ from accord.capture.selectors import (
     campaigns_visible_to,
     capture_sources_visible_to,
     contacts_visible_to,
+    with_scores,
 )
 from accord.core.permissions import Role
 from accord.core.vocabulary import Channel, LifecycleStage, Region, Segment
@@ -40,9 +41,49 @@ def chosen_filters(form: forms.Form) -> dict[str, Any]:
 
 CONTACT_SORTS = {
     "": ("-created_at", "-id"),
-    "score": ("-score", "-id"),
     "name": (Lower("last_name"), Lower("first_name"), "id"),
 }
+
+
+class ScoredFirst:
+    """Contacts by score, highest first, then those without a score row (0), newest first: "Highest score".
+
+    Two index-driven queries instead of one ordered outer join, which neither database can
+    answer from an index (the join keeps every contact, so the sort reads them all): those
+    with a row walk scoring's (total, contact) index and fetch each contact by its key; the
+    rest (new contacts not scored yet, and those that never scored above 0) walk the contacts
+    newest first, on the last pages only. A page, a count and an export iterate it like a
+    queryset.
+    """
+
+    def __init__(self, contacts: QuerySet[Contact]):
+        self.contacts = contacts
+        self.scored = contacts.filter(current_score__isnull=False).order_by(
+            F("current_score__total").desc(), F("current_score__contact").desc())
+        self.unscored = contacts.filter(current_score__isnull=True).order_by("-id")
+
+    def count(self) -> int:
+        return self.contacts.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Contact]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("ScoredFirst takes slices of consecutive rows")
+        start, stop = index.start or 0, index.stop
+        rows = list(self.scored[start:stop])
+        if stop is not None and len(rows) == stop - start:
+            return rows
+        # Past the contacts with a row: how many there are is known from this page, or
+        # counted when the page starts beyond them.
+        scored = start + len(rows) if rows else self.scored.count()
+        rest = self.unscored[max(0, start - scored):None if stop is None else stop - scored]
+        return rows + list(rest)
+
+    def iterator(self, chunk_size: int = 2000) -> Iterator[Contact]:
+        yield from self.scored.iterator(chunk_size=chunk_size)
+        yield from self.unscored.iterator(chunk_size=chunk_size)
 
 
 class ContactFilters(forms.Form):
@@ -68,11 +109,14 @@ def _owner_choices(user) -> list[User]:
     return list(people.order_by("first_name", "last_name", "username"))
 
 
-def contact_listing(*, user, params: Mapping[str, Any]) -> tuple[ContactFilters, QuerySet[Contact]]:
-    """Return the contacts page's filter form and its rows for this viewer and query string."""
+def contact_listing(*, user, params: Mapping[str, Any]) -> tuple[ContactFilters, QuerySet[Contact] | ScoredFirst]:
+    """Return the contacts page's filter form and its rows for this viewer and query string.
+
+    Each row carries its current `score` (None when never scored).
+    """
     form = ContactFilters(params, owners=_owner_choices(user))
     chosen = chosen_filters(form)
-    contacts = contacts_visible_to(user=user).select_related("owner", "account")
+    contacts = with_scores(contacts_visible_to(user=user).select_related("owner", "account"))
     if "stage" in chosen:
         contacts = contacts.filter(lifecycle_stage=chosen["stage"])
     owner = chosen.get("owner")
@@ -82,6 +126,8 @@ def contact_listing(*, user, params: Mapping[str, Any]) -> tuple[ContactFilters,
         contacts = contacts.filter(owner__isnull=True)
     elif owner:
         contacts = contacts.filter(owner_id=int(owner))
+    if chosen.get("sort") == "score":
+        return form, ScoredFirst(contacts)
     return form, contacts.order_by(*CONTACT_SORTS[chosen.get("sort", "")])
 
 

@@ -149,8 +149,6 @@ class Contact(TimeStampedModel):
     country = models.CharField(max_length=2, blank=True)
     region = models.CharField(max_length=8, choices=Region.choices, blank=True)
     external_id = models.CharField(max_length=100, blank=True)
-    # Latest score, denormalised for the queue; scoring keeps the history and explanation.
-    score = models.IntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -166,7 +164,6 @@ class Contact(TimeStampedModel):
             models.Index(fields=["owner", "lifecycle_stage", "-created_at"], name="contact_owner_stage"),
             models.Index(fields=["lifecycle_stage", "-created_at"], name="contact_stage_recent"),
             models.Index(fields=["lead_source", "-created_at"], name="contact_source_recent"),
-            models.Index(fields=["-score"], name="contact_score"),
             models.Index(Lower("last_name"), Lower("first_name"), name="contact_name_ci"),
         ]
 

@@ -188,9 +188,17 @@ class ContactOut(Schema):
     original_campaign: CampaignRef | None
     country: str
     region: str
-    score: int
+    score: int = Field(description="The current rule score, 0–100 (0 until the contact is first scored).")
     created_at: dt.datetime
     updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_score(contact) -> int:
+        # Lists annotate it (capture.selectors.with_scores); a contact just written reads its row.
+        if hasattr(contact, "score"):
+            return contact.score
+        current = getattr(contact, "current_score", None)
+        return current.total if current is not None else 0
 
 
 class ContactFilters(Schema):

@@ -31,6 +31,16 @@ def contacts_visible_to(*, user) -> QuerySet[Contact]:
     return Contact.objects.filter(owner_scope(user))
 
 
+# A contact's current score is scoring's (ContactScore), reached through its reverse
+# relation: capture imports nothing above it. A contact without a row scores 0.
+SCORE = Coalesce(F("current_score__total"), 0)
+
+
+def with_scores(contacts: QuerySet[Contact]) -> QuerySet[Contact]:
+    """Annotate each contact's current score as `score` (0 when it has no ContactScore row)."""
+    return contacts.annotate(score=SCORE)
+
+
 def accounts_visible_to(*, user) -> QuerySet[Account]:
     """Return the accounts a user owns or holds a contact in (or all, for roles that see all)."""
     if not can(user, Action.VIEW_RECORDS):
@@ -55,7 +65,7 @@ def touchpoints_visible_to(*, user) -> QuerySet[Touchpoint]:
 
 def contact_for(*, user, contact_id: int) -> Contact:
     try:
-        return contacts_visible_to(user=user).select_related(*CONTACT_RELATED).get(pk=contact_id)
+        return with_scores(contacts_visible_to(user=user).select_related(*CONTACT_RELATED)).get(pk=contact_id)
     except Contact.DoesNotExist:
         raise NotFound(f"No contact {contact_id}.") from None
 
@@ -104,8 +114,8 @@ def contact_list(
     created_after: dt.datetime | None = None,
     created_before: dt.datetime | None = None,
 ) -> QuerySet[Contact]:
-    """Return the visible contacts matching every filter given, newest first."""
-    contacts = contacts_visible_to(user=user).select_related(*CONTACT_RELATED)
+    """Return the visible contacts matching every filter given, newest first, each with its `score`."""
+    contacts = with_scores(contacts_visible_to(user=user).select_related(*CONTACT_RELATED))
     if lifecycle_stage is not None:
         contacts = contacts.filter(lifecycle_stage=lifecycle_stage)
     if owner_id is not None:

@@ -217,9 +217,9 @@ def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[
     bar.describe("SLA clocks, handovers and compliance")
     sla = backfill_history()
     counts["sla.SlaClock"], counts["sla.Handover"] = sla["clocks"], sla["handovers"]
-    # The simulation's scores are a stand-in with no rule version behind them, so no lead page
-    # could explain one. Score everybody the way a live install does: the shipped rules, and a
-    # model trained on the simulated history (it has ample outcomes), each score explainable.
+    # The simulation writes no scores: score everybody the way a live install does, with the
+    # shipped rules and a model trained on the simulated history (it has ample outcomes), each
+    # score explainable.
     bar.describe("Scores: training the model")
     reporter.update(done=done, message="Training the scoring model", force=True)
     scored_at = min(datetime.now(UTC), datetime.combine(as_of, time.max, tzinfo=UTC))

@@ -1296,10 +1296,6 @@ class _ChunkSimulation:
         offline_only = (self.channel == CH["direct_offline"]) & (rng.random(n) < 0.35)
         sen_codes = [s[0] for s in W.SENIORITIES]
         persona_title = {W.STUDENT: "student", W.CONSUMER: "consumer"}
-        score = np.clip(
-            np.round(12 * np.log1p(4 * self.fit) + 2 * np.minimum(self.touch_count, 15)
-                     + 15 * self.is_mql + 10 * self.accepted), 0, 100,
-        ).astype(np.int64).tolist()
         owner = np.where(self.is_assigned, w.rep_user[self.rep], -1).tolist()
         used: dict[str, int] = {}
         cols = defaultdict(list)
@@ -1360,7 +1356,6 @@ class _ChunkSimulation:
             cols["country"].append(country)
             cols["region"].append(W.REGIONS[self.region[i]])
             cols["external_id"].append("")
-            cols["score"].append(score[i])
         cols["created_at"] = Instants(self.created)
         cols["stage_changed_at"] = Instants(self.stage_at)
         cols["updated_at"] = cols["stage_changed_at"]

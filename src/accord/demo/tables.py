@@ -18,7 +18,7 @@ from accord.lifecycle.models import (
 )
 from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
 from accord.planning.models import Goal
-from accord.scoring.models import EngagementRollup, LeadScore
+from accord.scoring.models import ContactScore, EngagementRollup, LeadScore
 from accord.sla.models import SlaClock
 
 InfluencingCampaign = Deal.influencing_campaigns.through
@@ -38,7 +38,7 @@ EVENT_MODELS = frozenset({Contact, Touchpoint, StageTransition, Activity, CostEn
 # the sweep's cursor goes too, so the next sweep starts after the new history, not inside it.
 # Scores and the engagement rollup name contacts by id, and the next load reuses the ids.
 CLEARED_MODELS: tuple[type[models.Model], ...] = (
-    DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor, LeadScore, EngagementRollup,
+    DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor, ContactScore, LeadScore, EngagementRollup,
     Activity, DealStageChange, DealContact, InfluencingCampaign, Deal, PipelineStage, Pipeline,
     FeedbackDaily, LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,
     Notification, Goal, Contact, Campaign, Account,

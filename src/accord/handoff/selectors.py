@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from accord.capture.models import Contact
-from accord.capture.selectors import contact_for, contacts_visible_to
+from accord.capture.selectors import contact_for, contacts_visible_to, with_scores
 from accord.collaboration.models import ContentAsset
 from accord.core.errors import NotFound
 from accord.core.vocabulary import LifecycleStage
@@ -69,7 +69,7 @@ def lead_queue(*, user, view: str = "all") -> QuerySet[Contact]:
 
 def lead_row(*, user, contact_id: int) -> Contact:
     """Return one lead as the queue shows it, with its follow-up deadline and wait, or raise NotFound."""
-    lead = (with_waiting(with_follow_up_due(contacts_visible_to(user=user).filter(pk=contact_id)))
+    lead = (with_waiting(with_follow_up_due(with_scores(contacts_visible_to(user=user)).filter(pk=contact_id)))
             .select_related("account", "owner", "original_campaign").first())
     if lead is None:
         raise NotFound(f"No contact {contact_id}.")
@@ -111,7 +111,8 @@ def score_explanation(*, contact: Contact) -> Explanation:
     """Return the contact's latest score with its explanation, worded for a person."""
     score = latest_score(contact_id=contact.pk)
     if score is None:
-        return Explanation(total=contact.score)
+        # Lead pages read the contact through capture.selectors.contact_for, which annotates it.
+        return Explanation(total=getattr(contact, "score", 0))
     data = score.explanation if isinstance(score.explanation, dict) else {}
     predictive = data.get("predictive")
     predicted = ""

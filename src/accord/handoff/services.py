@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accord.accounts.models import User
 from accord.capture.models import Contact, Touchpoint
+from accord.capture.selectors import with_scores
 from accord.core.errors import Conflict, ValidationFailed
 from accord.core.permissions import Action, Role, require
 from accord.core.vocabulary import LifecycleStage as S
@@ -76,7 +77,8 @@ def _promotable_leads():
     # Built once per process and only ever filtered (a clone), never evaluated itself: building
     # the Exists subquery cost as much as running the statement.
     since = Touchpoint.objects.filter(contact=OuterRef("pk"), occurred_at__gt=OuterRef("stage_changed_at"))
-    return (Contact.objects.filter(Q(lifecycle_stage__in=PROMOTABLE) | Q(Exists(since), lifecycle_stage=S.NURTURE))
+    return (with_scores(Contact.objects.filter(Q(lifecycle_stage__in=PROMOTABLE)
+                                               | Q(Exists(since), lifecycle_stage=S.NURTURE)))
             .order_by().values_list("pk", "score"))
 
 
@@ -116,7 +118,7 @@ def _reps(document: RoutingDocument, now: datetime) -> tuple[dict[int, Rep], dic
 
 def _contacts(contact_ids: Sequence[int]) -> dict[int, Contact]:
     """Read the leads with their account and campaign, once for routing, the events and the packet."""
-    return {c.pk: c for c in Contact.objects.filter(pk__in=list(contact_ids))
+    return {c.pk: c for c in with_scores(Contact.objects.filter(pk__in=list(contact_ids)))
             .select_related("account", "original_campaign").order_by("pk")}
 
 
@@ -187,7 +189,7 @@ LEAD_FIELDS = ("id", "email", "first_name", "last_name", "account_id", "score", 
 
 def _lead_records(contact_ids) -> dict[int, dict]:
     """Read the leads' key fields for their events, in one query, as they stand in this transaction."""
-    return {row["id"]: row for row in Contact.objects.filter(pk__in=list(contact_ids)).values(*LEAD_FIELDS)}
+    return {row["id"]: row for row in with_scores(Contact.objects.filter(pk__in=list(contact_ids))).values(*LEAD_FIELDS)}
 
 
 def _lead_record(contact: Contact) -> dict:
@@ -223,7 +225,7 @@ def open_clocks(*, assignments: Sequence[LeadAssignment], at: datetime, document
         document, _ = lifecycle.active_routing()
     contact_ids = [a.contact_id for a in assignments]
     if scores is None:
-        scores = dict(Contact.objects.filter(pk__in=contact_ids).values_list("pk", "score"))
+        scores = dict(with_scores(Contact.objects.filter(pk__in=contact_ids)).values_list("pk", "score"))
     sla.open_clocks_for(assignments=[
         (assignment, priority_tier(score=scores.get(assignment.contact_id, 0), threshold=document.mql_threshold,
                                    first_touch_hours=agreement.sales.first_touch_hours))

@@ -26,7 +26,7 @@ from accord.lifecycle.models import LeadAssignment, StageTransition
 INSERT_COLUMNS = (
     "id", "email", "first_name", "last_name", "phone", "title", "seniority", "account_id",
     "owner_id", "lifecycle_stage", "stage_changed_at", "lead_source", "original_campaign_id",
-    "country", "region", "external_id", "score", "created_at", "updated_at",
+    "country", "region", "external_id", "created_at", "updated_at",
 )
 # What an import may change on an existing contact, in the order `_existing` selects them.
 UPDATE_COLUMNS = (
@@ -272,7 +272,7 @@ class ContactImporter(Importer):
                     placeholder, email, get("first_name", ""), get("last_name", ""),
                     get("phone", ""), get("title", ""), "", account_id, owner_id,
                     stage, at, get("lead_source", ""), get("original_campaign_id"),
-                    get("country", ""), get("region", ""), external_id or "", 0,
+                    get("country", ""), get("region", ""), external_id or "",
                     at, now,
                 ])
                 transitions.append([placeholder, "", stage, at, by_user, "import", reason])

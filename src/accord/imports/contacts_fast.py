@@ -492,14 +492,14 @@ class ContactColumns:
         lead = LifecycleStage.LEAD.value
         contact_columns = (
             "email, first_name, last_name, phone, title, seniority, account_id, owner_id, lifecycle_stage,"
-            " stage_changed_at, lead_source, original_campaign_id, country, region, external_id, score,"
+            " stage_changed_at, lead_source, original_campaign_id, country, region, external_id,"
             " created_at, updated_at"
         )
         new_values = (
             "email, coalesce(first_name, ''), coalesce(last_name, ''), coalesce(phone, ''),"
             " coalesce(title, ''), '', account_id, owner_id, coalesce(lifecycle_stage, %s),"
             " coalesce(created_at, %s), coalesce(lead_source, ''), original_campaign_id,"
-            " coalesce(country, ''), coalesce(region, ''), coalesce(external_id, ''), 0,"
+            " coalesce(country, ''), coalesce(region, ''), coalesce(external_id, ''),"
             " coalesce(created_at, %s), %s"
         )
         if not self.sqlite:

@@ -9,7 +9,7 @@ from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Val
 from django.db.models.functions import Coalesce, NullIf
 
 from accord.capture.models import Contact, Touchpoint
-from accord.capture.selectors import contacts_visible_to
+from accord.capture.selectors import contacts_visible_to, with_scores
 from accord.core.errors import NotFound
 from accord.core.permissions import Action, Role, can, sees_everything
 from accord.core.vocabulary import LifecycleStage
@@ -30,7 +30,8 @@ QUEUE_VIEWS = {
     "working": (LifecycleStage.SAL, LifecycleStage.SQL),
     "all": OPEN_STAGES,
 }
-# Within equal deadlines: the best lead, then the newest arrival in its stage.
+# Within equal deadlines: the best lead, then the newest arrival in its stage. `score` is the
+# annotation of capture.selectors.with_scores, which every queue queryset carries.
 QUEUE_ORDER = ("-score", F("stage_changed_at").desc(nulls_last=True), "-id")
 
 
@@ -70,7 +71,7 @@ def lead_queue(*, user, view: str = "all") -> QuerySet[Contact]:
     this layer cannot read the SLA clocks.
     """
     stages = QUEUE_VIEWS.get(view, OPEN_STAGES)
-    return (contacts_visible_to(user=user).filter(lifecycle_stage__in=stages)
+    return (with_scores(contacts_visible_to(user=user)).filter(lifecycle_stage__in=stages)
             .select_related("account", "owner", "original_campaign")
             .order_by(*QUEUE_ORDER))
 
@@ -97,7 +98,7 @@ def rotation_credits(*, team_ids: Sequence[int], lock: bool = False) -> dict[int
 
 def lead_row(*, user, contact_id: int) -> Contact:
     """Return one lead as the queue shows it, or raise NotFound."""
-    lead = (contacts_visible_to(user=user).filter(pk=contact_id)
+    lead = (with_scores(contacts_visible_to(user=user)).filter(pk=contact_id)
             .select_related("account", "owner", "original_campaign").first())
     if lead is None:
         raise NotFound(f"No contact {contact_id}.")

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accord.capture.models import Consent, Contact, ContactMerge, IdentityLink, Touchpoint
-from accord.capture.selectors import contacts_visible_to
+from accord.capture.selectors import contacts_visible_to, with_scores
 from accord.collaboration.models import Comment
 from accord.core.errors import NotFound
 from accord.core.permissions import owner_scope
@@ -183,7 +183,7 @@ def personal_data_json(*, contact_id: int, user) -> Iterator[str]:
     The first query (the contact, its account and any erasure) runs before the first piece is
     yielded, so a contact the user may not see raises NotFound before anything is sent.
     """
-    head = contacts_visible_to(user=user).filter(pk=contact_id).values_list(
+    head = with_scores(contacts_visible_to(user=user)).filter(pk=contact_id).values_list(
         *CONTACT_FIELDS.values(), *ACCOUNT_FIELDS.values(), *ERASURE_FIELDS.values()
     )
     row = _first(head, contact_id)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from accord.scoring.models import (
+    ContactScore,
     EngagementRollup,
     LeadScore,
     PredictiveModelVersion,
@@ -30,6 +31,14 @@ class PredictiveModelVersionAdmin(ReadOnlyAdmin):
     list_display = ["version", "trained_at", "outcome", "horizon_days", "is_active"]
     list_filter = ["is_active"]
     exclude = ["artifact"]
+
+
+@admin.register(ContactScore)
+class ContactScoreAdmin(ReadOnlyAdmin):
+    list_display = ["contact", "total"]
+    raw_id_fields = ["contact"]
+    list_select_related = ["contact"]
+    show_full_result_count = False
 
 
 @admin.register(LeadScore)

@@ -310,18 +310,30 @@ class ContactColumns:
     """What scoring reads of each contact, ordered by contact id: one read serves rules and model."""
 
     leads: LeadColumns
-    score: np.ndarray  # the current Contact.score
+    score: np.ndarray  # the current score (ContactScore.total; 0 without a row)
     channel: np.ndarray  # lead-source code (CHANNELS), −1 when unknown
     segment: np.ndarray  # the account's segment code (b2b, b2c), −1 when none
     created_s: np.ndarray | None  # epoch seconds, when asked for
 
 
 SEGMENTS = ("b2b", "b2c")
-# Packed contact layout, low bits first: score (10 bits), lead-source channel, region and
-# seniority codes + 1 (4 bits each), then the contact id from bit 26. An account: segment,
-# region, size band and industry codes + 1 (4 bits each), then its id from bit 16.
+# Packed contact layout, low bits first: the current score (10 bits; 0 without a ContactScore
+# row, and for every contact of a whole-base read, which reads scores on their own),
+# lead-source channel, region and seniority codes + 1 (4 bits each), then the contact id from
+# bit 26. An account: segment, region, size band and industry
+# codes + 1 (4 bits each), then its id from bit 16.
 CODE_BITS = 4
 REGION_FROM_ACCOUNT = 15
+def _current_scores() -> tuple[np.ndarray, np.ndarray]:
+    """Return the ids (sorted) of every contact with a ContactScore row, and their current scores.
+
+    Read on their own, like accounts, and joined in numpy: the table is two integers a row
+    in contact id order, so its walk is short, and a join in SQL costs a search per contact.
+    """
+    values = _values(f"({_bigint('s.contact_id')} << 10) | {_clamp('s.total', 0, 1023)}",
+                     "scoring_contactscore s", [], key="s.contact_id")
+    values.sort()
+    return values >> 10, values & 1023
 
 
 def _account_codes(contact_where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -343,8 +355,8 @@ def contact_columns(*, rules: RulesDocument, contact_ids: Sequence[int] | None =
     """Read every contact's (or the given ones') scoring columns, with creation times when `created`.
 
     One walk of the contact table returns, per range of ids, three lists built by the
-    database: a packed integer per contact (id, score, category codes), its account id, and
-    its email. Accounts are read on their own (a fifth as many rows) and joined in numpy:
+    database: a packed integer per contact (id, category codes), its account id, and its
+    email. Accounts and current scores are read on their own and joined in numpy:
     joining them in SQL cost SQLite a B-tree search per contact, more than the rest of the
     read. Email-domain rules are one regular expression over the emails, in C; the few
     matching emails are then checked rule by rule. Title rules are matched once per
@@ -357,7 +369,13 @@ def contact_columns(*, rules: RulesDocument, contact_ids: Sequence[int] | None =
               f"{_code('c.region', REGIONS, params)} END)")
     channel = _code("c.lead_source", CHANNELS, params)
     packed = (f"({_bigint('c.id')} << 26) | (({seniority} + 1) << 18) | (({region} + 1) << 14)"
-              f" | (({channel} + 1) << 10) | {_clamp('c.score', 0, 1023)}")
+              f" | (({channel} + 1) << 10)")
+    named = contact_ids is not None
+    if named:
+        # A few named contacts (a new lead) take their score in the same statement: a search
+        # each is nothing next to the query a separate read of scores would add.
+        packed += (f" | COALESCE((SELECT {_clamp('s.total', 0, 1023)} FROM scoring_contactscore s"  # noqa: S608
+                   " WHERE s.contact_id = c.id), 0)")
     text = "::text" if _vendor() == "pg" else ""
     aggregates = [_aggregate(f"({packed}){text}"), _aggregate(f"COALESCE(c.account_id, 0){text}")]
     if created:
@@ -411,7 +429,13 @@ def contact_columns(*, rules: RulesDocument, contact_ids: Sequence[int] | None =
         title[np.searchsorted(contact_id, pairs >> 24)] = pairs & 0xFFFFFF
     leads = LeadColumns(contact_id, code(account, 3), code(account, 2), region_codes,
                         ((values >> 18) & 15) - 1, title, domain)
-    return ContactColumns(leads=leads, score=values & 1023, channel=((values >> 10) & 15) - 1,
+    if named or not len(values):
+        score = values & 1023
+    else:
+        scored_ids, scores = _current_scores()
+        score = _align(scored_ids, scores, contact_id, 0)
+    return ContactColumns(leads=leads, score=score,
+                          channel=((values >> 10) & 15) - 1,
                           segment=code(account, 0), created_s=created_s)
 
 
@@ -677,7 +701,7 @@ class ScoreExplanation:
     """A contact's latest score, where it comes from, and why, ready for a page or a packet."""
 
     contact_id: int
-    score: int  # the rule score, 0..100, as on Contact.score (routing and MQL use it)
+    score: int  # the rule score, 0..100, as in ContactScore (routing and MQL use it)
     fit: int
     engagement: int
     source: str  # "model v3" or "rules v2": what the factors below explain

@@ -1,8 +1,8 @@
 """Writes for scoring: publish rules, rescore contacts, train and activate predictive models.
 
-Contact.score changes here and nowhere else. A rescore computes every contact's score in
-numpy from columnar reads, updates the scores that changed in one UPDATE joined to them,
-and appends a LeadScore row, with its explanation, only for contacts whose score changed:
+ContactScore (each contact's current score) changes here and nowhere else. A rescore computes
+every contact's score in numpy from columnar reads, upserts the scores that moved, and
+appends a LeadScore row, with its explanation, only for contacts whose score changed:
 a history row per contact per nightly run would grow the table by the whole contact base
 every day without telling anyone anything new.
 """
@@ -37,6 +37,7 @@ from accord.scoring.domain import (
     score_rules,
 )
 from accord.scoring.models import (
+    ContactScore,
     EngagementRollup,
     LeadScore,
     PredictiveModelVersion,
@@ -117,9 +118,10 @@ HISTORY_CHUNK = 200_000
 
 # SQLite page cache while every contact is rescored. Saving hundreds of thousands of scores
 # inserts history rows all over the (contact, computed_at) index of a table of millions and
-# moves as many entries of contact_score: with the connection's usual 64 MiB most of those
-# pages are re-read from the OS. Measured on 1M contacts (332k changes): saving 8.8–9.1 s
-# with 64 MiB, 7.5 s with 256 MiB. The cache only grows as pages are used, and shrinks back after.
+# moves as many entries of the score index: with the connection's usual 64 MiB most of those
+# pages are re-read from the OS. Measured on 1M contacts (332k changes, while the score was
+# still a column of the contact): saving 8.8–9.1 s with 64 MiB, 7.5 s with 256 MiB. The cache
+# only grows as pages are used, and shrinks back after.
 RESCORE_CACHE_KIB = 256 * 1024
 
 
@@ -236,7 +238,9 @@ def _rescore(*, contact_ids: list[int] | None, as_of: datetime | None, progress:
     moved = np.flatnonzero(scores.total != current)
     with transaction.atomic():
         # `always_record` records unchanged scores too, but only moved ones are written back.
-        _update_scores(leads.contact_id[moved], scores.total[moved])
+        _save_current_scores(leads.contact_id[moved], scores.total[moved],
+                             most=whole_base and len(moved) >= REBUILD_SCORE_INDEX_FROM
+                             and len(moved) > len(leads) * REBUILD_SCORE_INDEX_ABOVE)
         _insert_history(
             contact_ids=leads.contact_id[changed], total=scores.total[changed],
             fit=scores.fit[changed], engagement=scores.engagement[changed],
@@ -281,54 +285,57 @@ def _save_rollup(contact_id: np.ndarray, events, raw, *, as_of: datetime, half_l
 def score_contact(*, contact: Contact, as_of: datetime | None = None) -> LeadScore:
     """Score one contact now and record the score with its explanation, changed or not."""
     rescore(contact_ids=[contact.pk], as_of=as_of, always_record=True)
-    contact.refresh_from_db(fields=["score"])
+    # A current score read before (select_related) would be stale now.
+    contact._state.fields_cache.pop("current_score", None)
     return selectors.latest_score(contact_id=contact.pk)
 
 
-# Up to this many changed scores (one new lead, a handful of rescored contacts) an UPDATE per
-# distinct score is cheaper than the three statements around a temporary table.
-FEW_SCORES = 1_000
+# When at least REBUILD_SCORE_INDEX_FROM scores move and they are more than this share of
+# all contacts' (new rules over a large base),
+# SQLite drops the sort index for the upsert and builds it again after, in the same
+# transaction (readers keep seeing the old index until the commit): one sort of every entry
+# instead of moving each one. Measured on 807k moves of 1M: 1.6 s of CPU instead of 1.9.
+REBUILD_SCORE_INDEX_ABOVE = 0.25
+REBUILD_SCORE_INDEX_FROM = 100_000
 
 
-def _update_scores(contact_ids: np.ndarray, totals: np.ndarray) -> None:
-    """Set Contact.score from the new totals in one UPDATE, joined to them by primary key.
+def _save_current_scores(contact_ids: np.ndarray, totals: np.ndarray, *, most: bool = False) -> None:
+    """Write the new totals to ContactScore: insert a contact's first score, update the others.
 
-    On PostgreSQL one statement per score value (`id = ANY(array)`) took 22 s of wall time
-    for 66,000 changes of 200,000 contacts (load 10). On SQLite the new scores go into a
-    temporary table keyed by contact id, and the UPDATE walks it in id order, so each page
-    of the contact table is visited once: one UPDATE per distinct score (a hundred passes
-    over the table, each by a json_each list) took 7.7 s of CPU for 787k changes of 1M
-    contacts, the temporary table and one pass 5.0 s. (`UPDATE … FROM` is not used: SQLite
-    plans it as a scan of the contact_score index, a random row per change.) A few scores
-    are still set with one UPDATE per distinct value.
+    One upsert per chunk, its rows in contact id order, so each page of the narrow table and
+    each stretch of its index is visited once. Updating the same scores on the contact row
+    rewrote nearly every page of that wide table: 5 s for 807k changes of 1M contacts.
+    Scores are 0..100 (10 bits kept); the id and the score travel as one integer. `most`:
+    these are most of the contacts' scores (see REBUILD_SCORE_INDEX_ABOVE).
     """
     if not len(contact_ids):
         return
-    table = Contact._meta.db_table
+    table = ContactScore._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"UPDATE {table} AS c SET score = u.score FROM unnest(%s::bigint[], %s::int[]) "  # noqa: S608
-                "AS u(id, score) WHERE c.id = u.id",
+                f"INSERT INTO {table} (contact_id, total) SELECT * FROM unnest(%s::bigint[], %s::int[]) "  # noqa: S608
+                "ON CONFLICT (contact_id) DO UPDATE SET total = EXCLUDED.total",
                 [contact_ids.tolist(), totals.tolist()],
             )
             return
-        if len(contact_ids) <= FEW_SCORES:
-            for value in np.unique(totals).tolist():
-                cursor.execute(f"UPDATE {table} SET score = %s WHERE id IN (SELECT value FROM json_each(%s))",  # noqa: S608
-                               [value, _json_list(contact_ids[totals == value])])
-            return
-        # Scores are 0..100; the id and the score travel as one integer.
-        packed = (contact_ids.astype(np.int64) << 8) | totals
-        cursor.execute("CREATE TEMP TABLE scoring_new_score (id INTEGER PRIMARY KEY, score INTEGER NOT NULL)")
+        packed = (contact_ids.astype(np.int64) << 10) | totals
+        rebuild = None
+        if most:
+            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                           "AND sql IS NOT NULL", [table])
+            rebuild = cursor.fetchall()
+            for name, _ in rebuild:
+                cursor.execute(f'DROP INDEX "{name}"')
+        # `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT, not a join.
         for (numbers,) in _built_ahead(lambda start: (_json_list(packed[start:start + HISTORY_CHUNK]),),
                                        range(0, len(packed), HISTORY_CHUNK)):
-            cursor.execute("INSERT INTO temp.scoring_new_score SELECT value >> 8, value & 255 FROM json_each(%s)",
-                           [numbers])
-        cursor.execute(
-            f"UPDATE {table} SET score = (SELECT n.score FROM temp.scoring_new_score AS n "  # noqa: S608
-            f"WHERE n.id = {table}.id) WHERE id IN (SELECT id FROM temp.scoring_new_score)")
-        cursor.execute("DROP TABLE temp.scoring_new_score")
+            cursor.execute(
+                f"INSERT INTO {table} (contact_id, total) SELECT value >> 10, value & 1023 "  # noqa: S608
+                "FROM json_each(%s) WHERE true ON CONFLICT (contact_id) DO UPDATE SET total = excluded.total",
+                [numbers])
+        for _, sql in rebuild or ():
+            cursor.execute(sql)
 
 
 def _json_list(values: np.ndarray) -> str:

@@ -295,7 +295,15 @@ def _claim(query: Q, *, order: str, limit: int) -> list[SlaClock]:
         .order_by(order)
         .values_list("id", flat=True)[:limit]
     )
-    return list(SlaClock.objects.filter(id__in=ids).select_related("owner", "contact", "sla_version"))
+    # The lead's current score (scoring's ContactScore) rides the same query, for the events.
+    return list(SlaClock.objects.filter(id__in=ids).select_related("owner", "contact__current_score",
+                                                                   "sla_version"))
+
+
+def _score(contact: Contact) -> int:
+    """Return the contact's current score, 0 without a ContactScore row (read with the clock)."""
+    current = getattr(contact, "current_score", None)
+    return current.total if current is not None else 0
 
 
 def _contact_name(clock: SlaClock) -> str:
@@ -307,9 +315,9 @@ def _clock_events(event_type: str, clocks: list[SlaClock], now: datetime) -> lis
     """Build one sla.* event per clock, keyed by its lead so they reach subscribers in order with lead.* events."""
     return [
         events.lead_event(
-            event_type, lead={field: getattr(clock.contact, field) for field in
-                              ("id", "email", "first_name", "last_name", "account_id", "score",
-                               "lifecycle_stage", "owner_id")},
+            event_type, lead={**{field: getattr(clock.contact, field) for field in
+                                 ("id", "email", "first_name", "last_name", "account_id",
+                                  "lifecycle_stage", "owner_id")}, "score": _score(clock.contact)},
             by=events.actor(system="sla"), occurred_at=now,
             clock={"id": clock.pk, "kind": clock.kind, "tier": clock.tier, "owner_id": clock.owner_id,
                    "due_at": clock.due_at.isoformat(), "warn_at": clock.warn_at.isoformat(),

@@ -28,6 +28,7 @@ from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from accord.capture.listings import (
+    ScoredFirst,
     account_listing,
     campaign_listing,
     capture_source_listing,
@@ -331,7 +332,7 @@ def write_list_export(job: Job, progress: ProgressReporter) -> dict[str, Any]:
     if spec.action is not None:
         require(job.created_by, spec.action)
     _, rows = spec.listing(job.created_by, job.params.get("filters", {}))
-    if isinstance(rows, QuerySet):
+    if isinstance(rows, QuerySet | ScoredFirst):
         total = rows.count()
         rows = rows.iterator(chunk_size=CHUNK_ROWS)
     else:

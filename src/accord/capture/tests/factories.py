@@ -32,12 +32,22 @@ class AccountFactory(factory.django.DjangoModelFactory):
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contact
+        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"person{n}@company{n}.example")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     lifecycle_stage = LifecycleStage.LEAD
     lead_source = Channel.PAID_SEARCH
+
+    @factory.post_generation
+    def score(contact, create, total, **kwargs):
+        """Give the contact a current score (`ContactFactory(score=80)`); none means never scored.
+
+        The row is scoring's (ContactScore), reached by name: capture imports nothing above it.
+        """
+        if create and total is not None:
+            apps.get_model("scoring", "ContactScore").objects.create(contact=contact, total=total)
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):

@@ -149,8 +149,9 @@ def test_the_contact_page_runs_a_fixed_number_of_queries(django_assert_num_queri
     contact = ContactFactory(owner=UserFactory(), account=AccountFactory(), original_campaign=CampaignFactory())
     client = signed_in(marketer)
 
-    # Session, user, contact, its erasure (privacy), then history, touchpoints, activities, feedback and deals.
-    with django_assert_num_queries(9):
+    # Session, user, contact, its erasure (privacy), its current score (scoring's row, read by the
+    # template like the erasure), then history, touchpoints, activities, feedback and deals.
+    with django_assert_num_queries(10):
         client.get(reverse("contact", args=[contact.pk]))
 
 

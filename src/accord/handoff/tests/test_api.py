@@ -171,7 +171,7 @@ def test_the_queue_lists_the_reps_open_leads_with_their_first_sla_deadline_and_t
     # The API writes times to the millisecond; inside working hours the due time has microseconds.
     due = first_touch.due_at.replace(microsecond=first_touch.due_at.microsecond // 1000 * 1000)
     assert datetime.fromisoformat(queue["items"][0]["follow_up_due"]) == due
-    assert lead["explanation"]["total"] == mql.score
+    assert lead["explanation"]["total"] == mql.current_score.total
     assert "Requested a demo today (+25)" in [f["text"] for f in lead["explanation"]["up"]]
     assert set(lead["stage_entered_at"]) == {"mql"}
     history = client.get(f"/leads/{mql.pk}/transitions").json()

@@ -63,12 +63,13 @@ def test_a_hot_lead_becomes_an_mql_is_routed_by_territory_and_its_rep_gets_the_p
     assert lead.owner in reps
     transition = StageTransition.objects.get(contact=lead)
     assert (transition.from_stage, transition.to_stage, transition.by_rule) == (S.LEAD, S.MQL, "score_threshold")
-    assert transition.reason == f"Score {lead.score} reached the MQL threshold of 60 (routing v1)."
+    score = lead.current_score.total
+    assert transition.reason == f"Score {score} reached the MQL threshold of 60 (routing v1)."
     assignment = LeadAssignment.objects.get(contact=lead)
     assert assignment.rule == "rule:na"
     note = Notification.objects.get(recipient=lead.owner)
     assert note.kind == "lead_assigned"
-    assert note.title == f"New MQL for you: {lead} (score {lead.score})"
+    assert note.title == f"New MQL for you: {lead} (score {score})"
     assert note.url == f"/leads/{lead.pk}/"
     for part in ("Why it is an MQL:", "Requested a demo today", "Recent touchpoints:", "Campaign: Spring webinar",
                  f"Account: {lead.account}", "Suggested content:", "Software case study"):

@@ -55,7 +55,7 @@ def test_routing_a_new_mql_opens_its_three_clocks_in_the_tier_its_score_earns(mq
     clocks = open_clocks(mql)
 
     assert set(clocks) == {K.FIRST_TOUCH, K.DECISION, K.ATTEMPTS}
-    expected_tier = priority_tier(score=mql.score, threshold=60, first_touch_hours={"hot": 1, "warm": 4, "cold": 8})
+    expected_tier = priority_tier(score=mql.current_score.total, threshold=60, first_touch_hours={"hot": 1, "warm": 4, "cold": 8})
     assert {(c.assignment_id, c.owner_id, c.tier, c.started_at) for c in clocks.values()} == {
         (assignment.pk, mql.owner_id, expected_tier, assignment.assigned_at)}
 

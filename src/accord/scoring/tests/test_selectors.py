@@ -10,7 +10,7 @@ from accord.capture.models import Contact, Touchpoint
 from accord.capture.tests.factories import ContactFactory, TouchpointFactory
 from accord.core.permissions import Role
 from accord.scoring import predictive, selectors, services
-from accord.scoring.models import LeadScore
+from accord.scoring.models import ContactScore, LeadScore
 from accord.scoring.rules import parse_rules
 from accord.scoring.tests.factories import PredictiveModelVersionFactory
 from accord.scoring.tests.test_predictive import START, synthetic_history
@@ -31,7 +31,7 @@ def a_vp_who_attended_a_webinar(email="vp@buyer.example"):
 def rescore_again_in_bulk(monkeypatch):
     """Forget every score and rescore as a bulk run would: numbers stored, words left to the reader."""
     LeadScore.objects.all().delete()
-    Contact.objects.update(score=0)
+    ContactScore.objects.all().delete()
     monkeypatch.setattr(services, "EXPLAIN_EAGERLY_UP_TO", 0)
     services.rescore(as_of=NOW)
 

@@ -9,14 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accord.accounts.tests.factories import UserFactory
-from accord.capture.models import Contact, Touchpoint
+from accord.capture.models import Touchpoint
 from accord.capture.tests.factories import AccountFactory, ContactFactory, TouchpointFactory
 from accord.core.errors import PermissionDenied
 from accord.core.models import Job
 from accord.core.permissions import Role
 from accord.core.yamldoc import InvalidDocument
 from accord.scoring import cli, selectors, services
-from accord.scoring.models import LeadScore, PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.models import ContactScore, LeadScore, PredictiveModelVersion, ScoringRuleSet
 from accord.scoring.tests.factories import ActivityFactory, PredictiveModelVersionFactory
 
 pytestmark = pytest.mark.django_db
@@ -85,9 +85,9 @@ def test_a_rescore_updates_contact_scores_and_records_changed_ones_with_explanat
 
     result = services.rescore(as_of=NOW)
 
-    vp.refresh_from_db()
-    nobody.refresh_from_db()
-    assert (vp.score, nobody.score) == (26, 0)
+    # Only the score that moved from 0 is written: a contact without a row scores 0.
+    assert scores_now() == {vp.pk: 26}
+    assert nobody.pk not in scores_now()
     assert result == {"contacts": 2, "changed": 1, "rule_version": 1, "model_version": None,
                       "read_every_touch": True}
     score = LeadScore.objects.get()
@@ -113,24 +113,26 @@ def test_a_bulk_rescore_stores_the_numbers_of_each_changed_score_and_leaves_word
     assert list(rows) == [(vp.pk, 26, 20, 6, 1, None, {}, NOW), (other_vp.pk, 20, 20, 0, 1, None, {}, NOW)]
 
 
-def test_a_bulk_rescore_sets_many_changed_scores_in_one_update_and_leaves_the_others_alone(monkeypatch):
+def test_a_bulk_rescore_upserts_the_scores_that_moved_in_chunks_and_leaves_the_others_alone(monkeypatch):
     services.publish_rule_set(source=SIMPLE)
     vp = ContactFactory(seniority="vp")
     TouchpointFactory(contact=vp, kind=Touchpoint.Kind.WEBINAR_ATTEND, occurred_at=NOW - dt.timedelta(days=7))
     other_vp = ContactFactory(seniority="vp")
     nobody = ContactFactory(score=0)
     demoted = ContactFactory(score=55)
-    monkeypatch.setattr(services, "FEW_SCORES", 0)
+    never_scored = ContactFactory()
     monkeypatch.setattr(services, "HISTORY_CHUNK", 2)
 
     with CaptureQueriesContext(connection) as queries:
         services.rescore(as_of=NOW)
 
-    scores = dict(Contact.objects.values_list("pk", "score"))
-    assert scores == {vp.pk: 26, other_vp.pk: 20, nobody.pk: 0, demoted.pk: 0}
-    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "capture_contact"')
-               or q["sql"].startswith("UPDATE capture_contact")]
-    assert len(updates) == 1
+    assert scores_now() == {vp.pk: 26, other_vp.pk: 20, nobody.pk: 0, demoted.pk: 0}
+    # Three moved (the contact never scored stays at 0, without a row): two chunks on SQLite,
+    # one statement of arrays on PostgreSQL.
+    upserts = [q["sql"] for q in queries.captured_queries if "INTO scoring_contactscore" in q["sql"]]
+    assert len(upserts) == (2 if connection.vendor == "sqlite" else 1)
+    assert never_scored.pk not in scores_now()
+    assert not [q["sql"] for q in queries.captured_queries if "UPDATE" in q["sql"] and "capture_contact" in q["sql"]]
     assert sorted(LeadScore.objects.values_list("contact_id", "total")) == sorted(
         [(vp.pk, 26), (other_vp.pk, 20), (demoted.pk, 0)])
 
@@ -162,6 +164,20 @@ def test_a_rescore_with_nothing_changed_writes_nothing():
     assert LeadScore.objects.count() == 1
 
 
+def test_a_rescore_moving_most_scores_leaves_them_right_and_their_sort_index_in_place(monkeypatch):
+    services.publish_rule_set(source=SIMPLE)
+    vp, director = ContactFactory(seniority="vp", score=3), ContactFactory(seniority="director", score=3)
+    monkeypatch.setattr(services, "REBUILD_SCORE_INDEX_ABOVE", 0)
+    monkeypatch.setattr(services, "REBUILD_SCORE_INDEX_FROM", 0)
+
+    services.rescore(as_of=NOW)
+
+    assert scores_now() == {vp.pk: 20, director.pk: 0}
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, ContactScore._meta.db_table)
+    assert indexes["contactscore_total"]["columns"] == ["total", "contact_id"]
+
+
 def test_negative_signals_lower_the_score_and_say_why():
     services.publish_rule_set(source=SIMPLE)
     rival = ContactFactory(seniority="vp", email="spy@sales.rival.example")
@@ -169,7 +185,8 @@ def test_negative_signals_lower_the_score_and_say_why():
 
     score = services.score_contact(contact=rival, as_of=NOW)
 
-    assert (score.fit, score.engagement, score.total, rival.score) == (-40, 10, 0, 0)
+    assert (score.fit, score.engagement, score.total) == (-40, 10, 0)
+    assert rival.pk not in scores_now()  # 0, from 0: nothing to write
     assert score.explanation["down"] == [
         {"factor": "domain:0", "points": -60, "text": "Competitor email domain (−60)"}]
 
@@ -185,7 +202,8 @@ def test_touchpoints_in_the_future_of_the_scoring_instant_do_not_count():
 def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
     services.publish_rule_set(source=SIMPLE)
     account = AccountFactory()
-    for contact in ContactFactory.create_batch(2, account=account, seniority="vp"):
+    # Scored before (a base never scored has no score range to read: one query fewer).
+    for contact in ContactFactory.create_batch(2, account=account, seniority="vp", score=5):
         TouchpointFactory(contact=contact, occurred_at=NOW)
     with CaptureQueriesContext(connection) as few:
         services.rescore(as_of=NOW, full=True)
@@ -201,15 +219,15 @@ def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
         services.rescore(as_of=NOW + dt.timedelta(days=1))
 
     # Reads: the active rules and model; contacts with their emails (MIN and MAX, one range);
-    # accounts (MIN and MAX, one range); the touch watermarks; touchpoints (one range;
-    # activities have none); the latest model card. Writes: one UPDATE per distinct score (one
-    # here), one INSERT batch, and the rollup replaced (a DELETE and an INSERT), inside a
-    # savepoint. A nightly run with nothing new reads the rollup instead of touchpoints and
-    # writes nothing (the savepoint stays). On SQLite, three more: the page cache read, enlarged
-    # for the run and put back.
+    # accounts (MIN and MAX, one range); current scores (MIN and MAX, one range); the touch
+    # watermarks; touchpoints (one range; activities have none); the latest model card.
+    # Writes: one upsert of the scores that moved, one INSERT batch of history, and the rollup
+    # replaced (a DELETE and an INSERT), inside a savepoint. A nightly run with nothing new
+    # reads the rollup instead of touchpoints and writes nothing (the savepoint stays). On
+    # SQLite, three more: the page cache read, enlarged for the run and put back.
     extra = 3 if connection.vendor == "sqlite" else 0
-    assert len(few) == len(many) == 15 + extra
-    assert len(few_nightly) == len(many_nightly) == 11 + extra
+    assert len(few) == len(many) == 17 + extra
+    assert len(few_nightly) == len(many_nightly) == 13 + extra
 
 
 def test_training_with_too_little_history_falls_back_to_rules_and_says_so(django_capture_on_commit_callbacks):
@@ -284,9 +302,7 @@ CAPPED = SIMPLE.replace("webinar_attend: {points: 12}", "webinar_attend: {points
 
 
 def scores_now() -> dict[int, int]:
-    from accord.capture.models import Contact
-
-    return dict(Contact.objects.values_list("pk", "score"))
+    return dict(ContactScore.objects.values_list("contact_id", "total"))
 
 
 def test_a_nightly_rescore_from_the_rollup_gives_the_scores_reading_every_touch_gives():
