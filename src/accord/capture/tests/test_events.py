@@ -310,3 +310,26 @@ def test_a_batch_whose_size_is_not_a_multiple_of_the_insert_chunk_stores_every_e
         for touch in Touchpoint.objects.select_related("contact")
     }
     assert stored == {f"e{k}": (f"s{k}", f"https://example.org/{k}", f"p{k}@example.org") for k in range(253)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_a_batchs_people_are_found_by_email_through_the_email_index_on_postgresql():
+    from accord.capture.ingestion import _contacts_by_email_pg
+
+    # Given more contacts than emails looked up, where a scan computing LOWER(email) for each
+    # looked cheaper to the planner than a thousand probes
+    ContactFactory.create_batch(300)
+    wanted = {f"p{k}@example.org" for k in range(1000)}
+    known = ContactFactory(email="p7@example.org")
+
+    # When the batch's emails are looked up
+    with CaptureQueriesContext(connection) as lookup:
+        rows = _contacts_by_email_pg(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + lookup.captured_queries[0]["sql"])
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+
+    # Then the one known person is found, by probes of the unique index on LOWER(email)
+    assert [row[0] for row in rows] == [known.pk]
+    assert "Index Scan using contact_email_unique_ci" in plan
+    assert "Seq Scan on capture_contact" not in plan
