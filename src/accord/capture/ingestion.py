@@ -836,10 +836,10 @@ def _contacts_by_email_pg(emails: set[str]) -> list[tuple]:
     subquery from being flattened into that same join.
     """
     sql = (
-        "SELECT found.id, found.email, found.external_id FROM unnest(%s::text[]) AS wanted(value) "
-        "CROSS JOIN LATERAL (SELECT id, email, external_id FROM {table[Contact]} "
+        "SELECT found.id, found.email, found.external_id FROM unnest(%s::text[]) AS wanted(value) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT id, email, external_id FROM {_tables()['Contact']} "
         "WHERE LOWER(email) = wanted.value LIMIT 1) AS found"
-    ).format(table=_tables())
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [list(emails)])
         return cursor.fetchall()
