@@ -55,10 +55,11 @@ def main() -> int:
         _wait_ready(args.port)
         # Warm every worker (first requests import and compile), then measure.
         _loadgen(args.port, "open", "--key", key, "--rate", "50", "--seconds", "2")
+        log = data_dir / "server.log"
         if args.batches:
-            _batch_run(args, token, server.pid)
+            _batch_run(args, token, server.pid, log)
         if args.seconds:
-            _single_run(args, key, server.pid)
+            _single_run(args, key, server.pid, log)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
@@ -153,9 +154,26 @@ def _wait_ready(port: int) -> None:
     raise SystemExit("the server did not start")
 
 
-def _batch_run(args, token: str, server: int) -> None:
+def _server_times(log: Path, start: int, path: str) -> str:
+    """Return the percentiles of the time gunicorn spent on each POST to `path` logged after `start`.
+
+    The access log's last field (accord.config.gunicorn): from the request read to the answer
+    written, so the client's latency less this is time queued in front of the workers.
+    """
+    with log.open("rb") as handle:
+        handle.seek(start)
+        lines = handle.read().decode(errors="replace").splitlines()
+    times = sorted(int(line.rsplit(" ", 1)[1]) / 1000 for line in lines if f'"POST {path}' in line)
+    if not times:
+        return "server-side times: none logged"
+    return (f"server-side time p50 {times[len(times) // 2]:.1f} ms, p90 {times[int(len(times) * 0.9)]:.1f} ms, "
+            f"p99 {times[min(len(times) - 1, int(len(times) * 0.99))]:.1f} ms, max {times[-1]:.1f} ms")
+
+
+def _batch_run(args, token: str, server: int, log: Path) -> None:
     from accord.capture.models import Touchpoint
 
+    start = log.stat().st_size
     cpu = _server_cpu(server)
     result = _loadgen(args.port, "closed", "--token", token, "--clients", str(args.clients),
                       "--batches", str(args.batches), "--contacts", str(args.contacts))
@@ -169,13 +187,15 @@ def _batch_run(args, token: str, server: int) -> None:
         f"{result['elapsed']:.2f} s = {sent / result['elapsed']:,.0f} events/s; batch p50 {result['p50_ms']:.0f} ms, "
         f"max {result['max_ms']:.0f} ms; server CPU {cpu / result['batches'] * 1000:.0f} ms a batch; "
         f"non-200 answers: {errors}; stored {stored:,} (distinct ids {distinct:,}; lost {sent - stored:,}, "
-        f"duplicated {stored - distinct:,}); load average {_load()}"
+        f"duplicated {stored - distinct:,}); {_server_times(log, start, '/api/v1/events/batch')}; "
+        f"load average {_load()}"
     )
 
 
-def _single_run(args, key: str, server: int) -> None:
+def _single_run(args, key: str, server: int, log: Path) -> None:
     from accord.capture.models import Touchpoint
 
+    start = log.stat().st_size
     cpu = _server_cpu(server)
     result = _loadgen(args.port, "open", "--key", key, "--rate", str(args.rate), "--seconds", str(args.seconds))
     cpu = _server_cpu(server) - cpu
@@ -187,7 +207,8 @@ def _single_run(args, key: str, server: int) -> None:
         f"send): {total:,} requests in {result['elapsed']:.1f} s; p50 {result['p50_ms']:.1f} ms, "
         f"p90 {result['p90_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms; "
         f"server CPU {cpu / total * 1000:.2f} ms a post; errors {errors}; late sends {result['late_sends']}; "
-        f"stored {stored:,} touchpoints (lost {total - stored:,}); load average {_load()}"
+        f"stored {stored:,} touchpoints (lost {total - stored:,}); {_server_times(log, start, '/capture/')}; "
+        f"load average {_load()}"
     )
 
 

@@ -50,3 +50,23 @@ def test_serve_migrates_a_fresh_database_and_serves_pages_api_and_static_files(t
     finally:
         server.terminate()
         server.wait(timeout=30)
+    # Each access log line ends with the request's time in microseconds (accord.config.gunicorn).
+    login = next(line for line in server.stdout.read().splitlines() if '"GET /login/ HTTP/1.1" 200' in line)
+    assert login.rsplit(" ", 1)[1].isdigit()
+
+
+def test_the_server_freezes_what_the_master_preloaded_out_of_the_garbage_collectors_reach():
+    import gc
+
+    from accord.config import gunicorn
+
+    # Given a process holding long-lived objects, as the master does after preloading the app
+    gc.unfreeze()
+    try:
+        # When gunicorn calls the hook before forking its workers
+        gunicorn.when_ready(server=None)
+
+        # Then those objects sit in the permanent generation, which no collection walks
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

@@ -79,6 +79,7 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 def _gunicorn_argv(host: str, port: int, workers: int, threads: int = WEB_THREADS) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", "accord.config.wsgi:application",
+        "--config", "python:accord.config.gunicorn",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
         "--worker-class", "gthread",

@@ -595,7 +595,17 @@ def _moment_adapter() -> Callable[[dt.datetime], Any]:
     if connection.vendor != "sqlite":
         return connection.ops.adapt_datetimefield_value
     zone = connection.timezone
-    return lambda value: str(value if value.tzinfo is None else value.astimezone(zone).replace(tzinfo=None))
+    # A batch repeats its times (integrations stamp to the second): each is turned to text once.
+    texts: dict[dt.datetime, str] = {}
+
+    def adapt(value: dt.datetime) -> str:
+        text = texts.get(value)
+        if text is None:
+            naive = value if value.tzinfo is None else value.astimezone(zone).replace(tzinfo=None)
+            text = texts[value] = str(naive)
+        return text
+
+    return adapt
 
 
 def _touch_row(
@@ -654,6 +664,8 @@ def _executemany(sql: str, rows: list) -> None:
         with connection.cursor() as cursor:
             if len(rows) == 1:
                 cursor.execute(sql, rows[0])
+            elif connection.vendor == "sqlite":
+                _executemany_in_chunks(cursor, sql, rows)
             else:
                 cursor.executemany(sql, rows)
         return
@@ -661,7 +673,38 @@ def _executemany(sql: str, rows: list) -> None:
 
     connection.ensure_connection()
     with _logged(sql, many=True), psycopg.Cursor(connection.connection) as cursor:
-        cursor.executemany(sql, rows)
+        # In chunks too: run a row at a time, 1,000 new contacts cost the server 230 ms.
+        _executemany_in_chunks(cursor, sql, rows)
+
+
+# Rows a multi-row INSERT carries on SQLite: 100 rows of 15 values stay far below its limit of
+# 32,766 parameters, and larger chunks measured no faster.
+CHUNK_ROWS = 100
+
+
+def _executemany_in_chunks(cursor, sql: str, rows: list) -> None:
+    """Insert the rows CHUNK_ROWS at a time with one multi-row INSERT, the rest one by one.
+
+    SQLite: binding and stepping a statement per row cost 6.4 ms for 1,000 touchpoints, one
+    statement per hundred rows 4.1 ms (the same rows, the same indexes; measured in memory).
+    PostgreSQL: each statement is a round of parse, bind and execute in the server.
+    """
+    whole = len(rows) - len(rows) % CHUNK_ROWS
+    if whole:
+        cursor.executemany(
+            _multi_row(sql, CHUNK_ROWS),
+            [[value for row in rows[at : at + CHUNK_ROWS] for value in row] for at in range(0, whole, CHUNK_ROWS)],
+        )
+    if whole < len(rows):
+        cursor.executemany(sql, rows[whole:])
+
+
+@cache
+def _multi_row(sql: str, count: int) -> str:
+    """Return the one-row INSERT `sql` (`… VALUES (%s, …) [suffix]`) inserting `count` rows."""
+    head, _, tail = sql.partition(" VALUES (")
+    placeholders, _, suffix = tail.partition(")")
+    return f"{head} VALUES {', '.join([f'({placeholders})'] * count)}{suffix}"
 
 
 @contextlib.contextmanager
@@ -769,7 +812,10 @@ def _contact_of(event: Event, known: _Known) -> int | None:
 def _lookup(known: _Known, *, emails: set[str], external_ids: set[str]) -> None:
     # Two queries, not one with OR: each then uses its own index (the external id's is
     # partial, and the planner needs the index's condition spelled out to pick it).
-    rows = _rows_in("SELECT id, email, external_id FROM {table[Contact]} WHERE LOWER(email) {in_}", emails)
+    if connection.vendor == "postgresql" and emails:
+        rows = _contacts_by_email_pg(emails)
+    else:
+        rows = _rows_in("SELECT id, email, external_id FROM {table[Contact]} WHERE LOWER(email) {in_}", emails)
     rows += _rows_in(
         "SELECT id, email, external_id FROM {table[Contact]} WHERE NOT (external_id = '') AND external_id {in_}",
         external_ids,
@@ -779,6 +825,24 @@ def _lookup(known: _Known, *, emails: set[str], external_ids: set[str]) -> None:
             known.by_email[email.lower()] = pk
         if external_id:
             known.by_external_id[external_id] = pk
+
+
+def _contacts_by_email_pg(emails: set[str]) -> list[tuple]:
+    """Return (id, email, external_id) of the contacts with these (lower-case) emails: PostgreSQL.
+
+    One index probe per email, forced: for `LOWER(email) = ANY(…)` of a thousand emails the
+    planner chose a scan of every contact, computing LOWER of each (29–58 ms at 38,500
+    contacts, against 6 ms of probes). LIMIT 1 (the index is unique) keeps the lateral
+    subquery from being flattened into that same join.
+    """
+    sql = (
+        "SELECT found.id, found.email, found.external_id FROM unnest(%s::text[]) AS wanted(value) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT id, email, external_id FROM {_tables()['Contact']} "
+        "WHERE LOWER(email) = wanted.value LIMIT 1) AS found"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(emails)])
+        return cursor.fetchall()
 
 
 def _contacts_to_create(events: list[Event], known: _Known) -> dict[str, tuple[Event, dict[str, Any]]]:

@@ -270,3 +270,66 @@ def test_batch_timestamps_are_stored_exactly_as_django_stores_them(moment):
     adapt = _moment_adapter()
 
     assert adapt(moment) == connection.ops.adapt_datetimefield_value(moment)
+
+
+def test_a_retried_batch_is_answered_from_its_stored_answer_before_any_of_the_batchs_reads():
+    # Given a batch stored under an Idempotency-Key
+    api = marketer_api()
+    api.headers["Idempotency-Key"] = "k-1"
+    body = batch_of(50, 0)
+    first = api.post("/events/batch", body)
+
+    # When it is sent again with the same key
+    with CaptureQueriesContext(connection) as retry:
+        second = api.post("/events/batch", body)
+
+    # Then the stored answer comes back, read by one query besides the token's: no event ids,
+    # campaigns or people were read, nothing written
+    assert (second.status_code, second.json(), second["Idempotent-Replayed"]) == (200, first.json(), "true")
+    reads = [query["sql"] for query in retry.captured_queries if "accounts_apitoken" not in query["sql"]]
+    assert len(reads) == 1
+    assert "capture_idempotencyrecord" in reads[0]
+    assert Touchpoint.objects.count() == 100
+
+
+def test_a_batch_whose_size_is_not_a_multiple_of_the_insert_chunk_stores_every_event_in_order():
+    # Given 253 events: two full multi-row INSERTs of touchpoints on SQLite, and 53 rows after them
+    events = [
+        event(id=f"e{k}", email=f"p{k}@example.org", utm_source=f"s{k}", url=f"https://example.org/{k}")
+        for k in range(253)
+    ]
+
+    # When the batch is sent
+    response = marketer_api().post("/events/batch", {"events": events})
+
+    # Then every event is stored once, each with its own values and person
+    assert response.status_code == 200
+    assert response.json()["stored"] == 253
+    stored = {
+        touch.external_id: (touch.utm_source, touch.url, touch.contact.email)
+        for touch in Touchpoint.objects.select_related("contact")
+    }
+    assert stored == {f"e{k}": (f"s{k}", f"https://example.org/{k}", f"p{k}@example.org") for k in range(253)}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_a_batchs_people_are_found_by_email_through_the_email_index_on_postgresql():
+    from accord.capture.ingestion import _contacts_by_email_pg
+
+    # Given more contacts than emails looked up, where a scan computing LOWER(email) for each
+    # looked cheaper to the planner than a thousand probes
+    ContactFactory.create_batch(300)
+    wanted = {f"p{k}@example.org" for k in range(1000)}
+    known = ContactFactory(email="p7@example.org")
+
+    # When the batch's emails are looked up
+    with CaptureQueriesContext(connection) as lookup:
+        rows = _contacts_by_email_pg(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + lookup.captured_queries[0]["sql"])
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+
+    # Then the one known person is found, by probes of the unique index on LOWER(email)
+    assert [row[0] for row in rows] == [known.pk]
+    assert "Index Scan using contact_email_unique_ci" in plan
+    assert "Seq Scan on capture_contact" not in plan
