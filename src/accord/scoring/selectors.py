@@ -320,10 +320,12 @@ SEGMENTS = ("b2b", "b2c")
 # Packed contact layout, low bits first: the current score (10 bits; 0 without a ContactScore
 # row, and for every contact of a whole-base read, which reads scores on their own),
 # lead-source channel, region and seniority codes + 1 (4 bits each), then the contact id from
-# bit 26. An account: segment, region, size band and industry
-# codes + 1 (4 bits each), then its id from bit 16.
+# bit 26. An account: segment, region, size band and industry codes + 1 (4 bits each), then
+# its id from bit 16.
 CODE_BITS = 4
 REGION_FROM_ACCOUNT = 15
+
+
 def _current_scores() -> tuple[np.ndarray, np.ndarray]:
     """Return the ids (sorted) of every contact with a ContactScore row, and their current scores.
 
