@@ -198,7 +198,7 @@ def _coarse_meta(grain: str, plural: str) -> type:
 class ComplianceWeekly(ComplianceCounts):
     """The daily rows summed per week (Monday first): a period's whole weeks read 7× fewer rows.
 
-    Kept by sla.rollup in the statement batch that writes the daily rows, from the teams those rows hold.
+    Kept by sla.rollup in the transaction that writes the daily rows (one more upsert), from the teams those rows hold.
     """
 
     start = models.DateField()  # the Monday
