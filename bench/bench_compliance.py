@@ -64,6 +64,7 @@ def _seed(args) -> None:
     from accord.accounts.models import Team, User
     from accord.capture.models import Contact
     from accord.core.permissions import Role
+    from accord.lifecycle.models import LeadFeedback
     from accord.sla import compliance, rollup, services
     from accord.sla.models import Handover, SlaClock
 
@@ -96,12 +97,22 @@ def _seed(args) -> None:
         with transaction.atomic():
             contacts = Contact.objects.bulk_create(
                 Contact(email=f"lead-{n}@bench.example") for n in range(start, min(args.handovers, start + batch)))
-            Handover.objects.bulk_create(
+            handovers = Handover.objects.bulk_create(
                 Handover(contact=c, at=now - timedelta(minutes=rng.randint(0, args.days * 1440)),
-                         sla_version=version, missing_fields=[] if rng.random() < 0.8 else ["phone"],
-                         complete=True) for c in contacts)
-    print(f"seeded {len(deltas):,} rollup rows and {args.handovers:,} handovers in "
+                         sla_version=version, missing_fields=missing, complete=not missing)
+                for c in contacts for missing in [[] if rng.random() < 0.8 else rng.sample(MISSABLE, rng.randint(1, 2))])
+            # Sales decide on about 70 % of them within two days, accepting about two in three.
+            LeadFeedback.objects.bulk_create(
+                LeadFeedback(contact_id=h.contact_id, decision=decision, reason="" if decision == "accept" else "not_ready",
+                             created_at=min(now, h.at + timedelta(minutes=rng.randint(5, 2880))), handed_over_at=h.at)
+                for h in handovers if rng.random() < 0.7
+                for decision in [rng.choices(["accept", "reject"], [65, 35])[0]])
+    verdicts = LeadFeedback.objects.count()
+    print(f"seeded {len(deltas):,} rollup rows, {args.handovers:,} handovers and {verdicts:,} verdicts in "
           f"{time.perf_counter() - started:.1f} s")
+
+
+MISSABLE = ["phone", "title", "first_name", "account"]
 
 
 def _timed(label: str, repeat: int, call) -> None:
