@@ -1,10 +1,12 @@
 """Marketing's daily rollup: the commitments report read from it answers what the handover and verdict rows say."""
 
+import importlib
 import random
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps as django_apps
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.test import override_settings
@@ -15,10 +17,11 @@ from accord.capture.tests.factories import AccountFactory, ContactFactory
 from accord.core.permissions import Role
 from accord.lifecycle import services as lifecycle
 from accord.lifecycle.models import LeadFeedback
+from accord.lifecycle.tests.factories import LeadFeedbackFactory
 from accord.sla import handover_rollup, reports, services
 from accord.sla.models import MISSING_COLUMNS, Handover, HandoverDaily
 from accord.sla.periods import Period
-from accord.sla.tests.factories import SlaVersionFactory
+from accord.sla.tests.factories import HandoverFactory, SlaVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +176,16 @@ def test_a_rebuild_recomputes_the_rollup_from_rows_written_behind_the_services_b
     assert days == 1
     assert list(HandoverDaily.objects.values_list("day", "handed_over", "missing_phone")) == [(date(2026, 11, 5), 1, 1)]
     assert handover_rollup.differences() == []
+
+
+def test_the_upgrade_fills_the_rollup_from_the_handovers_and_verdicts_already_stored():
+    migration = importlib.import_module("accord.sla.migrations.0005_handover_daily")
+    lead = ContactFactory()
+    HandoverFactory(contact=lead, at=datetime(2026, 11, 2, 15, tzinfo=UTC), missing_fields=["title"], complete=False)
+    HandoverFactory(at=datetime(2026, 11, 2, 16, tzinfo=UTC))
+    LeadFeedbackFactory(contact=lead, decision="reject", reason="no_budget", created_at=datetime(2026, 11, 4, tzinfo=UTC))
+
+    migration.count_stored_rows(django_apps, None)
+
+    assert list(HandoverDaily.objects.values_list("day", "handed_over", "complete", "missing_title", "rejected")) == [
+        (date(2026, 11, 2), 2, 1, 1, 0), (date(2026, 11, 4), 0, 0, 0, 1)]
