@@ -2,8 +2,8 @@
 
 Seeds 200 reps in 8 teams, a `ComplianceDaily` row per rep, day and clock kind for a year
 (219,000 rows, as the services would leave them) and 150,000 handovers (a year of MQLs from a
-million contacts), then times each report's selector (the pages and the API call the same
-ones), the rollup's upsert of one settled clock, and a rebuild check of the rollup's size.
+million contacts) with sales' verdicts on about 70 % of them, then times each report's selector (the pages and the API call the same
+ones), then what marketing's handover rollup costs its writers and its check.
 
     .venv/bin/python bench/bench_compliance.py                                  # fresh SQLite data dir
     .venv/bin/python bench/bench_compliance.py --database-url "$ACCORD_PG_URL"
@@ -64,7 +64,8 @@ def _seed(args) -> None:
     from accord.accounts.models import Team, User
     from accord.capture.models import Contact
     from accord.core.permissions import Role
-    from accord.sla import compliance, rollup, services
+    from accord.lifecycle.models import LeadFeedback
+    from accord.sla import compliance, handover_rollup, rollup, services
     from accord.sla.models import Handover, SlaClock
 
     started = time.perf_counter()
@@ -96,12 +97,26 @@ def _seed(args) -> None:
         with transaction.atomic():
             contacts = Contact.objects.bulk_create(
                 Contact(email=f"lead-{n}@bench.example") for n in range(start, min(args.handovers, start + batch)))
-            Handover.objects.bulk_create(
+            handovers = Handover.objects.bulk_create(
                 Handover(contact=c, at=now - timedelta(minutes=rng.randint(0, args.days * 1440)),
-                         sla_version=version, missing_fields=[] if rng.random() < 0.8 else ["phone"],
-                         complete=True) for c in contacts)
-    print(f"seeded {len(deltas):,} rollup rows and {args.handovers:,} handovers in "
+                         sla_version=version, missing_fields=missing, complete=not missing)
+                for c in contacts for missing in [[] if rng.random() < 0.8 else rng.sample(MISSABLE, rng.randint(1, 2))])
+            # Sales decide on about 70 % of them within two days, accepting about two in three.
+            LeadFeedback.objects.bulk_create(
+                LeadFeedback(contact_id=h.contact_id, decision=decision, reason="" if decision == "accept" else "not_ready",
+                             created_at=min(now, h.at + timedelta(minutes=rng.randint(5, 2880))), handed_over_at=h.at)
+                for h in handovers if rng.random() < 0.7
+                for decision in [rng.choices(["accept", "reject"], [65, 35])[0]])
+    verdicts = LeadFeedback.objects.count()
+    print(f"seeded {len(deltas):,} rollup rows, {args.handovers:,} handovers and {verdicts:,} verdicts in "
           f"{time.perf_counter() - started:.1f} s")
+    # Written behind the services' back, as the demo and imports do: count them as they would.
+    started = time.perf_counter()
+    days = handover_rollup.rebuild()
+    print(f"handover rollup rebuilt ({days:,} days) in {time.perf_counter() - started:.2f} s")
+
+
+MISSABLE = ["phone", "title", "first_name", "account"]
 
 
 def _timed(label: str, repeat: int, call) -> None:
@@ -137,6 +152,39 @@ def _time_reports(args) -> None:
            lambda: reports.marketing_commitments(period=month, today=today))
     _timed("marketing commitments, this quarter", args.repeat,
            lambda: reports.marketing_commitments(period=quarter, today=today))
+    _timed("marketing commitments, a year", args.repeat,
+           lambda: reports.marketing_commitments(period=year, today=today))
+    _time_handover_writes(args)
+
+
+def _time_handover_writes(args) -> None:
+    """Time what the rollup adds to the writers: a sweep's handovers, one verdict, and the check."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from accord.capture.models import Contact
+    from accord.lifecycle.models import LeadFeedback
+    from accord.sla import handover_rollup, services
+
+    contacts = list(Contact.objects.bulk_create(Contact(email=f"new-{n}@bench.example") for n in range(args.repeat)))
+    times = []
+    for contact in contacts:
+        started = time.perf_counter()
+        with transaction.atomic():
+            services.record_handovers(contact_ids=[contact.pk], at=timezone.now())
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"{'record_handovers, one lead, with the rollup':<48} median {statistics.median(times):8.1f} ms")
+    times = []
+    for contact in contacts:
+        started = time.perf_counter()
+        with transaction.atomic():
+            feedback = LeadFeedback.objects.create(contact=contact, decision="accept", created_at=timezone.now())
+            services.count_verdict(feedback=feedback)
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"{'a verdict and its count in the rollup':<48} median {statistics.median(times):8.1f} ms")
+    started = time.perf_counter()
+    wrong = handover_rollup.differences()
+    print(f"handover rollup check: {len(wrong)} days differ, {time.perf_counter() - started:.2f} s")
 
 
 if __name__ == "__main__":

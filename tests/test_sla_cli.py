@@ -81,9 +81,36 @@ def test_rollup_checks_the_compliance_rollup_and_rebuilds_it_from_the_clocks(cap
     assert "differs from the clocks on 2 rows" in capsys.readouterr().out
 
     assert main(["sla", "rollup", "--rebuild"]) == 0
-    assert capsys.readouterr().out == "The compliance rollup was rebuilt from the clocks: 2 rows.\n"
+    assert capsys.readouterr().out == ("The compliance rollup was rebuilt from the clocks: 2 rows.\n"
+                                       "The handover rollup was rebuilt from the handovers and verdicts: 0 days.\n")
     assert sorted((row.met_on_time, row.breached) for row in ComplianceDaily.objects.all()) == [(0, 1), (1, 0)]
     assert SlaClock.objects.count() == 3
 
     assert main(["sla", "rollup"]) == 0
-    assert capsys.readouterr().out == "The compliance rollup agrees with the clocks.\n"
+    assert capsys.readouterr().out == ("The compliance rollup agrees with the clocks.\n"
+                                       "The handover rollup agrees with the handovers and verdicts.\n")
+
+
+def test_rollup_checks_the_handover_rollup_and_rebuilds_it_from_handovers_and_verdicts(capsys):
+    from datetime import UTC, date, datetime
+
+    from accord.capture.tests.factories import ContactFactory
+    from accord.lifecycle.tests.factories import LeadFeedbackFactory
+    from accord.sla.models import HandoverDaily
+    from accord.sla.tests.factories import HandoverFactory
+
+    lead = ContactFactory()
+    HandoverFactory(contact=lead, at=datetime(2026, 11, 3, 12, tzinfo=UTC), missing_fields=["phone"], complete=False)
+    LeadFeedbackFactory(contact=lead, decision="accept", created_at=datetime(2026, 11, 4, 9, tzinfo=UTC))
+
+    assert main(["sla", "rollup"]) == 1  # rows written behind the services' back
+    assert ("The handover rollup differs from the handovers and verdicts on 2 days (2026-11-03 to 2026-11-04;"
+            in capsys.readouterr().out)
+
+    assert main(["sla", "rollup", "--rebuild"]) == 0
+    assert capsys.readouterr().out.endswith("The handover rollup was rebuilt from the handovers and verdicts: 2 days.\n")
+    assert list(HandoverDaily.objects.values_list("day", "handed_over", "complete", "missing_phone", "accepted")) == [
+        (date(2026, 11, 3), 1, 0, 1, 0), (date(2026, 11, 4), 0, 0, 0, 1)]
+
+    assert main(["sla", "rollup"]) == 0
+    assert capsys.readouterr().out.endswith("The handover rollup agrees with the handovers and verdicts.\n")

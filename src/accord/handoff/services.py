@@ -358,6 +358,7 @@ def accept_lead(*, contact: Contact, by: User) -> Contact:
         open_clocks(assignments=[assignment], at=at)
     _stage_changed(contact, at)
     sla.record_decision(contact_id=contact.pk, at=feedback.created_at)
+    sla.count_verdict(feedback=feedback)
     _publish_lead_event("lead.accepted", contact_id=contact.pk, at=at, by=by)
     return contact
 
@@ -386,6 +387,7 @@ def reject_lead(*, contact: Contact, by: User, reason: str, note: str = "") -> C
     feedback = lifecycle.record_feedback(contact=contact, by=by, decision=LeadFeedback.Decision.REJECT,
                                          reason=reason, note=note, at=at)
     sla.record_decision(contact_id=contact.pk, at=at)
+    sla.count_verdict(feedback=feedback)
     # Disqualified closes the rest; nurture pauses them when the SLA says so, and if the lead
     # comes back its next assignment opens fresh clocks and closes these.
     _stage_changed(contact, at)

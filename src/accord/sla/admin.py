@@ -5,6 +5,7 @@ from accord.sla.models import (
     ComplianceMonthly,
     ComplianceWeekly,
     Handover,
+    HandoverDaily,
     ScheduleEntry,
     SlaClock,
     SlaVersion,
@@ -82,4 +83,18 @@ class HandoverAdmin(admin.ModelAdmin):
     raw_id_fields = ("contact", "owner", "team")
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(HandoverDaily)
+class HandoverDailyAdmin(admin.ModelAdmin):
+    """Read only: sla.handover_rollup keeps it with each handover and verdict, `accord sla rollup --rebuild` recomputes it."""
+
+    list_display = ("day", "handed_over", "complete", "accepted", "rejected")
+    date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -27,7 +27,7 @@ from accord.accounts.models import User
 from accord.capture.models import Contact
 from accord.core.vocabulary import LifecycleStage as S
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
-from accord.sla import rollup, services
+from accord.sla import handover_rollup, rollup, services
 from accord.sla.document import SlaDocument
 from accord.sla.models import Handover, SlaClock, SlaVersion
 
@@ -154,7 +154,7 @@ def _handovers(now: datetime, agreements: _Agreements) -> int:
 
 def backfill_history(*, now: datetime | None = None, progress: Progress | None = None) -> dict[str, int]:
     """Give the assignments of leads without clocks their clocks, and MQL moves their handovers, from
-    the history; then rebuild the compliance rollup. Idempotent: leads with clocks and moves with a
+    the history; then rebuild the compliance and handover rollups. Idempotent: leads with clocks and moves with a
     handover are left alone.
     """
     now = now or timezone.now()
@@ -183,4 +183,7 @@ def backfill_history(*, now: datetime | None = None, progress: Progress | None =
     with transaction.atomic():
         handovers = _handovers(now, agreements)
     rows = rollup.rebuild()
-    return {"assignments": total, "clocks": clocks, "handovers": handovers, "rollup_rows": rows}
+    # The history's verdicts were loaded behind the services' back too: count them with the handovers.
+    days = handover_rollup.rebuild()
+    return {"assignments": total, "clocks": clocks, "handovers": handovers, "rollup_rows": rows,
+            "handover_days": days}

@@ -1,5 +1,5 @@
 """The `accord sla` commands: apply a new version of the SLA document, show one, and check or rebuild the
-compliance rollup.
+compliance and handover rollups.
 
 Wired into the `accord` command by accord.cli through `add_parser`; each handler sets
 Django up only when it runs.
@@ -74,30 +74,41 @@ def cmd_rollup(args: argparse.Namespace) -> int:
         TimeRemainingColumn,
     )
 
-    from accord.sla import rollup
+    from accord.sla import handover_rollup, rollup
 
     console = Console(stderr=True)
     verb = "Rebuilding" if args.rebuild else "Checking"
-    with Progress(TextColumn(f"[bold]{verb} the compliance rollup"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("clocks"), TimeRemainingColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("clocks", total=None)
+    found: dict[str, int | list] = {}
+    # Sales' clocks, then marketing's handovers and verdicts: two rollups, one command.
+    for name, module, unit in (("compliance", rollup, "clocks"), ("handover", handover_rollup, "months")):
+        with Progress(TextColumn(f"[bold]{verb} the {name} rollup"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn(unit), TimeRemainingColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(unit, total=None)
 
-        def show(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def show(done: int, total: int, bar=bar, task=task) -> None:
+                bar.update(task, completed=done, total=total)
 
-        if args.rebuild:
-            rows = rollup.rebuild(progress=show)
-        else:
-            differences = rollup.differences(progress=show)
+            found[name] = module.rebuild(progress=show) if args.rebuild else module.differences(progress=show)
     if args.rebuild:
-        print(f"The compliance rollup was rebuilt from the clocks: {rows:,} rows.")
+        print(f"The compliance rollup was rebuilt from the clocks: {found['compliance']:,} rows.")
+        print(f"The handover rollup was rebuilt from the handovers and verdicts: {found['handover']:,} days.")
         return 0
-    if differences:
-        print(f"The compliance rollup differs from the clocks on {len(differences):,} rows "
+    status = 0
+    if found["compliance"]:
+        print(f"The compliance rollup differs from the clocks on {len(found['compliance']):,} rows "
               "(e.g. clocks deleted with their leads); run `accord sla rollup --rebuild`.")
-        return 1
-    print("The compliance rollup agrees with the clocks.")
-    return 0
+        status = 1
+    else:
+        print("The compliance rollup agrees with the clocks.")
+    if found["handover"]:
+        days = found["handover"]
+        print(f"The handover rollup differs from the handovers and verdicts on {len(days):,} days "
+              f"({days[0]:%Y-%m-%d} to {days[-1]:%Y-%m-%d}; e.g. a merge dropped a duplicate's handover); "
+              "run `accord sla rollup --rebuild`.")
+        status = 1
+    else:
+        print("The handover rollup agrees with the handovers and verdicts.")
+    return status
 
 
 def add_parser(subparsers) -> None:
@@ -122,10 +133,12 @@ def add_parser(subparsers) -> None:
     show.add_argument("--list", action="store_true", help="list every version with who and when")
     show.set_defaults(handler=cmd_show)
     roll = sub.add_parser(
-        "rollup", help="check the compliance rollup against the clocks, or rebuild it",
-        description="The compliance reports read a daily rollup that the SLA services keep current. "
-        "Check that it agrees with the clocks (exit 1 if not), or rebuild it from them, e.g. after an "
-        "import or an upgrade. The rebuild runs in one transaction: do it when clocks are quiet.",
+        "rollup", help="check the compliance and handover rollups against the rows, or rebuild them",
+        description="The compliance reports read rollups that the SLA services keep current: sales' from "
+        "the clocks, marketing's from the handovers and verdicts. Check that they agree with those rows "
+        "(exit 1 if not), or rebuild them, e.g. after an import or an upgrade. Each rebuild runs in one "
+        "transaction: do it when the handoff is quiet.",
     )
-    roll.add_argument("--rebuild", action="store_true", help="replace the rollup with one computed from the clocks")
+    roll.add_argument("--rebuild", action="store_true",
+                      help="replace the rollups with ones computed from the clocks, handovers and verdicts")
     roll.set_defaults(handler=cmd_rollup)

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Coalesce
 
 from accord.sla import compliance
+from accord.sla.document import LEAD_FIELDS
 
 
 class SlaVersion(models.Model):
@@ -245,6 +246,41 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"handover of contact {self.contact_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+def _missing_fields() -> dict[str, models.Field]:
+    return {f"missing_{name}": models.IntegerField(default=0) for name in LEAD_FIELDS}
+
+
+# One counter per field the SLA may require, so a period's "missing how often" is a plain SUM.
+MissingCounts = type("MissingCounts", (models.Model,), {
+    "__module__": __name__, "__doc__": "Handovers that lacked each field the SLA may require (document.LEAD_FIELDS).",
+    "Meta": type("Meta", (), {"abstract": True}), **_missing_fields(),
+})
+MISSING_COLUMNS = tuple(f"missing_{name}" for name in LEAD_FIELDS)
+
+
+class HandoverDaily(MissingCounts):
+    """Marketing's side of the SLA per day (site time zone): what the commitments report reads.
+
+    Handovers and their completeness count on the day of the handover; sales' verdicts on
+    the day they were given (every verdict, as "decisions given in the period" reads). Kept
+    by sla.handover_rollup in the transaction of each handover and verdict, as additions;
+    `accord sla rollup --rebuild` recomputes it from the rows.
+    """
+
+    day = models.DateField(unique=True)
+    handed_over = models.IntegerField(default=0)
+    complete = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    rejected = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name_plural = "handover days"
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.handed_over} handed over"
 
 
 class ScheduleEntry(models.Model):

@@ -1,7 +1,7 @@
 """Reads for the compliance reports: both sides of the SLA, per period, from rollups and not from scans.
 
-Sales' side reads `ComplianceDaily` (sla.rollup); marketing's side reads `Handover` rows and
-sales' feedback over the period. The pages and the API call the same functions, so they
+Sales' side reads `ComplianceDaily` and its weekly and monthly sums (sla.rollup); marketing's
+side reads `HandoverDaily` (sla.handover_rollup), one row per day of the period. The pages and the API call the same functions, so they
 show the same numbers. Every read is scoped to the viewer through core.permissions.
 """
 
@@ -14,22 +14,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from accord.core.permissions import Role, owner_scope
-from accord.lifecycle.models import LeadFeedback
 from accord.planning.models import Goal
-from accord.sla import compliance
+from accord.sla import compliance, handover_rollup
 from accord.sla.compliance import COUNTERS
 from accord.sla.document import SlaDocument
 from accord.sla.models import (
     HISTOGRAM_COLUMNS,
+    MISSING_COLUMNS,
     ComplianceDaily,
     ComplianceMonthly,
     ComplianceWeekly,
     Handover,
+    HandoverDaily,
     SlaClock,
     SlaVersion,
 )
@@ -455,7 +455,6 @@ def marketing_commitments(*, period: Period, today: dt.date | None = None) -> Co
     wide figures: every role that reads analytics sees the same numbers.
     """
     today = today or timezone.localdate()
-    start, end = bounds(period)
     documents = _document_per_day(period)
     goal_days = None
     daily_commitment: dict[dt.date, float] = {}
@@ -473,41 +472,35 @@ def marketing_commitments(*, period: Period, today: dt.date | None = None) -> Co
                 daily_commitment[day] = goal_days[day]
                 sources.add("goal plan")
     source = " and ".join(sorted(sources, reverse=True)) if sources else "none"
-    handovers = Handover.objects.filter(at__gte=start, at__lt=end)
-    per_day = {row["day"]: row for row in handovers.annotate(day=TruncDate("at", tzinfo=timezone.get_current_timezone()))
-               .values("day").annotate(n=Count("id"), complete_n=Count("id", filter=Q(complete=True))).order_by()}
+    # One row per day of the period (at most 731), kept as handovers and verdicts are written.
+    per_day = {row[0]: row[1:] for row in HandoverDaily.objects.filter(day__gte=period.start, day__lte=period.end)
+               .values_list("day", *handover_rollup.COLUMNS)}
+    totals = [sum(column) for column in zip(*per_day.values(), strict=True)] or [0] * len(handover_rollup.COLUMNS)
+    sums = dict(zip(handover_rollup.COLUMNS, totals, strict=True))
     days, actual, committed = [], 0, 0.0
     elapsed = period.elapsed_days(today)
     expected = None
     for offset, day in enumerate(period.each_day()):
         row = per_day.get(day)
-        actual += row["n"] if row else 0
+        actual += row[0] if row else 0
         committed += daily_commitment.get(day, 0.0)
         days.append(PacingDay(day, actual, committed))
         if offset < elapsed:
             expected = committed
-    decisions = dict(LeadFeedback.objects.filter(created_at__gte=start, created_at__lt=end)
-                     .values("decision").annotate(n=Count("id")).order_by().values_list("decision", "n"))
-    missing: dict[str, int] = {}
-    for fields, count in (handovers.filter(complete=False).values("missing_fields").annotate(n=Count("id"))
-                          .order_by().values_list("missing_fields", "n")):
-        for name in fields or []:
-            missing[name] = missing.get(name, 0) + count
+    # Most often missing first; ties in the order the SLA document lists the fields.
+    missing = {column.removeprefix("missing_"): sums[column] for column in MISSING_COLUMNS if sums[column]}
     latest = documents.get(min(period.end, max(period.start, today)))
     document = latest[1] if latest else SlaDocument()
     return Commitments(
         period=period, today=today, version=latest[0] if latest else None, source=source,
         committed=round(committed, 2) if daily_commitment else None,
-        handed_over=sum(row["n"] for row in per_day.values()),
+        handed_over=sums["handed_over"],
         expected_to_date=round(expected, 2) if daily_commitment and expected is not None else None,
-        days=days, accepted=decisions.get(LeadFeedback.Decision.ACCEPT, 0),
-        rejected=decisions.get(LeadFeedback.Decision.REJECT, 0),
-        min_acceptance_rate=document.marketing.min_acceptance_rate,
-        complete=sum(row["complete_n"] for row in per_day.values()),
+        days=days, accepted=sums["accepted"], rejected=sums["rejected"],
+        min_acceptance_rate=document.marketing.min_acceptance_rate, complete=sums["complete"],
         required_fields=list(document.marketing.required_fields),
         missing_by_field=dict(sorted(missing.items(), key=lambda item: -item[1])),
     )
-
 
 
 def handovers_recorded_since() -> dt.datetime | None:

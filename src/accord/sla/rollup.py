@@ -13,7 +13,7 @@ the day it was promised for, and a breach met late moves between columns of the 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
@@ -116,7 +116,7 @@ def add(deltas: dict[Key, list[int]], teams: dict[Key, int | None]) -> None:
     stored_team: dict[Key, int | None] = {}
     for start in range(0, len(rows), UPSERT_ROWS):
         chunk = rows[start:start + UPSERT_ROWS]
-        returned = _upsert(ComplianceDaily, names, "owner_id, day, kind, sla_version_id",
+        returned = upsert(ComplianceDaily, names, "owner_id, day, kind, sla_version_id",
                            [[*key, teams.get(key), *vector] for key, vector in chunk],
                            returning="day, owner_id, kind, sla_version_id, team_id")
         for day, owner_id, kind, version_id, team_id in returned:
@@ -132,15 +132,18 @@ def add(deltas: dict[Key, list[int]], teams: dict[Key, int | None]) -> None:
                 total[index] += value
         coarse_rows = [[*key, *vector] for key, vector in coarse.items()]
         for start in range(0, len(coarse_rows), UPSERT_ROWS):
-            _upsert(model, ["start", "owner_id", "kind", "sla_version_id", "team_id"],
+            upsert(model, ["start", "owner_id", "kind", "sla_version_id", "team_id"],
                     "owner_id, start, kind, sla_version_id, (COALESCE(team_id, 0))",
                     coarse_rows[start:start + UPSERT_ROWS])
 
 
-def _upsert(model, keys: list[str], conflict: str, rows: list[list], returning: str = "") -> list[tuple]:
-    """Add each row's counters to the stored row with the same key (creating it); one statement."""
+def upsert(model, keys: list[str], conflict: str, rows: list[list], returning: str = "",
+           columns: Sequence[str] = (*COUNTERS, *HISTOGRAM_COLUMNS)) -> list[tuple]:
+    """Add each row's counters (`columns`, after the keys) to the stored row with the same key (creating it).
+
+    One statement; an increment, not an overwrite, so two transactions adding at once both count.
+    """
     table = connection.ops.quote_name(model._meta.db_table)
-    columns = [*COUNTERS, *HISTOGRAM_COLUMNS]
     names = [*keys, *columns]
     sets = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
     placeholders = ", ".join("(" + ", ".join(["%s"] * len(names)) + ")" for _ in rows)

@@ -23,10 +23,11 @@ from django.utils import timezone
 from accord.accounts.models import Team, User
 from accord.capture.models import Contact
 from accord.core.permissions import Action, Role, require
+from accord.lifecycle.models import LeadFeedback
 from accord.notifications import events
 from accord.notifications.models import Notification
 from accord.notifications.services import notify, publish_events
-from accord.sla import periods, reports, rollup, selectors
+from accord.sla import handover_rollup, periods, reports, rollup, selectors
 from accord.sla.document import LEAD_FIELDS, SlaDocument, parse_sla
 from accord.sla.domain import ClockSpec, calendar_from_json, calendar_to_json
 from accord.sla.models import Handover, SlaClock, SlaVersion
@@ -193,6 +194,15 @@ def record_decision(*, contact_id: int, at: datetime) -> int:
     clocks = SlaClock.objects.filter(SlaClock.OPEN, contact_id=contact_id, kind=SlaClock.Kind.DECISION)
     with rollup.tracked(clocks):
         return clocks.update(met_at=at)
+
+
+def count_verdict(*, feedback: LeadFeedback) -> None:
+    """Count sales' verdict toward marketing's acceptance rate, in the transaction that recorded it.
+
+    The handoff calls it beside `record_decision` for every verdict it records (a changed
+    verdict is a second one): marketing's side reads the daily rollup, not the verdicts.
+    """
+    handover_rollup.count_verdict(decision=feedback.decision, at=feedback.created_at)
 
 
 def close_clocks(*, contact_id: int, at: datetime, reason: str,
@@ -431,7 +441,35 @@ def record_handovers(*, contact_ids: Sequence[int], at: datetime,
     rows = Contact.objects.filter(pk__in=list(contact_ids)).values("pk", "owner_id", "owner__team_id",
                                                                    *HANDOVER_COLUMNS)
     handovers = [new_handover(contact=row, at=at, version=version, document=document) for row in rows]
-    return len(Handover.objects.bulk_create(handovers, ignore_conflicts=True))
+    inserted = _insert_new(handovers)
+    handover_rollup.count_handovers(inserted)
+    return len(inserted)
+
+
+_HANDOVER_FIELDS = ("contact", "at", "sla_version", "owner", "team", "missing_fields", "complete")
+INSERT_ROWS = 500
+
+
+def _insert_new(handovers: list[Handover]) -> list[Handover]:
+    """Insert the handovers (all at one moment) not recorded before; return those inserted.
+
+    `bulk_create(ignore_conflicts=True)` cannot tell which rows a conflict skipped, and the
+    rollup must count only the new ones: `ON CONFLICT DO NOTHING RETURNING` names them.
+    """
+    fields = [Handover._meta.get_field(name) for name in _HANDOVER_FIELDS]
+    table = connection.ops.quote_name(Handover._meta.db_table)
+    columns = ", ".join(field.column for field in fields)
+    new: set[int] = set()
+    for start in range(0, len(handovers), INSERT_ROWS):
+        chunk = handovers[start:start + INSERT_ROWS]
+        values = ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(chunk))
+        params = [field.get_db_prep_save(getattr(handover, field.attname), connection)
+                  for handover in chunk for field in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608 - names are ours
+                           "ON CONFLICT (contact_id, at) DO NOTHING RETURNING contact_id", params)
+            new.update(contact_id for (contact_id,) in cursor.fetchall())
+    return [handover for handover in handovers if handover.contact_id in new]
 
 
 def new_handover(*, contact: dict, at: datetime, version: SlaVersion, document: SlaDocument) -> Handover:

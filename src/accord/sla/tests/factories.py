@@ -9,7 +9,7 @@ from accord.capture.tests.factories import ContactFactory
 from accord.lifecycle.models import LeadAssignment
 from accord.planning.models import Goal
 from accord.sla.document import parse_sla
-from accord.sla.models import SlaClock, SlaVersion
+from accord.sla.models import Handover, SlaClock, SlaVersion
 from accord.sla.services import DEFAULT_SLA
 
 # A small agreement on UTC office hours (Mon–Fri 09–17), two attempts over ten days.
@@ -75,3 +75,16 @@ class MqlGoalFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"MQL goal {n}")
     metric = Goal.Metric.MQLS
+
+
+class HandoverFactory(factory.django.DjangoModelFactory):
+    """A handover row written behind the services' back (as an import or the demo would): the rollup does not see it."""
+
+    class Meta:
+        model = Handover
+
+    contact = factory.SubFactory(ContactFactory)
+    at = factory.LazyFunction(timezone.now)
+    sla_version = factory.SubFactory(SlaVersionFactory)
+    missing_fields = factory.LazyFunction(list)
+    complete = factory.LazyAttribute(lambda o: not o.missing_fields)

@@ -11,9 +11,9 @@ from accord.lifecycle.tests.factories import (
     LeadFeedbackFactory,
     StageTransitionFactory,
 )
-from accord.sla import rollup
+from accord.sla import handover_rollup, rollup
 from accord.sla.backfill import backfill_history
-from accord.sla.models import Handover, SlaClock
+from accord.sla.models import MISSING_COLUMNS, Handover, SlaClock
 from accord.sla.tests.factories import UTC_SLA as SLA
 from accord.sla.tests.factories import LeadAssignmentFactory, SlaVersionFactory
 
@@ -58,3 +58,7 @@ def test_history_gets_settled_clocks_handovers_and_a_rollup_that_agrees_with_the
     assert second.is_open and second.breached_at == second.due_at and second.warned_at == second.warn_at
     assert Handover.objects.get().contact == worked
     assert rollup.differences() == []
+    # The handover (of a lead with no account) and the verdict loaded with the history, both on Monday.
+    assert Handover.objects.get().missing_fields == ["account"]
+    missing_account = [int(column == "missing_account") for column in MISSING_COLUMNS]
+    assert handover_rollup.stored() == {MONDAY.date(): [1, 0, 1, 0, *missing_account]}

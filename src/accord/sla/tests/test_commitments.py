@@ -42,7 +42,7 @@ def feedback(decision: str, count: int, moment: datetime) -> None:
     # A rejection always carries a reason (a database constraint); an acceptance never does.
     reason = "no_budget" if decision == LeadFeedback.Decision.REJECT else ""
     for _ in range(count):
-        LeadFeedbackFactory(decision=decision, reason=reason, created_at=moment)
+        services.count_verdict(feedback=LeadFeedbackFactory(decision=decision, reason=reason, created_at=moment))
 
 
 @pytest.fixture
