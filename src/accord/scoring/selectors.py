@@ -33,6 +33,7 @@ from accord.scoring.domain import (
     group_min,
     locate,
     title_flags,
+    unpacked_ids,
 )
 from accord.scoring.models import (
     EngagementRollup,
@@ -568,9 +569,9 @@ def engagement_rollup() -> Rollup | None:
     return Rollup(
         valued_s=valued_s, built_at=first.built_at, half_life_days=first.half_life_days,
         watermarks=(first.touchpoint_watermark, first.activity_watermark),
-        contact=joined("contact").astype(np.int64), kind=joined("kind"), weight=joined("weight"),
+        contact=np.concatenate([unpacked_ids(a) for a in arrays]), kind=joined("kind"), weight=joined("weight"),
         pending=(joined("pending_contact"), joined("pending_kind"), joined("pending_s")),
-        count=joined("count") if counted else None,
+        count=joined("count").astype(np.int64) if counted else None,
         latest_days=(valued_s - EPOCH_2000 - joined("latest_s").astype(np.int64)) / 86_400.0 if counted else None,
     )
 
