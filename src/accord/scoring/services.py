@@ -254,7 +254,7 @@ def _rescore(*, contact_ids: list[int] | None, as_of: datetime | None, progress:
             _rollup_parts, leads.contact_id, events, fresh, as_of=as_of, half_life=half_life, watermarks=marks,
             built_at=rollup.built_at if rollup is not None else timezone.now(),
         ) if whole_base and not keep_rollup else None
-        with _keys_unchecked(whole_base) as unchecked, transaction.atomic():
+        with _keys_unchecked(whole_base), transaction.atomic():
             # `always_record` records unchanged scores too, but only moved ones are written back.
             _save_current_scores(leads.contact_id[moved], scores.total[moved],
                                  most=whole_base and len(moved) >= REBUILD_SCORE_INDEX_FROM
@@ -265,7 +265,7 @@ def _rescore(*, contact_ids: list[int] | None, as_of: datetime | None, progress:
                 probability=probability, model_version=model_version,
                 rule_version=rule_version, explanations=explanations, computed_at=as_of,
             )
-            if unchecked:
+            if whole_base and (len(moved) or len(changed)):
                 _forget_deleted_contacts(leads.contact_id)
             if new_rollup is not None:
                 EngagementRollup.objects.all().delete()
@@ -276,8 +276,8 @@ def _rescore(*, contact_ids: list[int] | None, as_of: datetime | None, progress:
 
 
 @contextlib.contextmanager
-def _keys_unchecked(whole_base: bool) -> Iterator[bool]:
-    """Turn SQLite's foreign-key checks off while a whole base's scores are saved; yield whether they are.
+def _keys_unchecked(whole_base: bool) -> Iterator[None]:
+    """Turn SQLite's foreign-key checks off while a whole base's scores are saved.
 
     Each score and history row names a contact the rescore has just read, so the check
     (a search of the wide contact table per row) only ever catches a contact deleted since
@@ -286,12 +286,12 @@ def _keys_unchecked(whole_base: bool) -> Iterator[bool]:
     outside a transaction, so a caller's transaction keeps the checks.
     """
     if not whole_base or connection.vendor != "sqlite" or connection.in_atomic_block:
-        yield False
+        yield
         return
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys = OFF")
     try:
-        yield True
+        yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_keys = ON")
@@ -300,9 +300,11 @@ def _keys_unchecked(whole_base: bool) -> Iterator[bool]:
 def _forget_deleted_contacts(read: np.ndarray) -> None:
     """Delete the scores just written for contacts that were deleted after `read` (sorted ids) was read.
 
-    Runs in the save's transaction, which holds SQLite's write lock, so no contact goes
-    while it looks. Ids only grow: if as many contacts remain up to the highest id read as
-    were read, none of them went.
+    Ids only grow: if as many contacts remain up to the highest id read as were read, none
+    of them went. Before, a merge or erasure during a whole-base rescore failed it at commit
+    (the foreign key). On SQLite the save's transaction holds the write lock, so no contact
+    goes while it looks; on PostgreSQL one deleted between this look and the commit still
+    fails the rescore's commit, and the next run scores the rest.
     """
     if not len(read):
         return
