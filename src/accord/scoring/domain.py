@@ -314,6 +314,25 @@ def email_domain_flags(emails: bytes, domain_rules: list[list[str]]) -> tuple[np
     return lines[keep], flags[keep]
 
 
+def packed_ids(ids: np.ndarray) -> dict[str, np.ndarray]:
+    """Return ascending ids as named arrays for np.savez: the first and byte steps when they fit.
+
+    A million contacts' rollup holds 3M ids that mostly step by 0 or 1: a byte each instead
+    of four. Ids that don't ascend by less than 256 keep 32 bits (64 beyond 2^32).
+    """
+    steps = np.diff(ids, prepend=ids[:1])
+    if len(ids) and steps.min() >= 0 and steps.max() < 256:
+        return {"contact_first": ids[:1].astype(np.int64), "contact_step": steps.astype(np.uint8)}
+    return {"contact": ids.astype(np.uint32) if len(ids) and ids.max() < 2**32 else ids.astype(np.int64)}
+
+
+def unpacked_ids(arrays) -> np.ndarray:
+    """Return the int64 ids `packed_ids` stored in `arrays` (a mapping of names to arrays)."""
+    if "contact_step" in arrays:
+        return arrays["contact_first"][0] + np.cumsum(arrays["contact_step"], dtype=np.int64)
+    return arrays["contact"].astype(np.int64)
+
+
 def group_min(group: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Return the smallest value of each group 0..size−1, inf for an empty group.
 

@@ -200,3 +200,27 @@ def test_emails_at_a_rules_domain_or_a_subdomain_are_found_in_any_case_and_nothi
     lines, flags = domain.email_domain_flags(emails, rules)
 
     assert dict(zip(lines.tolist(), flags.tolist(), strict=True)) == {0: 1, 2: 1, 5: 2, 7: 2}
+
+
+@pytest.mark.parametrize("ids", [
+    [7, 7, 8, 9, 9, 262],  # steps of a byte: stored as the first id and the steps
+    [7, 300, 301],  # a step of 293: 32 bits
+    [2**33, 2**33 + 1],  # beyond 32 bits
+    [5],
+    [],
+])
+def test_ascending_ids_packed_for_the_rollup_come_back_as_they_were(ids):
+    values = np.array(ids, dtype=np.int64)
+
+    arrays = domain.packed_ids(values)
+    back = domain.unpacked_ids(arrays)
+
+    assert back.dtype == np.int64 and back.tolist() == ids
+    assert sum(a.nbytes for a in arrays.values()) <= 8 * len(ids) + 8
+
+
+def test_ids_stepping_by_less_than_a_byte_are_stored_a_byte_each():
+    arrays = domain.packed_ids(np.arange(1000, 2000, 3, dtype=np.int64))
+
+    assert set(arrays) == {"contact_first", "contact_step"}
+    assert arrays["contact_step"].dtype == np.uint8 and arrays["contact_step"].nbytes == 334

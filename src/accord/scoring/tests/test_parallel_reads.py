@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from django.db import connection, connections, transaction
 
-from accord.capture.models import Touchpoint
+from accord.capture.models import Contact, Touchpoint
 from accord.capture.tests.factories import ContactFactory, TouchpointFactory
-from accord.scoring import selectors
+from accord.scoring import selectors, services
+from accord.scoring.models import ContactScore, EngagementRollup, LeadScore
 from accord.scoring.rules import parse_rules
 from accord.scoring.tests.factories import ActivityFactory
 from accord.scoring.tests.test_services import NOW, SIMPLE
@@ -91,3 +92,43 @@ def test_each_reader_closes_its_connection_after_its_range(a_small_base, monkeyp
 
     assert len(readers) == 5  # nine consecutive ids in ranges of two
     assert all(reader is not connection and reader.connection is None for reader in readers)
+
+
+def scores_by_contact():
+    return (dict(ContactScore.objects.values_list("contact_id", "total")),
+            sorted(LeadScore.objects.values_list("contact_id", "total", "fit", "engagement")))
+
+
+def test_a_whole_base_rescore_outside_a_transaction_scores_as_one_inside_a_transaction_does(a_small_base):
+    services.publish_rule_set(source=SIMPLE)
+    with transaction.atomic():  # one connection, foreign keys checked row by row
+        services.rescore(as_of=NOW)
+    inside = scores_by_contact()
+    ContactScore.objects.all().delete()
+    LeadScore.objects.all().delete()
+    EngagementRollup.objects.all().delete()
+
+    result = services.rescore(as_of=NOW)  # contacts and touches read side by side
+
+    assert result["read_every_touch"] is True and result["changed"] == 8  # the rival's stays 0: no row
+    assert scores_by_contact() == inside
+    assert len(inside[0]) == len(inside[1]) == 8
+
+
+def test_a_contact_deleted_while_the_base_is_scored_keeps_no_score_and_the_key_checks_come_back(a_small_base):
+    services.publish_rule_set(source=SIMPLE)
+    doomed = Contact.objects.order_by("id")[5]
+
+    def delete_once_read(done, total, message):
+        if message.startswith("Scoring"):  # after the reads, before the save
+            Contact.objects.filter(pk=doomed.pk).delete()
+
+    result = services.rescore(as_of=NOW, progress=delete_once_read)
+
+    assert result["changed"] == 8  # scored as read; the rival's stays 0
+    assert not ContactScore.objects.filter(contact_id=doomed.pk).exists()
+    assert not LeadScore.objects.filter(contact_id=doomed.pk).exists()
+    assert ContactScore.objects.count() == LeadScore.objects.count() == 7
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys" if connection.vendor == "sqlite" else "SELECT 1")
+        assert cursor.fetchone() == (1,)

@@ -206,6 +206,18 @@ def test_one_read_of_contacts_gives_the_codes_and_flags_the_rules_and_model_need
     assert columns.created_s.tolist() == [int(c.created_at.timestamp()) for c in (inherits, own_region, alone, lookalike)]
 
 
+def test_a_title_holding_a_line_break_is_matched_as_any_other_title():
+    pasted = ContactFactory(title="Head of\nMarketing", email="a@b.example")
+    plain = ContactFactory(title="Marketing Director", email="c@d.example")
+    other = ContactFactory(title="CFO", email="e@f.example")
+
+    columns = selectors.contact_columns(rules=COLUMN_RULES)
+
+    assert columns.leads.contact_id.tolist() == [pasted.pk, plain.pk, other.pk]
+    assert columns.leads.title_flags.tolist() == [1, 1, 0]
+    assert columns.leads.domain_flags.tolist() == [0, 0, 0]
+
+
 def test_reading_named_contacts_gives_the_same_columns_as_reading_everyone():
     ContactFactory(email="a@rival.example", seniority="vp")
     chosen = ContactFactory(email="b@x.rival.example", seniority="manager", title="Marketing lead")
