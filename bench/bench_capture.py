@@ -57,8 +57,9 @@ def main() -> int:
     server = _serve(args.port, args.workers, args.threads, data_dir)
     try:
         _wait_ready(args.port)
-        # Warm every worker (first requests import and compile), then measure.
-        _loadgen(args.port, "open", "--key", key, "--rate", "50", "--seconds", "2")
+        # Warm every worker (first requests import and compile), then measure. `--key=`: a key
+        # may start with "-", which argparse would take for an option of its own.
+        _loadgen(args.port, "open", f"--key={key}", "--rate", "50", "--seconds", "2")
         log = data_dir / "server.log"
         if args.batches:
             _batch_run(args, token, server.pid, log)
@@ -249,7 +250,7 @@ def _single_run(args, key: str, server: int, log: Path) -> None:
 
     start = log.stat().st_size
     meter = _Meter(server)
-    result = _loadgen(args.port, "open", "--key", key, "--rate", str(args.rate), "--seconds", str(args.seconds))
+    result = _loadgen(args.port, "open", f"--key={key}", "--rate", str(args.rate), "--seconds", str(args.seconds))
     cpu = meter.report(result["requests"], "post")
     total, run = result["requests"], result["run"]
     stored = Touchpoint.objects.filter(anonymous_id__startswith=f"{run}-").count()
