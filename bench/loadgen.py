@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import selectors
 import socket
 import time
@@ -111,8 +112,15 @@ def _open(args) -> dict:
             pending[sock] = exchange
             selector.register(sock, selectors.EVENT_WRITE, exchange)
             sent += 1
-        timeout = max(0.0, start + sent / args.rate - time.monotonic()) if sent < total else 1.0
-        for key, events in selector.select(timeout):
+        wait = start + sent / args.rate - time.monotonic() if sent < total else 1.0
+        # epoll rounds a timeout up to whole milliseconds, which would send up to a millisecond
+        # late: wait in it for the whole milliseconds only, and sleep off the rest when idle.
+        ready = selector.select(max(0.0, math.floor(wait * 1000) / 1000))
+        if not ready and sent < total:
+            remaining = start + sent / args.rate - time.monotonic()
+            if 0 < remaining < 0.001:
+                time.sleep(remaining)
+        for key, events in ready:
             exchange = key.data
             try:
                 if events & selectors.EVENT_WRITE:
