@@ -10,8 +10,11 @@
     .venv/bin/python bench/bench_capture.py --database-url "$ACCORD_PG_URL" --port 8772   # both, PostgreSQL
 
 Each figure is printed with the load average (the machine is shared: read p99 against it) and
-the server's CPU per request (its process group's, from /proc). Loopback only; the server runs
-on its own port with a temporary data dir and is stopped at the end.
+where the CPU went per request: the web server's (its process group's, from /proc, user and
+system), PostgreSQL's (the postmaster and every process it forked: backends, WAL writer,
+checkpointer), and the load generator's own; on PostgreSQL also the transactions and WAL flushes
+per request (how many commits each flush covered). Loopback only; the server runs on its own port
+with a temporary data dir and is stopped at the end.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import http.client
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -53,8 +57,9 @@ def main() -> int:
     server = _serve(args.port, args.workers, args.threads, data_dir)
     try:
         _wait_ready(args.port)
-        # Warm every worker (first requests import and compile), then measure.
-        _loadgen(args.port, "open", "--key", key, "--rate", "50", "--seconds", "2")
+        # Warm every worker (first requests import and compile), then measure. `--key=`: a key
+        # may start with "-", which argparse would take for an option of its own.
+        _loadgen(args.port, "open", f"--key={key}", "--rate", "50", "--seconds", "2")
         log = data_dir / "server.log"
         if args.batches:
             _batch_run(args, token, server.pid, log)
@@ -70,17 +75,65 @@ def _load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def _server_cpu(group: int) -> float:
-    """Return the CPU seconds used so far by the server's processes (its process group)."""
-    total = 0
+def _cpu(*, group: int = 0, parent: int = 0) -> tuple[float, float]:
+    """Return the (user, system) CPU seconds used so far by a process group, or a process and its children."""
+    user = system = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[2]) == group:  # pgrp
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / os.sysconf("SC_CLK_TCK")
+        pid, ppid, pgrp = int(stat.parent.name), int(fields[1]), int(fields[2])
+        if (group and pgrp == group) or (parent and parent in (pid, ppid)):
+            user, system = user + int(fields[11]), system + int(fields[12])
+    ticks = os.sysconf("SC_CLK_TCK")
+    return user / ticks, system / ticks
+
+
+class _Meter:
+    """Measure where a run's CPU went: the web server, PostgreSQL, the load generator."""
+
+    def __init__(self, server: int) -> None:
+        from django.db import connection
+
+        self.server, self.postmaster = server, 0
+        self.postgres = connection.vendor == "postgresql"
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backend = cursor.fetchone()[0]
+            self.postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        self.start = self._sample()
+
+    def _sample(self) -> dict[str, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the load generator, once reaped
+        web_user, web_system = _cpu(group=self.server)
+        sample = {"web_user": web_user, "web_system": web_system,
+                  "loadgen": children.ru_utime + children.ru_stime}
+        if self.postgres:
+            from django.db import connection
+
+            sample["postgres"] = sum(_cpu(parent=self.postmaster))
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
+                sample["commits"] = cursor.fetchone()[0]
+                cursor.execute("SELECT wal_sync FROM pg_stat_wal")
+                sample["wal_syncs"] = cursor.fetchone()[0]
+        return sample
+
+    def report(self, count: int, unit: str) -> str:
+        """Return the CPU per request since the meter started, one field each."""
+        end = self._sample()
+        used = {name: end[name] - self.start[name] for name in end}
+        web = used["web_user"] + used["web_system"]
+        text = (f"server CPU {web / count * 1000:.2f} ms a {unit} ({used['web_system'] / count * 1000:.2f} of it "
+                f"system)")
+        if self.postgres:
+            # The bench's own two statements a sample are among the commits; noise against thousands.
+            text += (f", PostgreSQL CPU {used['postgres'] / count * 1000:.2f} ms a {unit}, "
+                     f"{used['commits'] / count:.2f} transactions and {used['wal_syncs'] / count:.2f} WAL flushes "
+                     f"a {unit}")
+        return text + f", load generator CPU {used['loadgen'] / count * 1000:.2f} ms a {unit}"
 
 
 def _loadgen(port: int, *argv: str) -> dict:
@@ -174,10 +227,10 @@ def _batch_run(args, token: str, server: int, log: Path) -> None:
     from accord.capture.models import Touchpoint
 
     start = log.stat().st_size
-    cpu = _server_cpu(server)
+    meter = _Meter(server)
     result = _loadgen(args.port, "closed", "--token", token, "--clients", str(args.clients),
                       "--batches", str(args.batches), "--contacts", str(args.contacts))
-    cpu = _server_cpu(server) - cpu
+    cpu = meter.report(result["batches"], "batch")
     sent, run = result["events"], result["run"]
     stored = Touchpoint.objects.filter(external_id__startswith=f"{run}-").count()
     distinct = Touchpoint.objects.filter(external_id__startswith=f"{run}-").values("external_id").distinct().count()
@@ -185,7 +238,7 @@ def _batch_run(args, token: str, server: int, log: Path) -> None:
     print(
         f"(a) batch ingestion: {sent:,} events in {result['batches']} batches of 1,000, {args.clients} clients: "
         f"{result['elapsed']:.2f} s = {sent / result['elapsed']:,.0f} events/s; batch p50 {result['p50_ms']:.0f} ms, "
-        f"max {result['max_ms']:.0f} ms; server CPU {cpu / result['batches'] * 1000:.0f} ms a batch; "
+        f"max {result['max_ms']:.0f} ms; {cpu}; "
         f"non-200 answers: {errors}; stored {stored:,} (distinct ids {distinct:,}; lost {sent - stored:,}, "
         f"duplicated {stored - distinct:,}); {_server_times(log, start, '/api/v1/events/batch')}; "
         f"load average {_load()}"
@@ -196,9 +249,9 @@ def _single_run(args, key: str, server: int, log: Path) -> None:
     from accord.capture.models import Touchpoint
 
     start = log.stat().st_size
-    cpu = _server_cpu(server)
-    result = _loadgen(args.port, "open", "--key", key, "--rate", str(args.rate), "--seconds", str(args.seconds))
-    cpu = _server_cpu(server) - cpu
+    meter = _Meter(server)
+    result = _loadgen(args.port, "open", f"--key={key}", "--rate", str(args.rate), "--seconds", str(args.seconds))
+    cpu = meter.report(result["requests"], "post")
     total, run = result["requests"], result["run"]
     stored = Touchpoint.objects.filter(anonymous_id__startswith=f"{run}-").count()
     errors = sum(count for status, count in result["statuses"].items() if status != "201")
@@ -206,7 +259,7 @@ def _single_run(args, key: str, server: int, log: Path) -> None:
         f"(b) single capture offered at {args.rate}/s for {args.seconds} s (open loop, latency from the scheduled "
         f"send): {total:,} requests in {result['elapsed']:.1f} s; p50 {result['p50_ms']:.1f} ms, "
         f"p90 {result['p90_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, max {result['max_ms']:.1f} ms; "
-        f"server CPU {cpu / total * 1000:.2f} ms a post; errors {errors}; late sends {result['late_sends']}; "
+        f"{cpu}; errors {errors}; late sends {result['late_sends']}; "
         f"stored {stored:,} touchpoints (lost {total - stored:,}); {_server_times(log, start, '/capture/')}; "
         f"load average {_load()}"
     )

@@ -90,6 +90,11 @@ def _database() -> dict:
     if env.DATABASE_URL.startswith(("postgres://", "postgresql://")):
         config = dj_database_url.parse(env.DATABASE_URL, conn_max_age=60, conn_health_checks=True)
         config.setdefault("OPTIONS", {})
+        # Django turns psycopg's prepared statements off (None), and then `prepare=True` is
+        # ignored too: the form post's one statement was parsed and planned on every post,
+        # 3–4 ms of the server's CPU. A threshold never reached prepares nothing on its own
+        # but honours the statements that ask (docs/deploy.md: poolers).
+        config["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
         return config
     path = env.DATA_DIR / "accord.sqlite3"
     if env.DATABASE_URL.startswith("sqlite://"):

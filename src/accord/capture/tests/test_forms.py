@@ -382,6 +382,25 @@ def test_a_form_post_writes_seven_statements_in_one_transaction_or_one_statement
     assert Consent.objects.get(contact=contact).granted is True
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_on_postgresql_the_form_post_statement_is_prepared_once_per_connection():
+    # Given a source (Django turns psycopg's preparing off unless the settings say otherwise)
+    source = CaptureSourceFactory()
+
+    # When three people post
+    for n in range(3):
+        assert post_json(source, {"email": f"p{n}@example.org", "anonymous_id": f"v{n}"}).status_code == 201
+
+    # Then the connection holds the statement once, run for all three
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), sum(generic_plans + custom_plans) FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ["WITH hit AS (INSERT INTO %capture_touchpoint%"],
+        )
+        assert cursor.fetchone() == (1, 3)
+
+
 def test_a_refused_post_still_counts_against_the_rate_limit():
     source = CaptureSourceFactory(ip_rate_limit_per_minute=2)
 
