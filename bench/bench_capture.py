@@ -20,10 +20,12 @@ with a temporary data dir and is stopped at the end.
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.client
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -149,6 +151,8 @@ def _loadgen(port: int, *argv: str) -> dict:
 def setup_django(database_url: str, *, prefix: str) -> Path:
     """Point Accord at a fresh data dir (and PostgreSQL when given), set Django up, migrate."""
     data_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    # Deleted at exit: each run's database and server log, a few MB to hundreds, are not reread.
+    atexit.register(shutil.rmtree, data_dir, True)
     os.environ["ACCORD_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("ACCORD_SECRET_KEY", "bench-" + uuid.uuid4().hex)
     if database_url:

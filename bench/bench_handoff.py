@@ -14,7 +14,9 @@ over a batch of new leads, and the load average.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -77,6 +79,7 @@ def main() -> int:
     parser.add_argument("--no-model", action="store_true", help="score with rules only")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="accord-bench-handoff-")
+    atexit.register(shutil.rmtree, folder, True)  # the run's database is not reread
     os.environ["ACCORD_DATA_DIR"] = folder
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accord.config.settings")
     import django
