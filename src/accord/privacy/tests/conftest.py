@@ -28,11 +28,10 @@ from accord.notifications.events import lead_event
 from accord.notifications.tests.factories import EventFactory, NotificationFactory
 from accord.privacy.tests.factories import (
     ContactMergeFactory,
-    HandoverFactory,
     LeadScoreFactory,
     LeadWaitFactory,
 )
-from accord.sla.tests.factories import SlaClockFactory
+from accord.sla.tests.factories import HandoverFactory, SlaClockFactory
 
 EMAIL = "dana.reyes@smallco.example"
 

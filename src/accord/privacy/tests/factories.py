@@ -7,8 +7,6 @@ from accord.capture.models import ContactMerge
 from accord.capture.tests.factories import ContactFactory
 from accord.handoff.models import LeadWait
 from accord.scoring.models import LeadScore
-from accord.sla.models import Handover
-from accord.sla.tests.factories import SlaVersionFactory
 
 
 class LeadScoreFactory(factory.django.DjangoModelFactory):
@@ -34,16 +32,6 @@ class ContactMergeFactory(factory.django.DjangoModelFactory):
     snapshot = factory.LazyAttribute(lambda o: {"email": o.duplicate_email, "first_name": "Old"})
     moved = factory.LazyFunction(lambda: {"touchpoints": 2})
     at = factory.LazyFunction(timezone.now)
-
-
-class HandoverFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Handover
-
-    contact = factory.SubFactory(ContactFactory)
-    at = factory.LazyFunction(timezone.now)
-    sla_version = factory.SubFactory(SlaVersionFactory)
-    complete = True
 
 
 class LeadWaitFactory(factory.django.DjangoModelFactory):
