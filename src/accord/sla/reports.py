@@ -1,8 +1,9 @@
 """Reads for the compliance reports: both sides of the SLA, per period, from rollups and not from scans.
 
 Sales' side reads `ComplianceDaily` and its weekly and monthly sums (sla.rollup); marketing's
-side reads `HandoverDaily` (sla.handover_rollup), one row per day of the period. The pages and the API call the same functions, so they
-show the same numbers. Every read is scoped to the viewer through core.permissions.
+side reads `HandoverDaily` (sla.handover_rollup), one row per day of the period. The pages and
+the API call the same functions, so they show the same numbers. Every read is scoped to the
+viewer through core.permissions.
 """
 
 from __future__ import annotations
