@@ -178,15 +178,13 @@ READERS = 2
 
 
 def _read_range(sql: str, params: list, bounds: tuple[int, int]) -> tuple:
-    # Each reader thread has its own connection (Django's are per thread), closed after its
-    # range so no thread leaves one open.
-    reader = connections[DEFAULT_DB_ALIAS]
-    try:
-        with reader.cursor() as cursor:
-            cursor.execute(sql, [*params, *bounds])
-            return cursor.fetchone()
-    finally:
-        reader.close()
+    return _own_connection(partial(_fetch_one, sql, [*params, *bounds]))
+
+
+def _fetch_one(sql: str, params: list) -> tuple:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def side_by_side[A, B](first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
@@ -205,6 +203,8 @@ def side_by_side[A, B](first: Callable[[], A], second: Callable[[], B]) -> tuple
 
 
 def _own_connection[T](work: Callable[[], T]) -> T:
+    # Run on a thread of a pool, so on that thread's own connection (Django's are per thread),
+    # closed afterwards so no thread leaves one open.
     try:
         return work()
     finally:
