@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from accord.accounts.tests.factories import UserFactory
 from accord.capture.listings import ScoredFirst, contact_listing
@@ -38,3 +39,17 @@ def test_a_page_of_the_highest_scores_takes_one_query_when_it_is_all_scored_cont
         page = rows[0:2]
 
     assert [c.pk for c in page] == [contacts[2].pk, contacts[1].pk]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's plan; PostgreSQL's index names the contact")
+def test_highest_score_walks_the_score_index_backwards_without_sorting_on_sqlite():
+    marketer = UserFactory(role=Role.MARKETING)
+    for score in (10, 20, 20, 30):
+        ContactFactory(score=score)
+    _, rows = contact_listing(user=marketer, params={"sort": "score"})
+
+    plan = rows.scored.explain()
+
+    # (total) alone serves "total DESC, contact DESC": the contact is each entry's rowid.
+    assert "contactscore_total" in plan
+    assert "TEMP B-TREE" not in plan

@@ -132,3 +132,34 @@ def test_a_contact_deleted_while_the_base_is_scored_keeps_no_score_and_the_key_c
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys" if connection.vendor == "sqlite" else "SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def wal_frames() -> tuple[int, int]:
+    """Return (frames in SQLite's WAL, frames of it already copied into the database file).
+
+    Read from the shared-memory index without touching the database: its header's mxFrame
+    (offset 16) and the checkpoint's nBackfill (offset 96), both native-endian u32.
+    """
+    with open(str(connection.settings_dict["NAME"]) + "-shm", "rb") as shm:
+        header = shm.read(100)
+    return int.from_bytes(header[16:20], "little"), int.from_bytes(header[96:100], "little")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write-ahead log")
+def test_a_whole_base_rescore_leaves_copying_its_wal_back_to_a_thread_after_the_commit(a_small_base):
+    services.publish_rule_set(source=SIMPLE)
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    result = services.rescore(as_of=NOW)
+    services.wait_for_checkpoints()
+
+    # A handful of pages is far below the 1,000 at which the committing connection would
+    # have copied them itself: only the thread copied them back.
+    frames, copied = wal_frames()
+    assert 0 < frames < 1000
+    assert copied == frames
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone() == (1000,)
+    assert ContactScore.objects.count() == result["changed"] == 8
