@@ -371,8 +371,11 @@ def _rollup_parts(contact_id: np.ndarray, events, raw, *, as_of: datetime, half_
 def score_contact(*, contact: Contact, as_of: datetime | None = None) -> LeadScore:
     """Score one contact now and record the score with its explanation, changed or not."""
     rescore(contact_ids=[contact.pk], as_of=as_of, always_record=True)
-    # A current score read before (select_related) would be stale now.
-    contact._state.fields_cache.pop("current_score", None)
+    # A current score read before (select_related) would be stale now: drop it from the
+    # instance's relation cache, through the relation's own cache API.
+    cached = Contact.current_score.related
+    if cached.is_cached(contact):
+        cached.delete_cached_value(contact)
     return selectors.latest_score(contact_id=contact.pk)
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accord.accounts.tests.factories import UserFactory
-from accord.capture.models import Touchpoint
+from accord.capture.models import Contact, Touchpoint
 from accord.capture.tests.factories import AccountFactory, ContactFactory, TouchpointFactory
 from accord.core.errors import PermissionDenied
 from accord.core.models import Job
@@ -374,3 +374,14 @@ def test_a_rollup_with_another_half_life_or_older_than_a_week_or_without_counts_
 
     assert result["read_every_touch"] is True
     assert EngagementRollup.objects.get().half_life_days == (14.0 if change == "half_life" else 7.0)
+
+
+def test_scoring_one_contact_drops_the_score_its_instance_had_cached():
+    services.publish_rule_set(source=SIMPLE)
+    ContactFactory(seniority="vp", score=3)
+    contact = Contact.objects.select_related("current_score").get()
+    assert contact.current_score.total == 3
+
+    services.score_contact(contact=contact, as_of=NOW)
+
+    assert contact.current_score.total == 20
