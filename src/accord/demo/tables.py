@@ -18,7 +18,7 @@ from accord.lifecycle.models import (
 )
 from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
 from accord.planning.models import Goal
-from accord.scoring.models import ContactScore, EngagementRollup, LeadScore
+from accord.scoring.models import ContactScore, EngagementRollup, LeadScore, ScoreRun
 from accord.sla.models import HandoverDaily, SlaClock
 
 InfluencingCampaign = Deal.influencing_campaigns.through
@@ -39,7 +39,8 @@ EVENT_MODELS = frozenset({Contact, Touchpoint, StageTransition, Activity, CostEn
 # Scores and the engagement rollup name contacts by id, and the next load reuses the ids.
 # Marketing's SLA rollup counts handovers and verdicts, which all go; the next load rebuilds it.
 CLEARED_MODELS: tuple[type[models.Model], ...] = (
-    DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor, ContactScore, LeadScore, EngagementRollup,
+    DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor, ContactScore, LeadScore, ScoreRun,
+    EngagementRollup,
     HandoverDaily,
     Activity, DealStageChange, DealContact, InfluencingCampaign, Deal, PipelineStage, Pipeline,
     FeedbackDaily, LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,

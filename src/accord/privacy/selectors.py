@@ -85,9 +85,9 @@ SECTIONS: dict[str, dict[str, str]] = {
         "on": "target_type__model", "on_id": "target_id", "body": "body",
     },
     "scores": {
-        "computed_at": "computed_at", "total": "total", "fit": "fit", "engagement": "engagement",
-        "predicted_probability": "predicted_probability", "model_version": "model_version",
-        "rule_version": "rule_version", "explanation": "explanation",
+        "computed_at": "run__computed_at", "total": "total", "fit": "fit", "engagement": "engagement",
+        "predicted_probability": "predicted_probability", "model_version": "run__model_version",
+        "rule_version": "run__rule_version", "explanation": "explanation",
     },
     "deals": {
         "deal_id": "deal_id", "name": "deal__name", "role": "role", "is_primary": "is_primary",
@@ -160,7 +160,7 @@ def _table(name: str, contact_id: int, user) -> QuerySet:
         "sales_feedback": LeadFeedback.objects.labelled().filter(contact_id=contact_id).order_by("created_at", "id"),
         "activities": Activity.objects.filter(contact_id=contact_id).order_by("occurred_at", "id"),
         "comments": comments_about(contact_id=contact_id).order_by("created_at", "id"),
-        "scores": LeadScore.objects.filter(contact_id=contact_id).order_by("computed_at", "id"),
+        "scores": LeadScore.objects.filter(contact_id=contact_id).order_by("run__computed_at", "id"),
         "deals": DealContact.objects.filter(owner_scope(user, field="deal__owner"), contact_id=contact_id)
         .order_by("deal_id"),
         "merges": ContactMerge.objects.filter(survivor_id=contact_id).order_by("at", "id"),

@@ -7,6 +7,7 @@ from accord.scoring.models import (
     EngagementRollup,
     LeadScore,
     PredictiveModelVersion,
+    ScoreRun,
     ScoringRuleSet,
 )
 
@@ -41,11 +42,17 @@ class ContactScoreAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
+@admin.register(ScoreRun)
+class ScoreRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "computed_at", "rule_version", "model_version"]
+    show_full_result_count = False
+
+
 @admin.register(LeadScore)
 class LeadScoreAdmin(ReadOnlyAdmin):
     list_display = ["contact", "total", "fit", "engagement", "predicted_probability", "computed_at"]
-    raw_id_fields = ["contact"]
-    list_select_related = ["contact"]
+    raw_id_fields = ["contact", "run"]
+    list_select_related = ["contact", "run"]
     show_full_result_count = False
 
 

@@ -144,6 +144,28 @@ class ContactScore(models.Model):
         return f"{self.contact_id}: {self.total}"
 
 
+class ScoreRun(models.Model):
+    """One scoring of some contacts: the instant it scored them as of, and its rules and model versions.
+
+    History rows name their run instead of repeating these: a whole-base rescore writes a
+    row for each of hundreds of thousands of contacts, and the instant alone (26 characters
+    of text on SQLite) was half of each row.
+    """
+
+    computed_at = models.DateTimeField()
+    rule_version = models.PositiveIntegerField(null=True, blank=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Scoring as of {self.computed_at:%Y-%m-%d %H:%M} (rules v{self.rule_version})"
+
+
+class LeadScoreManager(models.Manager["LeadScore"]):
+    def get_queryset(self) -> models.QuerySet[LeadScore]:
+        # Every reader of a score reads its instant and versions: the run comes in the same query.
+        return super().get_queryset().select_related("run")
+
+
 class LeadScore(models.Model):
     """A contact's score at one moment, with the factors that made it, as a rep would read them."""
 
@@ -155,21 +177,34 @@ class LeadScore(models.Model):
     contact = models.ForeignKey(
         "capture.Contact", on_delete=models.CASCADE, related_name="lead_scores", db_index=False
     )
+    # No index: nothing lists a run's rows, and runs are never deleted (PROTECT).
+    run = models.ForeignKey(ScoreRun, on_delete=models.PROTECT, related_name="scores", db_index=False)
     total = models.IntegerField()
     fit = models.IntegerField()
     engagement = models.IntegerField()
     predicted_probability = models.FloatField(null=True, blank=True)
-    model_version = models.PositiveIntegerField(null=True, blank=True)
-    rule_version = models.PositiveIntegerField(null=True, blank=True)
     explanation = models.JSONField(default=dict)
-    computed_at = models.DateTimeField()
+
+    objects = LeadScoreManager()
 
     class Meta:
-        ordering = ["-computed_at", "-id"]
+        ordering = ["-run__computed_at", "-id"]
         indexes = [models.Index(fields=["contact"], name="leadscore_contact")]
 
     def __str__(self) -> str:
         return f"{self.contact_id}: {self.total}"
+
+    @property
+    def computed_at(self):
+        return self.run.computed_at
+
+    @property
+    def rule_version(self) -> int | None:
+        return self.run.rule_version
+
+    @property
+    def model_version(self) -> int | None:
+        return self.run.model_version
 
 
 class EngagementRollup(models.Model):

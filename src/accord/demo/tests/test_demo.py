@@ -299,7 +299,7 @@ def test_every_demo_lead_is_scored_by_the_shipped_rules_and_a_model_trained_on_t
     explanation = scoring.score_explanation(contact_id=lead.pk)
 
     assert LeadScore.objects.values("contact").distinct().count() == Contact.objects.count()
-    assert not LeadScore.objects.filter(rule_version__isnull=True).exists()
+    assert not LeadScore.objects.filter(run__rule_version__isnull=True).exists()
     assert model.roc_auc > model.rules_roc_auc
     assert explanation.score == lead.current_score.total
     assert explanation.rule_version is not None

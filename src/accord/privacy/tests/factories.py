@@ -7,6 +7,7 @@ from accord.capture.models import ContactMerge
 from accord.capture.tests.factories import ContactFactory
 from accord.handoff.models import LeadWait
 from accord.scoring.models import LeadScore
+from accord.scoring.tests.factories import ScoreRunFactory
 
 
 class LeadScoreFactory(factory.django.DjangoModelFactory):
@@ -17,9 +18,8 @@ class LeadScoreFactory(factory.django.DjangoModelFactory):
     total = 64
     fit = 30
     engagement = 34
-    rule_version = 1
+    run = factory.SubFactory(ScoreRunFactory)
     explanation = factory.LazyFunction(lambda: {"summary": "VP at a 51–200 software company", "up": [], "down": []})
-    computed_at = factory.LazyFunction(timezone.now)
 
 
 class ContactMergeFactory(factory.django.DjangoModelFactory):

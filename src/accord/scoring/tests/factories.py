@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from accord.lifecycle.models import Activity, LeadFeedback
 from accord.lifecycle.tests import factories as lifecycle_factories
-from accord.scoring.models import PredictiveModelVersion, ScoringRuleSet
+from accord.scoring.models import PredictiveModelVersion, ScoreRun, ScoringRuleSet
 from accord.scoring.services import DEFAULT_RULES
 
 # The lifecycle's factories, with the defaults scoring tests lean on: a meeting is the
@@ -18,6 +18,14 @@ class ActivityFactory(lifecycle_factories.ActivityFactory):
 class LeadFeedbackFactory(lifecycle_factories.LeadFeedbackFactory):
     decision = LeadFeedback.Decision.REJECT
     reason = "student"
+
+
+class ScoreRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ScoreRun
+
+    computed_at = factory.LazyFunction(timezone.now)
+    rule_version = 1
 
 
 class ScoringRuleSetFactory(factory.django.DjangoModelFactory):

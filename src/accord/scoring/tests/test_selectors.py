@@ -253,12 +253,12 @@ def test_a_rescore_from_the_rollup_explains_and_predicts_as_reading_every_touch_
 
     services.rescore(as_of=NOW + 3 * day, always_record=True)
     from_rollup = {s.contact_id: (s.predicted_probability, s.explanation) for s in LeadScore.objects.filter(
-        computed_at=NOW + 3 * day)}
+        run__computed_at=NOW + 3 * day)}
     rollup_reads = [sorted(kw) for kw in reads]
-    LeadScore.objects.filter(computed_at=NOW + 3 * day).delete()
+    LeadScore.objects.filter(run__computed_at=NOW + 3 * day).delete()
     services.rescore(as_of=NOW + 3 * day, always_record=True, full=True)
     from_touches = {s.contact_id: (s.predicted_probability, s.explanation) for s in LeadScore.objects.filter(
-        computed_at=NOW + 3 * day)}
+        run__computed_at=NOW + 3 * day)}
 
     # One read of the touches added since the rollup; none of every touch or of the changed contacts'.
     assert rollup_reads == [["since", "until"]]

@@ -108,8 +108,8 @@ def test_a_bulk_rescore_stores_the_numbers_of_each_changed_score_and_leaves_word
 
     assert result["changed"] == 2
     rows = LeadScore.objects.order_by("contact_id").values_list(
-        "contact_id", "total", "fit", "engagement", "rule_version", "predicted_probability", "explanation",
-        "computed_at")
+        "contact_id", "total", "fit", "engagement", "run__rule_version", "predicted_probability", "explanation",
+        "run__computed_at")
     assert list(rows) == [(vp.pk, 26, 20, 6, 1, None, {}, NOW), (other_vp.pk, 20, 20, 0, 1, None, {}, NOW)]
 
 
@@ -148,7 +148,7 @@ def test_bulk_history_rows_carry_each_probability_beside_its_contact(monkeypatch
                              rule_version=2, explanations=None, computed_at=NOW)
 
     rows = LeadScore.objects.order_by("contact_id").values_list(
-        "contact_id", "total", "fit", "engagement", "predicted_probability", "model_version", "rule_version")
+        "contact_id", "total", "fit", "engagement", "predicted_probability", "run__model_version", "run__rule_version")
     assert list(rows) == [(ids[0], 5, -50, 50, 0.125, 3, 2), (ids[1], 0, 0, -50, 0.0000012345678901234, 3, 2),
                           (ids[2], 100, 50, 50, 0.9999999999999999, 3, 2)]
 
@@ -223,13 +223,13 @@ def test_rescoring_takes_the_same_number_of_queries_for_few_or_many_contacts():
     # Reads: the active rules and model; contacts with their emails (MIN and MAX, one range);
     # accounts (MIN and MAX, one range); current scores (MIN and MAX, one range); the touch
     # watermarks; touchpoints (one range; activities have none); the latest model card.
-    # Writes: one upsert of the scores that moved, one INSERT batch of history, a count of the
+    # Writes: one upsert of the scores that moved, the run and one INSERT batch of history, a count of the
     # contacts (any deleted since the read?) and the rollup replaced (a DELETE and an INSERT),
     # inside a savepoint. A nightly run with nothing new
     # reads the rollup instead of touchpoints and writes nothing (the savepoint stays). On
     # SQLite, three more: the page cache read, enlarged for the run and put back.
     extra = 3 if connection.vendor == "sqlite" else 0
-    assert len(few) == len(many) == 18 + extra
+    assert len(few) == len(many) == 19 + extra
     assert len(few_nightly) == len(many_nightly) == 13 + extra
 
 
