@@ -333,3 +333,23 @@ def test_a_batchs_people_are_found_by_email_through_the_email_index_on_postgresq
     assert [row[0] for row in rows] == [known.pk]
     assert "Index Scan using contact_email_unique_ci" in plan
     assert "Seq Scan on capture_contact" not in plan
+
+
+def test_event_texts_holding_tabs_line_breaks_backslashes_and_quotes_are_stored_as_sent():
+    # Given a batch whose texts hold what COPY's text format and an array literal escape
+    awkward = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash \\N', 'quote"d', "{brace,comma}", ""]
+    events = [
+        event(id=f'e"{k}\\', email=f"p{k}@example.org", utm_term=text, utm_content=text, anonymous_id=f"v\t{k}")
+        for k, text in enumerate(awkward)
+    ]
+
+    # When it is sent, and the same event ids again
+    first = marketer_api().post("/events/batch", {"events": events})
+    again = marketer_api().post("/events/batch", {"events": events})
+
+    # Then every text is stored exactly as sent, and the ids are recognised as stored
+    assert (first.status_code, first.json()["stored"]) == (200, len(awkward))
+    assert (again.json()["stored"], again.json()["duplicates"]) == (0, len(awkward))
+    stored = {touch.external_id: (touch.utm_term, touch.utm_content, touch.anonymous_id)
+              for touch in Touchpoint.objects.all()}
+    assert stored == {f'e"{k}\\': (text, text, f"v\t{k}") for k, text in enumerate(awkward)}
