@@ -353,3 +353,38 @@ def test_event_texts_holding_tabs_line_breaks_backslashes_and_quotes_are_stored_
     stored = {touch.external_id: (touch.utm_term, touch.utm_content, touch.anonymous_id)
               for touch in Touchpoint.objects.all()}
     assert stored == {f'e"{k}\\': (text, text, f"v\t{k}") for k, text in enumerate(awkward)}
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "errors"),
+    [
+        (b"", 422, [(None, "required")]),
+        (b'{"events": [', 400, [(None, "malformed_json")]),
+        (b'{"events": "all of them"}', 422, [("events", "invalid")]),
+        (b'{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": 7}]}', 422,
+         [("events.0.email", "invalid")]),
+    ],
+    ids=["empty", "not JSON", "not a list", "a number for an email"],
+)
+def test_a_batch_body_that_is_not_plain_is_answered_as_any_endpoints_body_would_be(raw, status, errors):
+    # When a batch body that the quick decoding leaves to the parser and the models is sent
+    response = marketer_api().post("/events/batch", raw=raw)
+
+    # Then it is refused in the API's one error shape, naming the field where there is one
+    assert response.status_code == status
+    assert errors_of(response) == errors
+    assert Touchpoint.objects.count() == 0
+
+
+def test_the_api_document_describes_the_batch_body_as_the_models_do():
+    from django.test import Client
+
+    document = Client().get("/api/v1/openapi.json").json()
+
+    body = document["paths"]["/api/v1/events/batch"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert body["required"] is True
+    assert schema["required"] == ["events"]
+    assert schema["properties"]["events"]["items"] == {"$ref": "#/components/schemas/EventIn"}
+    assert schema["properties"]["events"]["maxItems"] == 1000
+    assert "EventIn" in document["components"]["schemas"]
