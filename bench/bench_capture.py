@@ -119,22 +119,28 @@ class _Meter:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
                 sample["commits"] = cursor.fetchone()[0]
-                cursor.execute("SELECT wal_sync FROM pg_stat_wal")
-                sample["wal_syncs"] = cursor.fetchone()[0]
+                cursor.execute("SELECT wal_sync, wal_bytes FROM pg_stat_wal")
+                sample["wal_syncs"], sample["wal_bytes"] = map(float, cursor.fetchone())
         return sample
 
-    def report(self, count: int, unit: str) -> str:
-        """Return the CPU per request since the meter started, one field each."""
+    def report(self, count: int, unit: str, *, loadgen_cpu: float | None = None) -> str:
+        """Return the CPU per request since the meter started, one field each.
+
+        `loadgen_cpu`, when the load generator measured it, is its CPU while sending: its
+        process's total also holds the building of the requests before the clock started.
+        """
         end = self._sample()
         used = {name: end[name] - self.start[name] for name in end}
+        if loadgen_cpu is not None:
+            used["loadgen"] = loadgen_cpu
         web = used["web_user"] + used["web_system"]
         text = (f"server CPU {web / count * 1000:.2f} ms a {unit} ({used['web_system'] / count * 1000:.2f} of it "
                 f"system)")
         if self.postgres:
             # The bench's own two statements a sample are among the commits; noise against thousands.
             text += (f", PostgreSQL CPU {used['postgres'] / count * 1000:.2f} ms a {unit}, "
-                     f"{used['commits'] / count:.2f} transactions and {used['wal_syncs'] / count:.2f} WAL flushes "
-                     f"a {unit}")
+                     f"{used['commits'] / count:.2f} transactions, {used['wal_syncs'] / count:.2f} WAL flushes and "
+                     f"{used['wal_bytes'] / count / 1024:,.0f} KB of WAL a {unit}")
         return text + f", load generator CPU {used['loadgen'] / count * 1000:.2f} ms a {unit}"
 
 
@@ -234,7 +240,7 @@ def _batch_run(args, token: str, server: int, log: Path) -> None:
     meter = _Meter(server)
     result = _loadgen(args.port, "closed", "--token", token, "--clients", str(args.clients),
                       "--batches", str(args.batches), "--contacts", str(args.contacts))
-    cpu = meter.report(result["batches"], "batch")
+    cpu = meter.report(result["batches"], "batch", loadgen_cpu=result["cpu"])
     sent, run = result["events"], result["run"]
     stored = Touchpoint.objects.filter(external_id__startswith=f"{run}-").count()
     distinct = Touchpoint.objects.filter(external_id__startswith=f"{run}-").values("external_id").distinct().count()

@@ -6,6 +6,7 @@ the view, the commit) without the network or a load generator in the way.
 
     .venv/bin/python bench/profile_capture.py                    # fresh SQLite data dir
     .venv/bin/python bench/profile_capture.py --database-url "$ACCORD_PG_URL"
+    .venv/bin/python bench/profile_capture.py --database-url "$ACCORD_PG_URL" --phases 20   # CPU by phase
 
 Prints CPU and wall time per request, queries per request, and the top functions by
 cumulative time (cProfile).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import pstats
 import sys
@@ -33,6 +35,9 @@ def main() -> int:
     parser.add_argument("--plain", action="store_true", help="time without cProfile (its overhead doubles the CPU)")
     parser.add_argument("--cpu", action="store_true",
                         help="profile CPU time, not wall time (waits for the database then cost nothing)")
+    parser.add_argument("--phases", type=int, default=0,
+                        help="time this many batches phase by phase instead: this process's CPU, the database "
+                             "server's (PostgreSQL on this machine) and the WAL written, for each phase")
     args = parser.parse_args()
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -63,6 +68,9 @@ def main() -> int:
         return _call(application, "POST", "/api/v1/events/batch", batch_body(run, b, contacts=20000),
                      content_type="application/json", authorization=f"Bearer {token}")
 
+    if args.phases:
+        _phases(args.phases, run)
+        return 0
     for n in range(50):  # warm: first-use imports, compiled templates, cached statements
         _expect(post_form(-n - 1), 201)
     _expect(post_batch(-1), 200)
@@ -76,6 +84,79 @@ def main() -> int:
 
 
 _recording: list[str] | None = None
+
+
+def _phases(count: int, run: str) -> None:
+    """Print where a batch of 1,000 spends its CPU, phase by phase, in this process and the server's backend.
+
+    The phases are the event API's own steps, called directly (no HTTP, no authentication, no
+    answer): decoding and checking the body, the reads and row building before the transaction
+    (`ingestion.prepare`), the writes (`ingestion.store`: new people, links, the COPY) and the
+    commit (on PostgreSQL the deferred foreign-key checks run then, one per touchpoint and key).
+    The backend's CPU is read from /proc, so it is there only for a server on this machine.
+    """
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accord.capture import ingestion
+    from accord.capture.schemas import events_from_json
+    from bench.loadgen import batch_body
+
+    postgres = connection.vendor == "postgresql"
+    backend = None
+    if postgres:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = Path(f"/proc/{cursor.fetchone()[0]}/schedstat")
+
+    def server_cpu() -> float:
+        return int(backend.read_text().split()[0]) / 1e9 if backend and backend.exists() else 0.0
+
+    def wal() -> int:
+        if not postgres:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn")
+            return int(cursor.fetchone()[0])
+
+    totals: dict[str, list[float]] = {}
+
+    def timed(name: str, step):
+        started = time.process_time(), server_cpu(), wal()
+        result = step()
+        ended = time.process_time(), server_cpu(), wal()
+        sums = totals.setdefault(name, [0.0, 0.0, 0.0])
+        for at in range(3):
+            sums[at] += ended[at] - started[at]
+        return result
+
+    # The first batches create their 1,000 people each; the timed ones find them (the bench's mix
+    # after its first 20 batches), so people are read, not created, as in a steady stream.
+    bodies = [batch_body(run, b, contacts=20000) for b in range(20 + count)]
+    # As `accord serve` does once it has loaded the app (accord.config.gunicorn): a full
+    # collection then walks only what requests create.
+    gc.collect()
+    gc.freeze()
+    for number, body in enumerate(bodies):
+        if number == 20:
+            totals.clear()
+        events = timed("decode and check the body", lambda body=body: events_from_json(body))
+        plan = timed("reads and rows (prepare)", lambda events=events: ingestion.prepare(events, now=timezone.now()))
+        with transaction.atomic():
+            timed("writes (store: COPY)", lambda plan=plan: ingestion.store(plan))
+            started = time.process_time(), server_cpu(), wal()
+        ended = time.process_time(), server_cpu(), wal()
+        sums = totals.setdefault("commit (foreign-key checks)", [0.0, 0.0, 0.0])
+        for at in range(3):
+            sums[at] += ended[at] - started[at]
+    print(f"event batch of 1,000 by phase, mean of {count} ({connection.vendor}); load average "
+          f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])}:")
+    for name, (python, server, written) in totals.items():
+        print(f"    {name:30s} Python {python / count * 1000:6.2f} ms, server {server / count * 1000:6.2f} ms CPU, "
+              f"WAL {written / count / 1024:6.0f} KB")
+    python, server, written = (sum(sums[at] for sums in totals.values()) for at in range(3))
+    print(f"    {'all':30s} Python {python / count * 1000:6.2f} ms, server {server / count * 1000:6.2f} ms CPU, "
+          f"WAL {written / count / 1024:6.0f} KB")
 
 
 def _record(execute, sql, params, many, context):

@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Literal
 
+import msgspec
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
@@ -539,10 +540,25 @@ def _quick_event(item: object) -> Event | None:
             return None
     # Every value is now text, or None where None is allowed; a missing text field is "".
     get = item.get
-    kind, channel = get("type"), get("channel")
+    return _plain_event(
+        get("type"), get("occurred_at"), get("email"), get("external_id"), get("anonymous_id"),
+        get("first_name", ""), get("last_name", ""), get("utm_source", ""), get("utm_medium", ""),
+        get("utm_campaign", ""), get("utm_term", ""), get("utm_content", ""), get("url", ""),
+        get("referrer", ""), get("campaign", ""), get("channel"), get("id"),
+    )
+
+
+def _plain_event(
+    kind: str | None, moment: str | None, email: str | None, external_id: str | None, anonymous_id: str | None,
+    first_name: str, last_name: str, utm_source: str, utm_medium: str, utm_campaign: str, utm_term: str,
+    utm_content: str, url: str, referrer: str, campaign: str, channel: str | None, event_id: str | None,
+) -> Event | None:
+    """Return the event EventIn would build from these values (texts within their limits), or None.
+
+    None when EventIn would refuse them or when deciding would take more than this does.
+    """
     if kind not in _KINDS or (channel is not None and channel not in _CHANNELS):
         return None
-    moment = get("occurred_at")
     occurred_at = _iso_moment(moment) if moment is not None else None
     if occurred_at is None:
         return None
@@ -552,7 +568,6 @@ def _quick_event(item: object) -> Event | None:
             occurred_at = timezone.make_aware(occurred_at).astimezone(dt.UTC)
         except (ValueError, OverflowError):
             return None
-    email = get("email")
     if email:
         email = email.strip().lower()
         if not email:
@@ -561,11 +576,11 @@ def _quick_event(item: object) -> Event | None:
             return None
     else:
         email = None
-    url, referrer = get("url", "").strip(), get("referrer", "").strip()
+    url, referrer = url.strip(), referrer.strip()
     if (url and not _is_http_url(url)) or (referrer and not _is_http_url(referrer)):
         return None
-    external_id = (get("external_id") or "").strip()
-    anonymous_id = (get("anonymous_id") or "").strip()
+    external_id = (external_id or "").strip()
+    anonymous_id = (anonymous_id or "").strip()
     if not (email or external_id or anonymous_id):
         return None
     # Positional, in Event's field order (a test holds it to EventIn's, field by field): keywords
@@ -576,20 +591,84 @@ def _quick_event(item: object) -> Event | None:
         email,
         external_id,
         anonymous_id,
-        get("first_name", "").strip(),
-        get("last_name", "").strip(),
+        first_name.strip(),
+        last_name.strip(),
         "",
-        get("utm_source", "").strip(),
-        get("utm_medium", "").strip(),
-        get("utm_campaign", "").strip(),
-        get("utm_term", "").strip(),
-        get("utm_content", "").strip(),
+        utm_source.strip(),
+        utm_medium.strip(),
+        utm_campaign.strip(),
+        utm_term.strip(),
+        utm_content.strip(),
         url,
         referrer,
-        get("campaign", "").strip(),
+        campaign.strip(),
         channel or "",
-        (get("id") or "").strip(),
+        (event_id or "").strip(),
     )
+
+
+def _wire_event() -> type[msgspec.Struct]:
+    """Build the struct a batch's JSON decodes into: EventIn's fields, types and lengths, _plain_event's order.
+
+    Made from EventIn's own fields, so a field added there is taken here too (or refused, and
+    the batch goes through the models) without a second list to keep in step.
+    """
+    order = ("type", "occurred_at", "email", "external_id", "anonymous_id", "first_name", "last_name",
+             "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "url", "referrer",
+             "campaign", "channel", "id")
+    assert set(order) == set(EventIn.model_fields), "EventIn's fields and the wire struct's differ"
+    fields = []
+    for name in order:
+        limit = _MAX_LENGTHS[name]
+        text = Annotated[str, msgspec.Meta(max_length=limit)] if limit is not None else str
+        if EventIn.model_fields[name].is_required():
+            fields.append((name, text))
+        elif name in _NULLABLE:
+            fields.append((name, text | None, None))
+        else:
+            fields.append((name, text, EventIn.model_fields[name].default))
+    return msgspec.defstruct("WireEvent", fields, kw_only=True, forbid_unknown_fields=True)
+
+
+_WireEvent = _wire_event()
+_WireBatch = msgspec.defstruct(
+    "WireBatch",
+    [("events", Annotated[list[_WireEvent], msgspec.Meta(min_length=1, max_length=MAX_BATCH)])],
+    forbid_unknown_fields=True,
+)
+_decode_batch = msgspec.json.Decoder(_WireBatch).decode
+_astuple = msgspec.structs.astuple
+
+
+def events_from_json(body: bytes) -> list[Event] | None:
+    """Return a batch body's events if it is plain JSON of plainly valid events, else None.
+
+    The body is decoded straight into typed structs (msgspec, in C: types, lengths and unknown
+    fields checked as it reads), then each event is finished as quick_events finishes one.
+    Parsing to dicts first and checking them in Python cost 11 ms of a 1,000-event batch; this
+    costs 4. Anything else, including every batch with a problem, returns None: the caller then
+    parses and validates the body as every other endpoint does, which names each problem.
+    """
+    try:
+        batch = _decode_batch(body)
+    except ValueError:  # not JSON, not UTF-8 (msgspec reads only UTF-8), or not of the struct's shape
+        return None
+    items = [_astuple(item) for item in batch.events]
+    if b"\\u" in body and _holds_unstorable_text(items):
+        return None
+    events = []
+    for values in items:
+        event = _plain_event(*values)
+        if event is None:
+            return None
+        events.append(event)
+    return events
+
+
+def _holds_unstorable_text(items: list[tuple]) -> bool:
+    # A \u escape can spell NUL, which PostgreSQL text cannot hold (a lone surrogate the
+    # decoder refuses itself); the API's parser refuses it naming the field.
+    return any("\x00" in value for values in items for value in values if value)
 
 
 # Integrations stamp events to the second, so a batch repeats its times: each distinct text is

@@ -30,7 +30,8 @@ from accord.accounts.selectors import user_for_token
 from accord.capture.api import router as capture_router
 from accord.capture.events_api import router as events_router
 from accord.collaboration.api import router as collaboration_router
-from accord.core.errors import AccordError, ValidationFailed
+from accord.core.errors import AccordError
+from accord.core.jsonbody import parse_json_body, refuse_unstorable_text
 from accord.deals.api import router as deals_router
 from accord.handoff.api import router as handoff_router
 from accord.lifecycle.api import router as lifecycle_router
@@ -99,59 +100,16 @@ class BrowserSession(SessionAuth):
 # Parsing --------------------------------------------------------------------------------
 
 
-class MalformedJson(AccordError):
-    status = 400
-    code = "malformed_json"
-
-
 class JsonParser(Parser):
     """Parse JSON bodies and query strings, refusing text no database column can hold."""
 
     def parse_body(self, request: HttpRequest) -> Any:
-        try:
-            data = json.loads(request.body)
-        except (ValueError, RecursionError) as error:
-            raise MalformedJson(f"The request body is not valid JSON ({error}).") from None
-        # UTF-8 JSON holds NUL or a lone surrogate only as a \u escape or as bytes starting
-        # 0xED (UTF-16 and -32 bodies contain NUL bytes); a body with none of these, nearly
-        # all of them, skips the walk over every string.
-        body = request.body
-        if b"\\u" in body or b"\xed" in body or b"\x00" in body:
-            _refuse_unstorable_text(data)
-        return data
+        return parse_json_body(request.body)
 
     def parse_querydict(self, data, list_fields, request):
         parsed = super().parse_querydict(data, list_fields, request)
-        _refuse_unstorable_text(parsed)
+        refuse_unstorable_text(parsed)
         return parsed
-
-
-def _refuse_unstorable_text(data: Any) -> None:
-    # PostgreSQL text cannot hold NUL, and no UTF-8 database can hold a lone surrogate
-    # (JSON allows "\ud800"); refused here, either would turn into a 500 at the database.
-    pending: list[tuple[str, Any]] = [("", data)]
-    while pending:
-        path, value = pending.pop()
-        if isinstance(value, str):
-            _check_text(value, path)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                _check_text(key, path)
-                pending.append((f"{path}.{key}" if path else key, item))
-        elif isinstance(value, list):
-            pending.extend(
-                (f"{path}.{index}" if path else str(index), item)
-                for index, item in enumerate(value)
-            )
-
-
-def _check_text(text: str, path: str) -> None:
-    if "\x00" in text:
-        raise ValidationFailed("Text may not contain NUL characters.", field=path or None)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationFailed("Text must be valid Unicode.", field=path or None) from None
 
 
 # The error shape ------------------------------------------------------------------------

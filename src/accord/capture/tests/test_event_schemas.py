@@ -1,13 +1,14 @@
 """The event batch's quick check accepts exactly what the full models accept, storing the same values."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.test import override_settings
 
-from accord.capture.schemas import EventBatchIn, EventIn, _is_email, quick_events
+from accord.capture.schemas import EventBatchIn, EventIn, _is_email, events_from_json, quick_events
 
 AT = "2026-03-01T09:30:00Z"
 
@@ -37,6 +38,18 @@ def test_plain_events_are_built_by_the_quick_check_exactly_as_by_the_models():
     assert EventBatchIn.model_validate({"events": PLAIN_EVENTS}).to_events() == full
 
 
+@override_settings(TIME_ZONE="Europe/Paris")
+def test_plain_events_decoded_straight_from_the_body_are_the_events_the_models_build():
+    # Given the same events as a JSON body, once with every non-ASCII letter escaped as \u
+    events = [*PLAIN_EVENTS, {"type": "page_view", "occurred_at": AT, "email": "j@example.org", "first_name": "José"}]
+    full = [EventIn.model_validate(item).to_event() for item in events]
+
+    # When the body is decoded into the wire structs
+    # Then the same events come out, whichever way the body spells its text
+    assert events_from_json(json.dumps({"events": events}).encode()) == full
+    assert events_from_json(json.dumps({"events": events}, ensure_ascii=False).encode()) == full
+
+
 @pytest.mark.parametrize(
     "item",
     [
@@ -60,6 +73,7 @@ def test_an_event_the_models_refuse_is_never_accepted_by_the_quick_check(item):
     # When it is checked quickly
     # Then the quick check leaves it to the models, which refuse it naming the event
     assert quick_events({"events": events}) is None
+    assert events_from_json(json.dumps({"events": events}).encode()) is None
     with pytest.raises(ValueError, match=r"events\.1"):
         EventBatchIn.model_validate({"events": events})
 
@@ -104,3 +118,24 @@ def test_an_address_django_accepts_is_accepted_by_the_quick_email_check(email):
     validate_email(email)
 
     assert _is_email(email) is True
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        b'"utm_source": "a\\u0000b"}]}',
+        b'{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org", '
+        b'"utm_source": "\\ud800"}]}',
+        '{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": "a@x.org"}]}'.encode("utf-16"),
+        b'{"events": []}',
+        b'{"events": [], "more": 1}',
+        b'[]',
+        b'{"events": [{"type": "page_view"',
+        b"",
+    ],
+    ids=["escaped NUL", "escaped lone surrogate", "UTF-16", "no events", "unknown field", "not an object",
+         "cut short", "empty"],
+)
+def test_a_body_the_structs_cannot_take_plainly_is_left_to_the_parser_and_the_models(body):
+    assert events_from_json(body) is None

@@ -333,3 +333,58 @@ def test_a_batchs_people_are_found_by_email_through_the_email_index_on_postgresq
     assert [row[0] for row in rows] == [known.pk]
     assert "Index Scan using contact_email_unique_ci" in plan
     assert "Seq Scan on capture_contact" not in plan
+
+
+def test_event_texts_holding_tabs_line_breaks_backslashes_and_quotes_are_stored_as_sent():
+    # Given a batch whose texts hold what COPY's text format and an array literal escape
+    awkward = ['tab\there', 'line\nbreak', 'carriage\rreturn', 'back\\slash \\N', 'quote"d', "{brace,comma}", ""]
+    events = [
+        event(id=f'e"{k}\\', email=f"p{k}@example.org", utm_term=text, utm_content=text, anonymous_id=f"v\t{k}")
+        for k, text in enumerate(awkward)
+    ]
+
+    # When it is sent, and the same event ids again
+    first = marketer_api().post("/events/batch", {"events": events})
+    again = marketer_api().post("/events/batch", {"events": events})
+
+    # Then every text is stored exactly as sent, and the ids are recognised as stored
+    assert (first.status_code, first.json()["stored"]) == (200, len(awkward))
+    assert (again.json()["stored"], again.json()["duplicates"]) == (0, len(awkward))
+    stored = {touch.external_id: (touch.utm_term, touch.utm_content, touch.anonymous_id)
+              for touch in Touchpoint.objects.all()}
+    assert stored == {f'e"{k}\\': (text, text, f"v\t{k}") for k, text in enumerate(awkward)}
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "errors"),
+    [
+        (b"", 422, [(None, "required")]),
+        (b'{"events": [', 400, [(None, "malformed_json")]),
+        (b'{"events": "all of them"}', 422, [("events", "invalid")]),
+        (b'{"events": [{"type": "page_view", "occurred_at": "2026-03-01T09:30:00Z", "email": 7}]}', 422,
+         [("events.0.email", "invalid")]),
+    ],
+    ids=["empty", "not JSON", "not a list", "a number for an email"],
+)
+def test_a_batch_body_that_is_not_plain_is_answered_as_any_endpoints_body_would_be(raw, status, errors):
+    # When a batch body that the quick decoding leaves to the parser and the models is sent
+    response = marketer_api().post("/events/batch", raw=raw)
+
+    # Then it is refused in the API's one error shape, naming the field where there is one
+    assert response.status_code == status
+    assert errors_of(response) == errors
+    assert Touchpoint.objects.count() == 0
+
+
+def test_the_api_document_describes_the_batch_body_as_the_models_do():
+    from django.test import Client
+
+    document = Client().get("/api/v1/openapi.json").json()
+
+    body = document["paths"]["/api/v1/events/batch"]["post"]["requestBody"]
+    schema = body["content"]["application/json"]["schema"]
+    assert body["required"] is True
+    assert schema["required"] == ["events"]
+    assert schema["properties"]["events"]["items"] == {"$ref": "#/components/schemas/EventIn"}
+    assert schema["properties"]["events"]["maxItems"] == 1000
+    assert "EventIn" in document["components"]["schemas"]
