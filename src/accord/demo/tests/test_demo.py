@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, DateTimeField, Exists, Max, OuterRef, Q, Subquery, Sum
 
 from accord.accounts.models import Team, User
 from accord.accounts.tests.factories import UserFactory
@@ -19,15 +19,19 @@ from accord.deals.models import Deal
 from accord.demo import world as W
 from accord.demo.selectors import demo_fingerprint
 from accord.demo.services import DEMO_PASSWORD, Login, clear_demo, load_demo
+from accord.demo.tables import WRITTEN_MODELS
 from accord.handoff.models import SweepCursor
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.notifications.models import Delivery, Notification
 from accord.notifications.services import notify
 from accord.planning.models import Goal
-from accord.sla.models import SlaClock
+from accord.scoring.models import LeadScore
+from accord.sla.models import Handover, SlaClock
 from accord.sla.tests.factories import SlaClockFactory
 
 AS_OF = date(2026, 5, 20)
+# The moment of loading, part-way through the as-of day: the company is loaded "as of today".
+NOW = datetime(2026, 5, 20, 13, 30, tzinfo=UTC)
 SMALL = 0.02
 # Big enough for the rates below to be well away from their thresholds, small enough to load
 # in a few seconds.
@@ -113,7 +117,7 @@ def test_the_demo_creates_one_login_per_role_with_the_demo_password():
 def company(django_db_setup, django_db_blocker):
     """Load the company once for the module; the tests below only read it."""
     with django_db_blocker.unblock():
-        load_demo(seed=1, scale=MODERATE, as_of=AS_OF, reset=True)
+        load_demo(seed=1, scale=MODERATE, as_of=AS_OF, now=NOW, reset=True)
         yield
         clear_demo()
 
@@ -228,21 +232,55 @@ def test_every_contact_shows_the_stage_and_time_of_its_last_transition(company):
 
 
 @pytest.mark.django_db
-def test_nothing_happens_after_the_as_of_date_and_the_current_quarter_has_data_and_goals(company):
-    end = datetime(2026, 5, 21, tzinfo=UTC)
+def test_nothing_happens_after_the_moment_of_loading_and_the_current_quarter_has_data_and_goals(company):
     quarter_start = date(2026, 4, 1)
+    # Deadlines and plans may lie ahead; everything else records something that happened.
+    ahead = {"due_at", "warn_at"}
+    latest = {}
+    for model in (*WRITTEN_MODELS, SlaClock, Handover, LeadScore):
+        for field in model._meta.concrete_fields:
+            if isinstance(field, DateTimeField) and field.name not in ahead:
+                latest[f"{model._meta.label}.{field.name}"] = model._base_manager.aggregate(at=Max(field.name))["at"]
 
-    latest = [
-        Touchpoint.objects.aggregate(at=Max("occurred_at"))["at"],
-        Activity.objects.aggregate(at=Max("occurred_at"))["at"],
-        StageTransition.objects.aggregate(at=Max("occurred_at"))["at"],
-        Contact.objects.aggregate(at=Max("created_at"))["at"],
-    ]
-    assert all(end - timedelta(days=3) < at < end for at in latest)
+    assert {name: at for name, at in latest.items() if at is not None and at > NOW} == {}
+    assert all(NOW - timedelta(days=3) < latest[name] for name in (
+        "capture.Touchpoint.occurred_at", "lifecycle.Activity.occurred_at",
+        "lifecycle.StageTransition.occurred_at", "capture.Contact.created_at"))
     assert Contact.objects.filter(created_at__date__gte=date(2026, 5, 1)).count() > 50
     assert Deal.objects.filter(status="won", closed_at__date__gte=quarter_start).exists()
     current = Goal.objects.filter(team=None, period_start=quarter_start, period_end=date(2026, 6, 30))
     assert sorted(current.values_list("metric", flat=True)) == ["mqls", "pipeline", "revenue", "sqls"]
+
+
+@pytest.mark.django_db
+def test_every_lead_waiting_for_sales_arrived_within_the_recycle_window_and_scores_above_zero(company):
+    waiting = Contact.objects.filter(lifecycle_stage="mql")
+    handed_over = StageTransition.objects.filter(contact=OuterRef("pk"), to_stage="mql").order_by("-occurred_at")
+    oldest = min(waiting.annotate(at=Subquery(handed_over.values("occurred_at")[:1])).values_list("at", flat=True))
+
+    assert waiting.count() >= 1
+    assert oldest > NOW - timedelta(days=W.MQL_RECYCLE_DAYS)
+    assert list(waiting.filter(Q(current_score__isnull=True) | Q(current_score__total=0))) == []
+
+
+@pytest.mark.django_db
+def test_leads_no_rep_decided_on_go_back_to_nurture_after_the_recycle_window(company):
+    recycled = StageTransition.objects.filter(from_stage="mql", to_stage="nurture", by_user__username="marketing")
+    assignment = LeadAssignment.objects.filter(contact=OuterRef("contact")).order_by("-assigned_at")
+    rows = recycled.annotate(assigned_at=Subquery(assignment.values("assigned_at")[:1]))
+
+    assert rows.count() >= 5
+    assert {row.occurred_at - row.assigned_at for row in rows} == {timedelta(days=W.MQL_RECYCLE_DAYS)}
+    assert not LeadFeedback.objects.filter(contact__in=recycled.values("contact")).exists()
+
+
+@pytest.mark.django_db
+def test_sales_rejects_students_and_competitors_without_calling_them(company):
+    on_sight = LeadFeedback.objects.filter(reason__in=W.ON_SIGHT_REASONS)
+    called = Activity.objects.filter(contact__in=on_sight.values("contact"), occurred_at__lte=OuterRef("created_at"))
+
+    assert on_sight.count() >= 5
+    assert not on_sight.filter(Exists(called.filter(contact=OuterRef("contact")))).exists()
 
 
 @pytest.mark.django_db
