@@ -20,7 +20,7 @@ import numpy as np
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Max
 
 from accord.accounts.models import Team, User
 from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
@@ -45,7 +45,7 @@ from accord.planning.models import Goal
 from accord.scoring import services as scoring
 from accord.scoring.models import PredictiveModelVersion, ScoringRuleSet
 from accord.sla.backfill import backfill_history
-from accord.sla.models import ComplianceDaily, SlaVersion
+from accord.sla.models import SlaVersion
 
 DEMO_PASSWORD = "accord-demo"
 JOB_KIND = "demo.load"
@@ -118,8 +118,7 @@ def clear_demo() -> None:
         User.objects.filter(email__iendswith="@" + W.STAFF_DOMAIN).delete()
         Team.objects.filter(name__in=_team_names()).delete()
         # The history backfill publishes the shipped SLA when none exists: leave no orphan of it.
-        SlaVersion.objects.filter(created_by__isnull=True, clocks__isnull=True, handovers__isnull=True).exclude(
-            Exists(ComplianceDaily.objects.filter(sla_version=OuterRef("pk")))).delete()
+        SlaVersion.objects.filter(created_by__isnull=True, clocks__isnull=True, handovers__isnull=True).delete()
         # The load trains a model on the history it wrote, and scoring publishes the shipped rules
         # when none exist: with the history gone, neither describes anything. Versions someone
         # published or trained by hand (they carry who) stay.

@@ -26,7 +26,14 @@ from accord.notifications.models import Delivery, Notification
 from accord.notifications.services import notify
 from accord.planning.models import Goal
 from accord.scoring.models import LeadScore
-from accord.sla.models import Handover, SlaClock
+from accord.sla import rollup
+from accord.sla.models import (
+    ComplianceDaily,
+    ComplianceMonthly,
+    ComplianceWeekly,
+    Handover,
+    SlaClock,
+)
 from accord.sla.tests.factories import SlaClockFactory
 
 AS_OF = date(2026, 5, 20)
@@ -322,6 +329,25 @@ def test_a_reset_clears_sla_clocks_and_deliveries_that_point_at_demo_records():
     assert Delivery.objects.count() == 0
     assert SweepCursor.objects.count() == 0
     assert LeadAssignment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_reset_clears_the_sla_compliance_rollups_also_of_owners_added_by_hand():
+    # Given the demo, and a lead of it given by hand to someone who is not the demo's staff,
+    # whose clock breached and was counted in the compliance rollups
+    load_demo(seed=1, scale=SMALL, as_of=AS_OF, now=NOW, reset=True)
+    someone = UserFactory(username="someone", email="someone@example.com", role=Role.SALES_REP)
+    clock = SlaClockFactory(contact=Contact.objects.first(), owner=someone, started_at=NOW - timedelta(days=2))
+    SlaClock.objects.filter(pk=clock.pk).update(breached_at=clock.due_at)
+    rollup.rebuild()
+    assert ComplianceDaily.objects.filter(owner=someone).exists()
+
+    # When the demo is reset
+    clear_demo()
+
+    # Then no rollup row is left, and the login stays
+    assert (ComplianceDaily.objects.count(), ComplianceWeekly.objects.count(), ComplianceMonthly.objects.count()) == (0, 0, 0)
+    assert list(User.objects.values_list("username", flat=True)) == ["someone"]
 
 
 @pytest.mark.django_db
