@@ -980,7 +980,9 @@ class _ChunkSimulation:
         lead_rule = np.array([LEAD_RULE.get(CHANNELS[c], "web form") for c in self.channel.tolist()], dtype=object)
         everyone = np.ones(n, bool)
         add(everyone, "lead", self.created, None, lead_rule, "")
-        mql_rule = np.where(self.instant, "demo request", "score >= 60").astype(object)
+        # Consumers ask for a quote, not a demo (and leave no demo_request touchpoint).
+        asked = np.where(self.seg == W.B2B, "demo request", "quote request")
+        mql_rule = np.where(self.instant, asked, "score >= 60").astype(object)
         add(self.is_mql, "mql", self.mql_at, None, mql_rule, "")
         for to in ("disqualified", "nurture"):
             add(self.rejected & (self.reject_to == to), to, self.feedback_at, rep_user, "", self.note)

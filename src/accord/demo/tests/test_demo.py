@@ -282,6 +282,18 @@ def test_leads_no_rep_decided_on_go_back_to_nurture_after_the_recycle_window(com
 
 
 @pytest.mark.django_db
+def test_every_business_lead_raised_by_a_demo_request_made_one_and_consumers_ask_for_quotes(company):
+    by_request = StageTransition.objects.filter(to_stage="mql", by_rule__in=["demo request", "quote request"])
+    requested = Touchpoint.objects.filter(contact=OuterRef("contact"), kind="demo_request",
+                                          occurred_at=OuterRef("occurred_at"))
+
+    assert set(by_request.filter(contact__seniority="consumer").values_list("by_rule", flat=True)) <= {
+        "quote request"}
+    assert by_request.filter(by_rule="quote request").exists()
+    assert not by_request.filter(by_rule="demo request").exclude(Exists(requested)).exists()
+
+
+@pytest.mark.django_db
 def test_sales_rejects_students_and_competitors_without_calling_them(company):
     on_sight = LeadFeedback.objects.filter(reason__in=W.ON_SIGHT_REASONS)
     called = Activity.objects.filter(contact__in=on_sight.values("contact"), occurred_at__lte=OuterRef("created_at"))
