@@ -1,11 +1,14 @@
 """The handoff records each MQL it hands to sales for the SLA's marketing side, once per sweep, and its rollup follows."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
 from accord.accounts.tests.factories import UserFactory
 from accord.capture.services import merge_contacts
 from accord.capture.tests.factories import ContactFactory
+from accord.config.schedule import SCHEDULE
 from accord.core.errors import Conflict
 from accord.core.permissions import Role
 from accord.handoff import services
@@ -14,7 +17,8 @@ from accord.lifecycle import services as lifecycle
 from accord.privacy.services import erase_contact
 from accord.sla import handover_rollup, periods, reports
 from accord.sla import services as sla
-from accord.sla.models import Handover, HandoverDaily
+from accord.sla import tasks as sla_tasks
+from accord.sla.models import Handover, HandoverDaily, MergeCursor
 
 pytestmark = pytest.mark.django_db
 
@@ -100,6 +104,35 @@ def test_a_merge_that_drops_a_duplicates_simultaneous_handover_is_found_by_the_c
     assert handover_rollup.differences() == [timezone.localdate(moment)]
     handover_rollup.rebuild()
     assert rollup_totals() == (1, 0, 0)
+
+
+def test_the_hourly_reconcile_brings_the_rollup_back_in_step_after_a_merge_drops_a_same_sweep_handover():
+    # Given two records of one person handed over in the same sweep, and a third lead that day
+    sla.sla_in_force()
+    survivor, duplicate, other = ContactFactory(), ContactFactory(), ContactFactory()
+    moment = timezone.now()
+    sla.record_handovers(contact_ids=[survivor.pk, duplicate.pk, other.pk], at=moment)
+    merge = merge_contacts(survivor=survivor, duplicate=duplicate, by=UserFactory(role=Role.REVOPS_ADMIN))
+    assert rollup_totals() == (3, 0, 0)
+
+    # When the periodic task runs within the merge's lag, then after it, then again
+    early = handover_rollup.reconcile_merges(now=merge.at + timedelta(seconds=30))
+    assert rollup_totals() == (3, 0, 0)
+    first = handover_rollup.reconcile_merges(now=merge.at + handover_rollup.MERGE_LAG)
+    again = handover_rollup.reconcile_merges(now=merge.at + timedelta(hours=1))
+
+    # Then the merge is reconciled once, after the lag (its transaction may still be open before),
+    # and the rollup agrees with the handovers
+    assert (early, first, again) == ({"merges": 0, "days": 0}, {"merges": 1, "days": 1}, {"merges": 0, "days": 0})
+    assert rollup_totals() == (2, 0, 0)
+    assert handover_rollup.differences() == []
+    assert MergeCursor.objects.get().last_merge_id == merge.pk
+
+
+def test_the_reconcile_task_is_scheduled_hourly():
+    entry = next(p for p in SCHEDULE if p.name == "sla.reconcile_handover_rollup")
+
+    assert (entry.task, entry.every) == (sla_tasks.reconcile_handover_rollup, timedelta(hours=1))
 
 
 def test_erasing_a_handed_over_lead_keeps_marketings_figures(mql):

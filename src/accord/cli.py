@@ -77,8 +77,9 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 
 
 def _gunicorn_argv(host: str, port: int, workers: int, threads: int = WEB_THREADS) -> list[str]:
+    """Return gunicorn's command-line options for the web server (the program name excluded)."""
     return [
-        sys.executable, "-m", "gunicorn", "accord.config.wsgi:application",
+        "accord.config.wsgi:application",
         "--config", "python:accord.config.gunicorn",
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
@@ -92,13 +93,55 @@ def _gunicorn_argv(host: str, port: int, workers: int, threads: int = WEB_THREAD
     ]
 
 
+def _web_argv(host: str, port: int, workers: int, threads: int = WEB_THREADS) -> list[str]:
+    return [sys.executable, "-m", "accord.cli", "serve", "--web-process", "--host", host, "--port", str(port),
+            "--workers", str(workers), "--threads", str(threads)]
+
+
 def _worker_argv() -> list[str]:
     return [sys.executable, "-m", "accord.cli", "worker"]
 
 
-def _run_children(commands: list[list[str]]) -> int:
-    """Run the server (and worker) until Ctrl-C, then stop them all."""
-    children = [subprocess.Popen(cmd) for cmd in commands]  # noqa: S603
+def _serve_web(args: argparse.Namespace) -> int:
+    """Migrate, then become gunicorn's master in this process.
+
+    One process sets Django up for both: a separate `python -m gunicorn` after the migration
+    check set it up a second time, seconds before the server could answer.
+    """
+    setup_django()
+    _migrate()
+    from django.db import connections
+
+    # The workers fork from this process: none may inherit the migration's connection.
+    connections.close_all()
+    from gunicorn.app.wsgiapp import WSGIApplication
+
+    sys.argv = ["accord serve", *_gunicorn_argv(args.host, args.port, args.workers, args.threads)]
+    WSGIApplication("%(prog)s [OPTIONS] [APP_MODULE]", prog="accord serve").run()
+    return 0
+
+
+def _listening(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _run_children(web: list[str], *, host: str, port: int, then: tuple[list[str], ...] = ()) -> int:
+    """Run the web server, say when it answers, start `then` (the worker), and stop them all on Ctrl-C.
+
+    The worker starts once the server answers, so the migration is done, and it does not
+    compete with the server's start for the cores.
+    """
+    import time
+
+    started = time.monotonic()
+    if _listening(host, port):
+        print(f"accord: something is already listening on {host}:{port}; choose another --port", file=sys.stderr)
+        return 2
+    children = [subprocess.Popen(web)]  # noqa: S603
 
     def stop(*_: object) -> None:
         for child in children:
@@ -115,8 +158,13 @@ def _run_children(commands: list[list[str]]) -> int:
                     for other in children:
                         other.wait()
                     return code
+            if started and _listening(host, port):
+                print(f"Accord is ready at http://{host}:{port}/ (started in {time.monotonic() - started:.1f} s)",
+                      flush=True)
+                started = 0.0
+                children.extend(subprocess.Popen(cmd) for cmd in then)  # noqa: S603
             with contextlib.suppress(subprocess.TimeoutExpired):
-                children[0].wait(timeout=1)
+                children[0].wait(timeout=0.1 if started else 1)
     except KeyboardInterrupt:
         stop()
         for child in children:
@@ -125,13 +173,11 @@ def _run_children(commands: list[list[str]]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    setup_django()
-    _migrate()
-    commands = [_gunicorn_argv(args.host, args.port, args.workers, args.threads)]
-    if args.with_worker:
-        commands.append(_worker_argv())
-    print(f"Accord is at http://{args.host}:{args.port}/", flush=True)
-    return _run_children(commands)
+    if args.web_process:
+        return _serve_web(args)
+    print(f"Starting Accord at http://{args.host}:{args.port}/ …", flush=True)
+    return _run_children(_web_argv(args.host, args.port, args.workers, args.threads), host=args.host,
+                         port=args.port, then=(_worker_argv(),) if args.with_worker else ())
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -165,7 +211,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     if args.no_serve:
         return 0
-    return _run_children([_gunicorn_argv(args.host, args.port, args.workers), _worker_argv()])
+    return _run_children(_web_argv(args.host, args.port, args.workers), host=args.host, port=args.port,
+                         then=(_worker_argv(),))
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
@@ -246,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=WEB_WORKERS, help="web server processes (default: 1 a core)")
     serve.add_argument("--threads", type=int, default=WEB_THREADS, help="threads per process")
     serve.add_argument("--with-worker", action="store_true", help="also run a background worker")
+    # The child `accord serve` starts: migrate, then run gunicorn's master in the same process.
+    serve.add_argument("--web-process", action="store_true", help=argparse.SUPPRESS)
     serve.set_defaults(handler=cmd_serve)
 
     worker = sub.add_parser(

@@ -31,6 +31,8 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic("sla.check_clocks", sla_tasks.check_clocks, timedelta(seconds=15)),
     # Marketing's side: pace and acceptance move with each sweep, and each alert goes once a month.
     Periodic("sla.check_commitments", sla_tasks.check_commitments, timedelta(hours=1)),
+    # A merge can drop a handover that marketing's rollup counted; capture cannot tell the SLA.
+    Periodic("sla.reconcile_handover_rollup", sla_tasks.reconcile_handover_rollup, timedelta(hours=1)),
     # Retries that fell due, and deliveries a killed worker left claimed: without this sweep a
     # failed send would never be tried again.
     Periodic("notifications.sweep_deliveries", notification_tasks.sweep_deliveries,

@@ -20,7 +20,7 @@ import numpy as np
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Max
 
 from accord.accounts.models import Team, User
 from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
@@ -45,7 +45,7 @@ from accord.planning.models import Goal
 from accord.scoring import services as scoring
 from accord.scoring.models import PredictiveModelVersion, ScoringRuleSet
 from accord.sla.backfill import backfill_history
-from accord.sla.models import ComplianceDaily, SlaVersion
+from accord.sla.models import SlaVersion
 
 DEMO_PASSWORD = "accord-demo"
 JOB_KIND = "demo.load"
@@ -65,16 +65,19 @@ def demo_logins() -> list[Login]:
 
 
 def load_demo(*, seed: int = 1, scale: float = 1.0, reset: bool = False, progress: bool = False,
-              as_of: date | None = None) -> list[Login]:
+              as_of: date | None = None, now: datetime | None = None) -> list[Login]:
     """Load the simulated company: 18 months of marketing and sales ending on `as_of`.
 
-    The same seed, scale and as-of date give the same rows, primary keys included, once the
-    tables start empty. Without `reset`, a finished earlier load is kept as it is; a load
-    that stopped half-way is cleared and run again.
+    Nothing happens after `now` (the clock, unless given): an as-of date of today ends the
+    history at the moment of loading. The same seed, scale and as-of date in the past give
+    the same rows, primary keys included, once the tables start empty. Without `reset`, a
+    finished earlier load is kept as it is; a load that stopped half-way is cleared and run
+    again.
     """
     if scale <= 0:
         raise ValueError("scale must be positive")
-    as_of = as_of or datetime.now(UTC).date()
+    now = now or datetime.now(UTC)
+    as_of = as_of or now.date()
     say = _Console(progress)
     last = Job.objects.filter(kind=JOB_KIND).order_by("-id").first()
     if not reset and last is not None and last.status == Job.Status.SUCCEEDED:
@@ -96,7 +99,7 @@ def load_demo(*, seed: int = 1, scale: float = 1.0, reset: bool = False, progres
     jobs.start_job(job=job)
     try:
         with _manual_timestamps(WRITTEN_MODELS), _fast_sqlite(), say.bar() as bar:
-            counts = _load(seed=seed, scale=scale, as_of=as_of, job=job, bar=bar)
+            counts = _load(seed=seed, scale=scale, as_of=as_of, now=now, job=job, bar=bar)
     except BaseException as error:
         jobs.fail_job(job=job, error=f"{type(error).__name__}: {error}")
         raise
@@ -115,8 +118,7 @@ def clear_demo() -> None:
         User.objects.filter(email__iendswith="@" + W.STAFF_DOMAIN).delete()
         Team.objects.filter(name__in=_team_names()).delete()
         # The history backfill publishes the shipped SLA when none exists: leave no orphan of it.
-        SlaVersion.objects.filter(created_by__isnull=True, clocks__isnull=True, handovers__isnull=True).exclude(
-            Exists(ComplianceDaily.objects.filter(sla_version=OuterRef("pk")))).delete()
+        SlaVersion.objects.filter(created_by__isnull=True, clocks__isnull=True, handovers__isnull=True).delete()
         # The load trains a model on the history it wrote, and scoring publishes the shipped rules
         # when none exist: with the history gone, neither describes anything. Versions someone
         # published or trained by hand (they carry who) stay.
@@ -169,7 +171,7 @@ def _reset_login_passwords() -> None:
     )
 
 
-def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[str, int]:
+def _load(*, seed: int, scale: float, as_of: date, now: datetime, job: Job, bar: _Bar) -> dict[str, int]:
     counts: dict[str, int] = {}
     ids = IdCounters({model._meta.label: _max_pk(model) for model in WRITTEN_MODELS})
     reporter = jobs.ProgressReporter(job)
@@ -177,7 +179,7 @@ def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[
     bar.describe("Staff and teams")
     user_ids = _insert_staff(ids=ids, as_of=as_of, counts=counts)
     bar.describe("Campaigns and their costs")
-    world = World(seed=seed, scale=scale, as_of=as_of, ids=ids, user_ids=user_ids)
+    world = World(seed=seed, scale=scale, as_of=as_of, ids=ids, user_ids=user_ids, now=now)
     total = world.n_contacts
     bar.start(total)
     reporter.update(done=0, total=total, message="Campaigns and costs", force=True)
@@ -214,19 +216,20 @@ def _load(*, seed: int, scale: float, as_of: date, job: Job, bar: _Bar) -> dict[
     bar.describe("Lead quality")
     reporter.update(done=done, message="Lead quality", force=True)
     lifecycle.rebuild_feedback_rollup()
+    # The history's end: the as-of day's, or the moment of loading if that is earlier.
+    end = min(now, datetime.combine(as_of, time.max, tzinfo=UTC))
     bar.describe("SLA clocks, handovers and compliance")
-    sla = backfill_history()
+    sla = backfill_history(now=end)
     counts["sla.SlaClock"], counts["sla.Handover"] = sla["clocks"], sla["handovers"]
     # The simulation writes no scores: score everybody the way a live install does, with the
     # shipped rules and a model trained on the simulated history (it has ample outcomes), each
     # score explainable.
     bar.describe("Scores: training the model")
     reporter.update(done=done, message="Training the scoring model", force=True)
-    scored_at = min(datetime.now(UTC), datetime.combine(as_of, time.max, tzinfo=UTC))
-    model = scoring.train_model(as_of=scored_at)
+    model = scoring.train_model(as_of=end)
     bar.describe("Scores: scoring every contact")
     reporter.update(done=done, message="Scoring every contact", force=True)
-    scored = scoring.rescore(as_of=scored_at, always_record=True)
+    scored = scoring.rescore(as_of=end, always_record=True)
     counts["scoring.LeadScore"] = scored["changed"]
     counts["scoring.PredictiveModelVersion"] = 0 if model.unavailable_reason else 1
     bar.describe("Done")

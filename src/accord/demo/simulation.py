@@ -258,10 +258,11 @@ class World:
     """The global, small state of the simulation: everything except the per-contact detail."""
 
     def __init__(self, *, seed: int, scale: float, as_of: date, ids: IdCounters,
-                 user_ids: dict[str, int]) -> None:
+                 user_ids: dict[str, int], now: datetime | None = None) -> None:
         self.seed = seed
         self.scale = scale
         self.as_of = as_of
+        self.now = now
         self.ids = ids
         self.user_ids = user_ids
         self._timeline()
@@ -279,7 +280,11 @@ class World:
         self.start = shift_months(self.as_of, -W.MONTHS) + timedelta(days=1)
         self.n_days = (self.as_of - self.start).days + 1
         self.start_s = epoch(self.start)
+        # The timeline ends with the as-of day, or now if that is earlier: a demo loaded at noon
+        # has nothing later that afternoon.
         self.horizon = epoch(self.as_of) + DAY
+        if self.now is not None:
+            self.horizon = min(self.horizon, int(self.now.timestamp()))
         days = np.arange(self.n_days, dtype=np.int64)
         self.day_s = self.start_s + days * DAY
         day64 = (self.day_s // DAY).astype("datetime64[D]")
@@ -427,6 +432,8 @@ class World:
         # A floor keeps always-on ads spending on quiet days, as real budgets do.
         floor = (self.lead_intensity > 0) * 0.02 * cpl
         self._spend = np.maximum(self.expected_leads * cpl * noise, floor)
+        # A timeline that ends part-way through its last day has spent that part of the day.
+        self._spend[-1] *= (self.horizon - int(self.day_s[-1])) / DAY
         return self._spend
 
     def cost_rows_by_campaign_total(self) -> np.ndarray:
@@ -472,7 +479,9 @@ class World:
             cols["clicks"].append(clicks)
             cols["source"].append(source)
             cols["note"].append(note)
-            cols["created_at"].append(datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=23))
+            # Booked in the evening, or, on a day still under way, as the timeline ends.
+            booked = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=23)
+            cols["created_at"].append(min(booked, datetime.fromtimestamp(self.horizon - 1, UTC)))
         return dict(cols)
 
     # -- pipelines -------------------------------------------------------------------------
@@ -759,13 +768,23 @@ class _ChunkSimulation:
         response = rng.lognormal(np.log(w.rep_median[rep] * rep_week), W.RESPONSE_SIGMA)
         self.first_touch = begin + (response * HOUR).astype(np.int64)
         neglected = rng.random(n) < w.rep_neglect[rep]
-        self.touched = self.is_assigned & ~neglected & (self.first_touch < w.horizon)
+        self.feedback_at = self.first_touch + (rng.lognormal(math.log(3.0), 1.0, n) * HOUR).astype(np.int64)
+        self._verdicts()
+        # Junk the packet gives away is rejected when the rep starts work, without a call, and
+        # never neglected: no student or competitor waits in a queue scoring 0.
+        on_sight = np.isin(self.reason, W.ON_SIGHT_REASONS)
+        seen_at = begin + rng.integers(5 * 60, HOUR, n)
+        self.feedback_at = np.where(on_sight, seen_at, self.feedback_at)
+        # A verdict not given within the recycle window never comes: marketing takes the lead back.
+        self.recycle_at = self.assigned_at + W.MQL_RECYCLE_DAYS * DAY
+        neglected = (neglected & ~on_sight) | (self.feedback_at >= self.recycle_at)
+        self.touched = self.is_assigned & ~neglected & ~on_sight & (self.first_touch < w.horizon)
+        self.has_feedback = self.is_assigned & ~neglected & (self.feedback_at < w.horizon)
+        self.accepted = self.has_feedback & (self.reject_to == "")
+        self.rejected = self.has_feedback & (self.reject_to != "")
+        self.recycled = self.is_assigned & neglected & (self.recycle_at < w.horizon)
         self.speed_hours = (self.first_touch - self.assigned_at) / HOUR
         speed = _speed_multiplier(self.speed_hours)
-
-        self.feedback_at = self.first_touch + (rng.lognormal(math.log(3.0), 1.0, n) * HOUR).astype(np.int64)
-        self.has_feedback = self.touched & (self.feedback_at < w.horizon)
-        self._verdicts()
 
         sal_week = w.week[w.day_index(self.feedback_at)]
         segment = np.array([W.SQL_SEGMENT[s] for s in W.SEGMENTS])[self.seg]
@@ -814,8 +833,6 @@ class _ChunkSimulation:
         decided |= dest != ""
         self.reason = reason
         self.reject_to = dest
-        self.accepted = self.has_feedback & ~decided
-        self.rejected = self.has_feedback & decided
         note_draw = rng.integers(0, 1_000, n)
         self.note = np.array(
             [W.FEEDBACK_NOTES[r][d % len(W.FEEDBACK_NOTES[r])] for r, d in zip(reason.tolist(), note_draw.tolist(), strict=True)],
@@ -963,11 +980,15 @@ class _ChunkSimulation:
         lead_rule = np.array([LEAD_RULE.get(CHANNELS[c], "web form") for c in self.channel.tolist()], dtype=object)
         everyone = np.ones(n, bool)
         add(everyone, "lead", self.created, None, lead_rule, "")
-        mql_rule = np.where(self.instant, "demo request", "score >= 60").astype(object)
+        # Consumers ask for a quote, not a demo (and leave no demo_request touchpoint).
+        asked = np.where(self.seg == W.B2B, "demo request", "quote request")
+        mql_rule = np.where(self.instant, asked, "score >= 60").astype(object)
         add(self.is_mql, "mql", self.mql_at, None, mql_rule, "")
         for to in ("disqualified", "nurture"):
             add(self.rejected & (self.reject_to == to), to, self.feedback_at, rep_user, "", self.note)
         add(self.accepted, "sal", self.feedback_at, rep_user, "", "")
+        add(self.recycled, "nurture", self.recycle_at, np.full(n, w.user_ids["marketing"]), "",
+            f"No verdict from sales within {W.MQL_RECYCLE_DAYS} days; recycled to nurture")
         add(self.accepted & ~self.will_sql, "nurture", self.sal_nurture_at, rep_user, "",
             "No project yet; back to nurture")
         add(self.is_sql, "sql", self.sql_at, rep_user, "", "")
@@ -1278,7 +1299,8 @@ class _ChunkSimulation:
             "url": url.tolist(),
             "referrer": referrer.tolist(),
             "external_id": blank,
-            "created_at": Instants(all_at[order] + 1 + np.arange(total) % 90),
+            # Stored a moment after it happened, but never after the timeline's end.
+            "created_at": Instants(np.minimum(all_at[order] + 1 + np.arange(total) % 90, w.horizon - 1)),
         }
         for name, values in by_campaign.items():
             cols[name] = np.where(tagged, values[safe], "").tolist()

@@ -19,7 +19,13 @@ from accord.lifecycle.models import (
 from accord.notifications.models import Delivery, DeliveryAttempt, Digest, Event, Notification
 from accord.planning.models import Goal
 from accord.scoring.models import ContactScore, EngagementRollup, LeadScore, ScoreRun
-from accord.sla.models import HandoverDaily, SlaClock
+from accord.sla.models import (
+    ComplianceDaily,
+    ComplianceMonthly,
+    ComplianceWeekly,
+    HandoverDaily,
+    SlaClock,
+)
 
 InfluencingCampaign = Deal.influencing_campaigns.through
 
@@ -37,11 +43,11 @@ EVENT_MODELS = frozenset({Contact, Touchpoint, StageTransition, Activity, CostEn
 # Outgoing deliveries and SLA clocks point at notifications and assignments, so they go first;
 # the sweep's cursor goes too, so the next sweep starts after the new history, not inside it.
 # Scores and the engagement rollup name contacts by id, and the next load reuses the ids.
-# Marketing's SLA rollup counts handovers and verdicts, which all go; the next load rebuilds it.
+# The SLA rollups count clocks (sales' compliance, per owner) and handovers and verdicts
+# (marketing's), which all go, whoever owned them; the next load rebuilds them.
 CLEARED_MODELS: tuple[type[models.Model], ...] = (
     DeliveryAttempt, Delivery, Digest, Event, SlaClock, SweepCursor, ContactScore, LeadScore, ScoreRun,
-    EngagementRollup,
-    HandoverDaily,
+    EngagementRollup, HandoverDaily, ComplianceDaily, ComplianceWeekly, ComplianceMonthly,
     Activity, DealStageChange, DealContact, InfluencingCampaign, Deal, PipelineStage, Pipeline,
     FeedbackDaily, LeadFeedback, LeadAssignment, StageTransition, Touchpoint, CostEntry, ContentAsset, Comment,
     Notification, Goal, Contact, Campaign, Account,

@@ -249,6 +249,12 @@ SPEED_MULTIPLIER = ((1.0, 4.0), (4.0, 2.4), (24.0, 1.5), (float("inf"), 1.0))
 # outside those hours waits for the next working morning.
 WORKDAY_HOURS = (7, 20)
 RESPONSE_SIGMA = 0.9
+# An MQL no rep gave a verdict on within this many days goes back to marketing's nurture, as
+# marketing ops recycles stale leads: the queue holds live leads, not 18 months of neglect.
+MQL_RECYCLE_DAYS = 30
+# Rejection reasons a rep sees on the handoff packet itself (a student or competitor address):
+# the lead is rejected when the rep next works, with no call first.
+ON_SIGHT_REASONS = ("student", "competitor")
 
 SALES_TEAMS = (
     # name, region, segment, timezone, UTC offset, regions routed to it

@@ -6,6 +6,7 @@ urlpatterns = [
     path("leads/", views.queue, name="leads"),
     path("routing/", views.routing, name="routing"),
     path("leads/<int:contact_id>/", views.lead_detail, name="lead"),
+    path("leads/<int:contact_id>/dialogs/<slug:kind>/", views.lead_dialog, name="lead-dialog"),
     path("leads/<int:contact_id>/accept/", views.accept, name="lead-accept"),
     path("leads/<int:contact_id>/reject/", views.reject, name="lead-reject"),
     path("leads/<int:contact_id>/activities/", views.log_activity, name="lead-activity"),

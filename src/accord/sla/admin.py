@@ -6,6 +6,7 @@ from accord.sla.models import (
     ComplianceWeekly,
     Handover,
     HandoverDaily,
+    MergeCursor,
     ScheduleEntry,
     SlaClock,
     SlaVersion,
@@ -92,6 +93,19 @@ class HandoverDailyAdmin(admin.ModelAdmin):
 
     list_display = ("day", "handed_over", "complete", "accepted", "rejected")
     date_hierarchy = "day"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MergeCursor)
+class MergeCursorAdmin(admin.ModelAdmin):
+    """Read only: the hourly reconcile of the handover rollup moves it past the merges it recounted."""
+
+    list_display = ("name", "last_merge_id")
 
     def has_add_permission(self, request):
         return False

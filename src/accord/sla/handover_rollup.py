@@ -8,7 +8,10 @@ excluded.n` (sla.rollup.upsert) on SQLite and PostgreSQL alike:
 - `record_handovers` adds the handovers it inserted (not the ones a retried sweep skipped);
 - `count_verdict` adds one accepted or rejected on the day the verdict was given. A verdict
   changed later is a second verdict on its own day: the report counts the decisions given in
-  a period, and the one given earlier still was.
+  a period, and the one given earlier still was;
+- `reconcile_merges` (hourly, config/schedule.py) recounts the days of the merged contacts'
+  handovers and verdicts: merging two records of one person handed over in the same sweep
+  keeps one handover (one per contact and moment), and capture, below the SLA, cannot say so.
 
 Days are the site's time zone (`ACCORD_TIME_ZONE`), the days the report's periods are made of.
 """
@@ -23,8 +26,9 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from accord.capture.models import ContactMerge
 from accord.lifecycle.models import LeadFeedback
-from accord.sla.models import MISSING_COLUMNS, Handover, HandoverDaily
+from accord.sla.models import MISSING_COLUMNS, Handover, HandoverDaily, MergeCursor
 from accord.sla.rollup import upsert
 
 COLUMNS = ("handed_over", "complete", "accepted", "rejected", *MISSING_COLUMNS)
@@ -163,3 +167,67 @@ def differences(*, progress: Progress | None = None) -> list[date]:
     """Return the days whose stored counts differ from a recomputation from the handover and verdict rows."""
     expected, actual = recompute(progress=progress), stored()
     return sorted(day for day in expected.keys() | actual.keys() if expected.get(day) != actual.get(day))
+
+
+# -- after merges ---------------------------------------------------------------------------
+
+MERGE_CURSOR = "handover-rollup"
+# A merge still in its transaction may have taken a lower id than one already committed: only
+# merges this old are read, so none is skipped past (as the new-lead sweep lags its rows).
+MERGE_LAG = timedelta(minutes=2)
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    zone = timezone.get_default_timezone()
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()), zone)
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), datetime.min.time()), zone)
+
+
+def reconcile_days(days: Iterable[date]) -> list[date]:
+    """Set the rollup's rows of `days` to a recount from the handover and verdict rows; return the days that changed.
+
+    In the caller's transaction, or one of its own.
+    """
+    days = sorted(set(days))
+    if not days:
+        return []
+    with transaction.atomic():
+        # Lock the days' rows before counting: a handover or verdict written meanwhile waits,
+        # then adds to the corrected row instead of being overwritten by it.
+        list(HandoverDaily.objects.select_for_update().filter(day__in=days).values_list("pk", flat=True))
+        handovers, verdicts = Q(), Q()
+        for day in days:
+            start, end = _day_bounds(day)
+            handovers |= Q(at__gte=start, at__lt=end)
+            verdicts |= Q(created_at__gte=start, created_at__lt=end)
+        expected = recompute(handovers=Handover.objects.filter(handovers),
+                             verdicts=LeadFeedback.objects.filter(verdicts))
+        actual = {row[0]: list(row[1:]) for row in HandoverDaily.objects.filter(day__in=days).values_list("day", *COLUMNS)}
+        changed = [day for day in days if expected.get(day, _zero()) != actual.get(day, _zero())]
+        for day in changed:
+            HandoverDaily.objects.update_or_create(day=day, defaults=dict(zip(COLUMNS, expected.get(day, _zero()),
+                                                                                strict=True)))
+    return changed
+
+
+def reconcile_merges(*, batch: int = 1_000, now: datetime | None = None) -> dict[str, int]:
+    """Recount the rollup's days that contact merges since the last run touched, and move the cursor past them.
+
+    A merged contact's days are those of the survivor's handovers and verdicts, which include the
+    duplicate's. Idempotent; a batch at a time, so a backlog never holds the rollup for long.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        cursor, _ = MergeCursor.objects.select_for_update().get_or_create(name=MERGE_CURSOR)
+        merges = list(ContactMerge.objects.filter(pk__gt=cursor.last_merge_id, at__lte=now - MERGE_LAG)
+                      .order_by("pk").values_list("pk", "survivor_id")[:batch])
+        if not merges:
+            return {"merges": 0, "days": 0}
+        survivors = {survivor for _, survivor in merges}
+        days = {site_day(at) for at in Handover.objects.filter(contact_id__in=survivors).values_list("at", flat=True)}
+        days |= {site_day(at) for at in
+                 LeadFeedback.objects.filter(contact_id__in=survivors).values_list("created_at", flat=True)}
+        changed = reconcile_days(days)
+        cursor.last_merge_id = merges[-1][0]
+        cursor.save(update_fields=["last_merge_id"])
+    return {"merges": len(merges), "days": len(changed)}

@@ -283,6 +283,21 @@ class HandoverDaily(MissingCounts):
         return f"{self.day}: {self.handed_over} handed over"
 
 
+class MergeCursor(models.Model):
+    """The last contact merge whose days the handover rollup was reconciled for (one row).
+
+    capture records every merge (`ContactMerge`) but sits below the SLA, so it cannot tell the
+    rollup about a handover a merge dropped; `handover_rollup.reconcile_merges` reads the merges
+    after this cursor instead.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    last_merge_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: after merge {self.last_merge_id}"
+
+
 class ScheduleEntry(models.Model):
     """When a periodic task (config/schedule.py) was last put on the queue.
 

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 from django.tasks import task
 
-from accord.sla import services
+from accord.sla import handover_rollup, services
 
 
 @task()
@@ -19,3 +19,9 @@ def check_clocks() -> dict:
 def check_commitments() -> dict:
     """Warn marketing on pace and acceptance, and alert on a missed month; config/schedule.py runs it hourly."""
     return services.check_commitments()
+
+
+@task()
+def reconcile_handover_rollup() -> dict:
+    """Recount marketing's rollup on the days contact merges touched; config/schedule.py runs it hourly."""
+    return handover_rollup.reconcile_merges()

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.hashers import make_password
-from django.db.models import Count, Exists, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, DateTimeField, Exists, Max, OuterRef, Q, Subquery, Sum
 
 from accord.accounts.models import Team, User
 from accord.accounts.tests.factories import UserFactory
@@ -19,15 +19,26 @@ from accord.deals.models import Deal
 from accord.demo import world as W
 from accord.demo.selectors import demo_fingerprint
 from accord.demo.services import DEMO_PASSWORD, Login, clear_demo, load_demo
+from accord.demo.tables import WRITTEN_MODELS
 from accord.handoff.models import SweepCursor
 from accord.lifecycle.models import Activity, LeadAssignment, LeadFeedback, StageTransition
 from accord.notifications.models import Delivery, Notification
 from accord.notifications.services import notify
 from accord.planning.models import Goal
-from accord.sla.models import SlaClock
+from accord.scoring.models import LeadScore
+from accord.sla import rollup
+from accord.sla.models import (
+    ComplianceDaily,
+    ComplianceMonthly,
+    ComplianceWeekly,
+    Handover,
+    SlaClock,
+)
 from accord.sla.tests.factories import SlaClockFactory
 
 AS_OF = date(2026, 5, 20)
+# The moment of loading, part-way through the as-of day: the company is loaded "as of today".
+NOW = datetime(2026, 5, 20, 13, 30, tzinfo=UTC)
 SMALL = 0.02
 # Big enough for the rates below to be well away from their thresholds, small enough to load
 # in a few seconds.
@@ -113,7 +124,7 @@ def test_the_demo_creates_one_login_per_role_with_the_demo_password():
 def company(django_db_setup, django_db_blocker):
     """Load the company once for the module; the tests below only read it."""
     with django_db_blocker.unblock():
-        load_demo(seed=1, scale=MODERATE, as_of=AS_OF, reset=True)
+        load_demo(seed=1, scale=MODERATE, as_of=AS_OF, now=NOW, reset=True)
         yield
         clear_demo()
 
@@ -228,21 +239,67 @@ def test_every_contact_shows_the_stage_and_time_of_its_last_transition(company):
 
 
 @pytest.mark.django_db
-def test_nothing_happens_after_the_as_of_date_and_the_current_quarter_has_data_and_goals(company):
-    end = datetime(2026, 5, 21, tzinfo=UTC)
+def test_nothing_happens_after_the_moment_of_loading_and_the_current_quarter_has_data_and_goals(company):
     quarter_start = date(2026, 4, 1)
+    # Deadlines and plans may lie ahead; everything else records something that happened.
+    ahead = {"due_at", "warn_at"}
+    latest = {}
+    for model in (*WRITTEN_MODELS, SlaClock, Handover, LeadScore):
+        for field in model._meta.concrete_fields:
+            if isinstance(field, DateTimeField) and field.name not in ahead:
+                latest[f"{model._meta.label}.{field.name}"] = model._base_manager.aggregate(at=Max(field.name))["at"]
 
-    latest = [
-        Touchpoint.objects.aggregate(at=Max("occurred_at"))["at"],
-        Activity.objects.aggregate(at=Max("occurred_at"))["at"],
-        StageTransition.objects.aggregate(at=Max("occurred_at"))["at"],
-        Contact.objects.aggregate(at=Max("created_at"))["at"],
-    ]
-    assert all(end - timedelta(days=3) < at < end for at in latest)
+    assert {name: at for name, at in latest.items() if at is not None and at > NOW} == {}
+    assert all(NOW - timedelta(days=3) < latest[name] for name in (
+        "capture.Touchpoint.occurred_at", "lifecycle.Activity.occurred_at",
+        "lifecycle.StageTransition.occurred_at", "capture.Contact.created_at"))
     assert Contact.objects.filter(created_at__date__gte=date(2026, 5, 1)).count() > 50
     assert Deal.objects.filter(status="won", closed_at__date__gte=quarter_start).exists()
     current = Goal.objects.filter(team=None, period_start=quarter_start, period_end=date(2026, 6, 30))
     assert sorted(current.values_list("metric", flat=True)) == ["mqls", "pipeline", "revenue", "sqls"]
+
+
+@pytest.mark.django_db
+def test_every_lead_waiting_for_sales_arrived_within_the_recycle_window_and_scores_above_zero(company):
+    waiting = Contact.objects.filter(lifecycle_stage="mql")
+    handed_over = StageTransition.objects.filter(contact=OuterRef("pk"), to_stage="mql").order_by("-occurred_at")
+    oldest = min(waiting.annotate(at=Subquery(handed_over.values("occurred_at")[:1])).values_list("at", flat=True))
+
+    assert waiting.count() >= 1
+    assert oldest > NOW - timedelta(days=W.MQL_RECYCLE_DAYS)
+    assert list(waiting.filter(Q(current_score__isnull=True) | Q(current_score__total=0))) == []
+
+
+@pytest.mark.django_db
+def test_leads_no_rep_decided_on_go_back_to_nurture_after_the_recycle_window(company):
+    recycled = StageTransition.objects.filter(from_stage="mql", to_stage="nurture", by_user__username="marketing")
+    assignment = LeadAssignment.objects.filter(contact=OuterRef("contact")).order_by("-assigned_at")
+    rows = recycled.annotate(assigned_at=Subquery(assignment.values("assigned_at")[:1]))
+
+    assert rows.count() >= 5
+    assert {row.occurred_at - row.assigned_at for row in rows} == {timedelta(days=W.MQL_RECYCLE_DAYS)}
+    assert not LeadFeedback.objects.filter(contact__in=recycled.values("contact")).exists()
+
+
+@pytest.mark.django_db
+def test_every_business_lead_raised_by_a_demo_request_made_one_and_consumers_ask_for_quotes(company):
+    by_request = StageTransition.objects.filter(to_stage="mql", by_rule__in=["demo request", "quote request"])
+    requested = Touchpoint.objects.filter(contact=OuterRef("contact"), kind="demo_request",
+                                          occurred_at=OuterRef("occurred_at"))
+
+    assert set(by_request.filter(contact__seniority="consumer").values_list("by_rule", flat=True)) <= {
+        "quote request"}
+    assert by_request.filter(by_rule="quote request").exists()
+    assert not by_request.filter(by_rule="demo request").exclude(Exists(requested)).exists()
+
+
+@pytest.mark.django_db
+def test_sales_rejects_students_and_competitors_without_calling_them(company):
+    on_sight = LeadFeedback.objects.filter(reason__in=W.ON_SIGHT_REASONS)
+    called = Activity.objects.filter(contact__in=on_sight.values("contact"), occurred_at__lte=OuterRef("created_at"))
+
+    assert on_sight.count() >= 5
+    assert not on_sight.filter(Exists(called.filter(contact=OuterRef("contact")))).exists()
 
 
 @pytest.mark.django_db
@@ -284,6 +341,25 @@ def test_a_reset_clears_sla_clocks_and_deliveries_that_point_at_demo_records():
     assert Delivery.objects.count() == 0
     assert SweepCursor.objects.count() == 0
     assert LeadAssignment.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_reset_clears_the_sla_compliance_rollups_also_of_owners_added_by_hand():
+    # Given the demo, and a lead of it given by hand to someone who is not the demo's staff,
+    # whose clock breached and was counted in the compliance rollups
+    load_demo(seed=1, scale=SMALL, as_of=AS_OF, now=NOW, reset=True)
+    someone = UserFactory(username="someone", email="someone@example.com", role=Role.SALES_REP)
+    clock = SlaClockFactory(contact=Contact.objects.first(), owner=someone, started_at=NOW - timedelta(days=2))
+    SlaClock.objects.filter(pk=clock.pk).update(breached_at=clock.due_at)
+    rollup.rebuild()
+    assert ComplianceDaily.objects.filter(owner=someone).exists()
+
+    # When the demo is reset
+    clear_demo()
+
+    # Then no rollup row is left, and the login stays
+    assert (ComplianceDaily.objects.count(), ComplianceWeekly.objects.count(), ComplianceMonthly.objects.count()) == (0, 0, 0)
+    assert list(User.objects.values_list("username", flat=True)) == ["someone"]
 
 
 @pytest.mark.django_db
