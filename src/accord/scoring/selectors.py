@@ -554,7 +554,11 @@ def engagement_events(*, contact_ids: Sequence[int] | None = None, chunk: int = 
             where += " AND " + _ids_condition("t.contact_id", contact_ids)
             out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=None))
         elif until is not None and until[index] > since[index]:
-            out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=chunk * 4,
+            # Ranges of 250k ids, not the million they were: the last ranges of a whole-base
+            # read run on one thread while the other idles, and read beside the contacts'
+            # ranges, smaller ones keep both cores busy to the end (a first scoring of 1M
+            # contacts and 3.5M touches read in 4.7-4.8 s instead of 5.4-5.5).
+            out.append(_values(packed, f"{table} t", params, key="t.id", where=where, chunk=chunk,
                                bounds=(since[index] + 1, until[index])))
     values = np.concatenate(out) if out else np.zeros(0, np.int64)
     kind = (values >> MINUTE_BITS) & unknown
