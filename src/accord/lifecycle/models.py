@@ -248,21 +248,26 @@ class Activity(models.Model):
         REPLIED = "replied", "Replied"
         BOOKED_MEETING = "booked_meeting", "Booked a meeting"
 
+    # No single-column indexes on the three keys: each is the first column of a composite
+    # index below (activity_contact_time, activity_deal_time, activity_user_time), which
+    # serves its look-ups and cascades; the three copies only cost every activity written.
     contact = models.ForeignKey(
         "capture.Contact",
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="activities",
+        db_index=False,
     )
     deal = models.ForeignKey(
-        "deals.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="activities"
+        "deals.Deal", null=True, blank=True, on_delete=models.CASCADE, related_name="activities", db_index=False
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         on_delete=models.SET_NULL,
         related_name="activities",
+        db_index=False,
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
