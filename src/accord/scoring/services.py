@@ -51,9 +51,9 @@ from accord.scoring.models import (
 from accord.scoring.rules import RulesDocument, parse_rules
 
 DEFAULT_RULES = selectors.DEFAULT_RULES
-logger = logging.getLogger(__name__)
 NO_MODEL = selectors.NO_MODEL
 Progress = Callable[[int, int, str], None]
+logger = logging.getLogger(__name__)
 
 
 def _quiet(done: int, total: int, message: str) -> None:
@@ -262,10 +262,6 @@ def _rescore(*, contact_ids: list[int] | None, as_of: datetime | None, progress:
     progress(4, 4, "Done")
     return {"contacts": len(leads), "changed": len(changed), "rule_version": rule_version,
             "model_version": model_version, "read_every_touch": rollup is None}
-
-
-# Checkpoints started by whole-base saves and not yet finished (see _whole_base_save).
-_checkpoints: list[threading.Thread] = []
 
 
 # Checkpoints started by whole-base saves and not yet finished (see _whole_base_save).
