@@ -19,6 +19,7 @@ from accord.capture.models import (
     RateLimitCounter,
     Touchpoint,
 )
+from accord.capture.services import delete_campaigns
 
 
 @admin.register(Account)
@@ -65,6 +66,14 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ("name", "utm_campaign", "utm_source")
     autocomplete_fields = ("owner",)
     inlines = (CostEntryInline,)
+
+    # Through the service: it locks the campaigns before their touches are cleared (the
+    # touchpoint's campaign has no foreign-key constraint to catch a touch stored meanwhile).
+    def delete_model(self, request, obj: Campaign) -> None:
+        delete_campaigns(campaign_ids=[obj.pk], by=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        delete_campaigns(campaign_ids=list(queryset.values_list("pk", flat=True)), by=request.user)
 
 
 @admin.register(CostEntry)

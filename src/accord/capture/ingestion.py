@@ -127,13 +127,14 @@ def store(plan: Plan) -> Outcome:
     if not plan.fresh:
         return outcome
     batch = [event for _, event in plan.fresh]
+    _drop_deleted_campaigns(plan.rows, [values for _, values in plan.new.values()])
     _create_contacts(plan.new, known, outcome, now=plan.now)
     links = _links(batch, known, outcome, now=plan.now)
     for (index, event), row in zip(plan.fresh, plan.rows, strict=True):
         if row[0] is None:
             row[0] = _contact_of(event, known) or links.get(event.anonymous_id)
         outcome.contact_ids[index] = row[0]
-    _insert_touchpoints(plan.rows)
+    _insert_touchpoints(plan.rows, campaigns_checked=True)
     outcome.stored = len(plan.rows)
     return outcome
 
@@ -159,7 +160,8 @@ def ingest_identified(
     """
     assert event.email, "ingest_identified needs the person's email"
     with connection.cursor() as cursor:
-        event.campaign = _campaign_by_code(cursor, event) or default_campaign
+        matched = _campaign_by_code(cursor, event)
+        event.campaign = matched or default_campaign
         channel = _channel(event)
         domain = event.email.rpartition("@")[2]
         contact_id = _upsert_contact(
@@ -179,11 +181,14 @@ def ingest_identified(
         if event.anonymous_id:
             _link_and_stitch(cursor, anonymous_id=event.anonymous_id, contact_id=contact_id,
                              seen_at=event.occurred_at, now=now)
+    # A campaign matched by code was read under the caller's write lock (this path stores
+    # on SQLite, or on PostgreSQL after the one statement found the person missing, where the
+    # read is not locking: checked again); the source's default was read before it.
     _insert_touchpoints([
-        _touch_row(event, contact_id=contact_id, channel=channel,
-                   created=connection.ops.adapt_datetimefield_value(now),
-                   moment=connection.ops.adapt_datetimefield_value)
-    ])
+        list(_touch_row(event, contact_id=contact_id, channel=channel,
+                        created=connection.ops.adapt_datetimefield_value(now),
+                        moment=connection.ops.adapt_datetimefield_value))
+    ], campaigns_checked=matched is not None and connection.vendor == "sqlite")
     return contact_id
 
 
@@ -536,9 +541,12 @@ def _form_post_statement(buckets: int) -> _Statement:
         f"allowed AS (SELECT 1 AS yes WHERE NOT EXISTS (SELECT 1 FROM counts WHERE {limits})), "
         # The campaign named by code, else the source's default; its channel as infer_channel
         # would give it: the medium's when it decides, else the campaign's, else the fallback.
+        # Both locked FOR KEY SHARE: the touchpoint's campaign has no foreign-key constraint
+        # (see _drop_deleted_campaigns); one deleted meanwhile is read as none.
         f"matched AS (SELECT id, channel FROM {table['Campaign']} "
-        "WHERE LOWER(utm_campaign) = %(code)s::text AND NOT (utm_campaign = '') LIMIT 1), "
-        "campaign AS (SELECT COALESCE((SELECT id FROM matched), %(default_campaign)s::bigint) AS id, "
+        "WHERE LOWER(utm_campaign) = %(code)s::text AND NOT (utm_campaign = '') LIMIT 1 FOR KEY SHARE), "
+        f"fallback AS (SELECT id FROM {table['Campaign']} WHERE id = %(default_campaign)s::bigint FOR KEY SHARE), "
+        "campaign AS (SELECT COALESCE((SELECT id FROM matched), (SELECT id FROM fallback)) AS id, "
         "CASE WHEN %(campaign_decides)s::boolean THEN COALESCE(NULLIF(COALESCE((SELECT channel FROM matched), "
         "%(default_channel)s::text), ''), %(fallback_channel)s::text) ELSE %(fallback_channel)s::text END AS channel), "
         f"upserted AS ({contact_insert.rsplit(' VALUES ', 1)[0]} SELECT {contact_values} FROM allowed "
@@ -582,6 +590,7 @@ _TOUCH_COLUMNS = (
     "utm_medium", "utm_campaign", "utm_term", "utm_content", "url", "referrer", "external_id",
     "created_at",
 )
+_CAMPAIGN = _TOUCH_COLUMNS.index("campaign_id")
 _TOUCH_PARAMS = tuple(f"t_{name}" for name in _TOUCH_COLUMNS)  # the form post statement's names
 
 
@@ -628,13 +637,15 @@ def _touch_insert(vendor: str) -> str:
     return f"INSERT INTO {ops.quote_name(Touchpoint._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
 
-def _insert_touchpoints(rows: list[tuple]) -> None:
+def _insert_touchpoints(rows: list[list], *, campaigns_checked: bool = False) -> None:
     """Insert the rows: COPY on PostgreSQL, one prepared statement run for every row elsewhere.
 
     Django's bulk_create spent two thirds of a 1,000-event batch building the SQL and model
     instances in Python; the rows here are plain values already validated, so the driver
     takes them directly.
     """
+    if not campaigns_checked:
+        _drop_deleted_campaigns(rows)
     if connection.vendor != "postgresql" or len(rows) == 1:
         # One row (a form post): an INSERT is one round trip, COPY two.
         _executemany(_touch_insert(connection.vendor), rows)
@@ -644,6 +655,51 @@ def _insert_touchpoints(rows: list[tuple]) -> None:
     sql = _touch_copy()
     with _logged(sql, many=True), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         copy.write(copy_text(rows))
+
+
+def _drop_deleted_campaigns(rows: list[list], contacts: list[dict[str, Any]] = ()) -> None:
+    """Clear the campaign of touch rows (and new contacts' first campaign) that is gone.
+
+    lock_campaigns keeps the rest from going until commit. The batch was read before its
+    transaction began (prepare), so a campaign may have been deleted in between.
+    """
+    wanted = {row[_CAMPAIGN] for row in rows} | {values["original_campaign_id"] for values in contacts}
+    wanted.discard(None)
+    if not wanted:
+        return
+    gone = wanted - lock_campaigns(wanted)
+    if gone:
+        for row in rows:
+            if row[_CAMPAIGN] in gone:
+                row[_CAMPAIGN] = None
+        for values in contacts:
+            if values["original_campaign_id"] in gone:
+                values["original_campaign_id"] = None
+
+
+def lock_campaigns(ids: Collection[int]) -> set[int]:
+    """Return those of the campaigns that exist, kept from being deleted until the caller commits.
+
+    Touchpoint.campaign has no foreign-key constraint (see the model): this is its check, one
+    statement for a batch's few campaigns where the constraint ran a query per row at commit.
+    A writer of touches leaves out a campaign deleted since it read it, as the deletion would
+    have (SET_NULL). On PostgreSQL the rows are locked FOR KEY SHARE, which a deletion's
+    FOR UPDATE (capture.services.delete_campaigns) waits for, so a deletion that starts now
+    clears these touches too once they commit; on SQLite the caller's write lock does that.
+    """
+    if not ids:
+        return set()
+    table = _tables()["Campaign"]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) FOR KEY SHARE",  # noqa: S608
+                ["{" + ",".join(map(str, ids)) + "}"],
+            )
+        else:
+            cursor.execute(f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608
+                           list(ids))
+        return {pk for (pk,) in cursor.fetchall()}
 
 
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
@@ -793,12 +849,7 @@ def _tables() -> dict[str, str]:
 
 def _drop_duplicates(events: list[Event], outcome: Outcome) -> list[tuple[int, Event]]:
     ids = {event.event_id for event in events if event.event_id}
-    stored = {
-        external_id
-        for (external_id,) in _rows_in(
-            "SELECT external_id FROM {table[Touchpoint]} WHERE NOT (external_id = '') AND external_id {in_}", ids
-        )
-    }
+    stored = _stored_event_ids(ids)
     fresh = []
     for index, event in enumerate(events):
         if event.event_id:
@@ -808,6 +859,25 @@ def _drop_duplicates(events: list[Event], outcome: Outcome) -> list[tuple[int, E
             stored.add(event.event_id)
         fresh.append((index, event))
     return fresh
+
+
+def _stored_event_ids(ids: set[str]) -> set[str]:
+    """Return those of the event ids that are stored already.
+
+    On PostgreSQL one probe of the unique index per id, forced as for contacts' emails: until
+    the table's statistics catch up with its growth (a new install's first minute of events,
+    a table just loaded), the planner read `external_id = ANY(…)` as a scan of every
+    touchpoint, and each batch of a first 100,000 events took longer than the last (4 → 45 ms).
+    """
+    if not ids:
+        return set()
+    if connection.vendor != "postgresql":
+        rows = _rows_in(
+            "SELECT external_id FROM {table[Touchpoint]} WHERE NOT (external_id = '') AND external_id {in_}", ids
+        )
+        return {external_id for (external_id,) in rows}
+    rows = _probe_each("external_id", "Touchpoint", "external_id = wanted.value AND NOT (external_id = '')", ids)
+    return {external_id for (external_id,) in rows}
 
 
 def _campaigns(events: list[Event]) -> dict[str, CampaignRef]:
@@ -875,13 +945,22 @@ def _contacts_by_email_pg(emails: set[str]) -> list[tuple]:
     contacts, against 6 ms of probes). LIMIT 1 (the index is unique) keeps the lateral
     subquery from being flattened into that same join.
     """
+    return _probe_each("id, email, external_id", "Contact", "LOWER(email) = wanted.value", emails)
+
+
+def _probe_each(columns: str, model: str, match: str, values: Collection[str]) -> list[tuple]:
+    """Return the columns of the row `match` finds for each value: one unique-index probe each.
+
+    PostgreSQL only. `match` compares the model's indexed expression with `wanted.value`; LIMIT 1
+    (the index is unique) keeps the lateral subquery from being flattened into a join, which the
+    planner may then turn into a scan of the table.
+    """
     sql = (
-        "SELECT found.id, found.email, found.external_id FROM unnest(%s::text[]) AS wanted(value) "  # noqa: S608
-        f"CROSS JOIN LATERAL (SELECT id, email, external_id FROM {_tables()['Contact']} "
-        "WHERE LOWER(email) = wanted.value LIMIT 1) AS found"
+        f"SELECT found.* FROM unnest(%s::text[]) AS wanted(value) "  # noqa: S608
+        f"CROSS JOIN LATERAL (SELECT {columns} FROM {_tables()[model]} WHERE {match} LIMIT 1) AS found"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [text_array(emails)])
+        cursor.execute(sql, [text_array(values)])
         return cursor.fetchall()
 
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -352,6 +352,23 @@ def update_campaign(*, campaign: Campaign, by: User, changes: Mapping[str, Any])
     _apply_campaign(campaign, by=by, values=changes)
     _save(campaign, conflict_field="utm_campaign", fields=_model_fields(changes))
     return campaign
+
+
+@transaction.atomic
+def delete_campaigns(*, campaign_ids: Collection[int], by: User) -> int:
+    """Delete the campaigns, their costs, and the link from their touches; return how many went.
+
+    The only way campaigns are deleted. Touchpoint.campaign has no foreign-key constraint, so
+    the rows are locked FOR UPDATE before Django's collector clears the touches' campaign: an
+    ingestion holding one of them (FOR KEY SHARE) finishes first and its touches are cleared
+    too; one that comes later waits, finds the campaign gone and stores its touches without it.
+    """
+    require(by, Action.EDIT_CAMPAIGNS)
+    ids = list(Campaign.objects.select_for_update().filter(pk__in=list(campaign_ids)).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    Campaign.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 def _apply_campaign(campaign: Campaign, *, by: User, values: Mapping[str, Any]) -> None:

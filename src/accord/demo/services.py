@@ -110,6 +110,10 @@ def load_demo(*, seed: int = 1, scale: float = 1.0, reset: bool = False, progres
 def clear_demo() -> None:
     """Empty the CRM tables and remove the demo's staff, teams and load records."""
     with transaction.atomic():
+        # Taken first, as delete_campaigns does: the touchpoint's campaign has no foreign-key
+        # constraint, and an ingestion storing touches of a demo campaign meanwhile must finish
+        # (and be cleared below) or wait and find the campaign gone.
+        list(Campaign.objects.select_for_update().values_list("pk", flat=True))
         cleared = set(CLEARED_MODELS)
         for model in CLEARED_MODELS:
             _release_outside_references(model, cleared)

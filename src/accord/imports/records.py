@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models.functions import Lower
 
+from accord.capture.ingestion import lock_campaigns
 from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
 from accord.core.vocabulary import Channel
 from accord.deals.models import Deal, DealContact, DealStageChange, Pipeline, PipelineStage
@@ -326,9 +327,19 @@ class TouchpointImporter(Importer):
                 outcome.unchanged += 1
         outcome.created, outcome.updated = len(creates), len(changed)
         if write:
+            _drop_deleted_campaigns(creates + [touch for touch, _ in changed])
             Touchpoint.objects.bulk_create(creates, batch_size=1000)
             _update(Touchpoint, changed, self.context.now)
         return outcome
+
+
+def _drop_deleted_campaigns(touches: list[Touchpoint]) -> None:
+    # A touch's campaign has no foreign-key constraint (capture's model): check the chunk's
+    # campaigns, held until the chunk commits, and leave out any deleted since the file was read.
+    live = lock_campaigns({touch.campaign_id for touch in touches} - {None})
+    for touch in touches:
+        if touch.campaign_id is not None and touch.campaign_id not in live:
+            touch.campaign_id = None
 
 
 _WON_WORDS = frozenset({"closedwon", "won"})
