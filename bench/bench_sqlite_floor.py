@@ -121,9 +121,9 @@ def main() -> int:
         ("insert contacts", (
             "INSERT INTO capture_contact (id, email, first_name, last_name, phone, title, seniority, account_id,"
             " owner_id, lifecycle_stage, stage_changed_at, lead_source, original_campaign_id, country, region,"
-            " external_id, score, created_at, updated_at) SELECT id, email, first_name, last_name, phone, title,"
+            " external_id, created_at, updated_at) SELECT id, email, first_name, last_name, phone, title,"
             " '', account_id, owner_id, lifecycle_stage, created_at, lead_source, NULL, country, '', external_id,"
-            " 0, created_at, '2026-11-27 00:00:00' FROM src.contact ORDER BY id"
+            " created_at, '2026-11-27 00:00:00' FROM src.contact ORDER BY id"
         )),
         ("insert stage transitions", (
             "INSERT INTO lifecycle_stagetransition (contact_id, from_stage, to_stage, occurred_at, by_user_id,"

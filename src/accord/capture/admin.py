@@ -6,6 +6,7 @@ queries over the whole table; changelists skip the unfiltered total count.
 
 from django.contrib import admin
 
+from accord.capture.ingestion import lock_campaigns
 from accord.capture.models import (
     Account,
     Campaign,
@@ -20,6 +21,7 @@ from accord.capture.models import (
     Touchpoint,
 )
 from accord.capture.services import delete_campaigns
+from accord.core.permissions import Action, can
 
 
 @admin.register(Account)
@@ -67,6 +69,9 @@ class CampaignAdmin(admin.ModelAdmin):
     autocomplete_fields = ("owner",)
     inlines = (CostEntryInline,)
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return can(request.user, Action.EDIT_CAMPAIGNS) and super().has_delete_permission(request, obj)
+
     # Through the service: it locks the campaigns before their touches are cleared (the
     # touchpoint's campaign has no foreign-key constraint to catch a touch stored meanwhile).
     def delete_model(self, request, obj: Campaign) -> None:
@@ -94,6 +99,13 @@ class TouchpointAdmin(admin.ModelAdmin):
     search_fields = ("external_id", "anonymous_id", "utm_campaign")
     raw_id_fields = ("contact", "campaign")
     show_full_result_count = False
+
+    def save_model(self, request, obj: Touchpoint, form, change) -> None:
+        # The form checked the campaign without a lock; it has no foreign-key constraint, so
+        # one deleted since is caught here (the admin saves in a transaction).
+        if obj.campaign_id is not None and not lock_campaigns([obj.campaign_id]):
+            obj.campaign = None
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(CaptureSource)

@@ -160,8 +160,12 @@ def ingest_identified(
     """
     assert event.email, "ingest_identified needs the person's email"
     with connection.cursor() as cursor:
-        matched = _campaign_by_code(cursor, event)
-        event.campaign = matched or default_campaign
+        # Checked (and locked on PostgreSQL) before the contact names it as its first campaign
+        # and before stitching locks any touch: the touchpoint's campaign has no foreign-key
+        # constraint (see lock_campaigns). A code is matched under the caller's lock.
+        event.campaign = _campaign_by_code(cursor, event)
+        if event.campaign is None and default_campaign is not None and lock_campaigns([default_campaign.pk]):
+            event.campaign = default_campaign
         channel = _channel(event)
         domain = event.email.rpartition("@")[2]
         contact_id = _upsert_contact(
@@ -181,14 +185,11 @@ def ingest_identified(
         if event.anonymous_id:
             _link_and_stitch(cursor, anonymous_id=event.anonymous_id, contact_id=contact_id,
                              seen_at=event.occurred_at, now=now)
-    # A campaign matched by code was read under the caller's write lock (this path stores
-    # on SQLite, or on PostgreSQL after the one statement found the person missing, where the
-    # read is not locking: checked again); the source's default was read before it.
     _insert_touchpoints([
         list(_touch_row(event, contact_id=contact_id, channel=channel,
                         created=connection.ops.adapt_datetimefield_value(now),
                         moment=connection.ops.adapt_datetimefield_value))
-    ], campaigns_checked=matched is not None and connection.vendor == "sqlite")
+    ], campaigns_checked=True)
     return contact_id
 
 
@@ -263,8 +264,10 @@ def _params(fields: tuple[models.Field, ...], values: Mapping[str, Any], *, now:
 @cache
 def _campaign_sql(vendor: str) -> str:
     table = connection.ops.quote_name(Campaign._meta.db_table)
-    # Spelled like the functional unique index (LOWER, non-empty), so it is used.
-    return f"SELECT id, channel FROM {table} WHERE LOWER(utm_campaign) = %s AND NOT (utm_campaign = '')"  # noqa: S608
+    # Spelled like the functional unique index (LOWER, non-empty), so it is used. Locked as
+    # lock_campaigns locks (SQLite's write lock covers it there).
+    lock = " FOR KEY SHARE" if vendor == "postgresql" else ""
+    return f"SELECT id, channel FROM {table} WHERE LOWER(utm_campaign) = %s AND NOT (utm_campaign = ''){lock}"  # noqa: S608
 
 
 def _campaign_by_code(cursor, event: Event) -> CampaignRef | None:
@@ -689,11 +692,16 @@ def lock_campaigns(ids: Collection[int]) -> set[int]:
     """
     if not ids:
         return set()
+    # Outside a transaction the lock would end with the statement (and SQLite's write lock
+    # would not be held at all).
+    assert connection.in_atomic_block, "lock_campaigns needs the caller's transaction"
     table = _tables()["Campaign"]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # In id order, as delete_campaigns locks them: two lockers of the same campaigns
+            # cannot wait on each other.
             cursor.execute(
-                f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) FOR KEY SHARE",  # noqa: S608
+                f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR KEY SHARE",  # noqa: S608
                 ["{" + ",".join(map(str, ids)) + "}"],
             )
         else:

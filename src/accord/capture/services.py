@@ -364,7 +364,10 @@ def delete_campaigns(*, campaign_ids: Collection[int], by: User) -> int:
     too; one that comes later waits, finds the campaign gone and stores its touches without it.
     """
     require(by, Action.EDIT_CAMPAIGNS)
-    ids = list(Campaign.objects.select_for_update().filter(pk__in=list(campaign_ids)).values_list("pk", flat=True))
+    # In id order, as lock_campaigns takes them: a batch and a deletion cannot deadlock.
+    ids = list(
+        Campaign.objects.select_for_update().filter(pk__in=list(campaign_ids)).order_by("pk").values_list("pk", flat=True)
+    )
     if not ids:
         return 0
     Campaign.objects.filter(pk__in=ids).delete()

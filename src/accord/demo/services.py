@@ -23,6 +23,7 @@ from django.db import connection, models, transaction
 from django.db.models import Max
 
 from accord.accounts.models import Team, User
+from accord.capture.ingestion import lock_campaigns
 from accord.capture.models import Account, Campaign, Contact, CostEntry, Touchpoint
 from accord.collaboration.models import ContentAsset
 from accord.core import services as jobs
@@ -113,7 +114,7 @@ def clear_demo() -> None:
         # Taken first, as delete_campaigns does: the touchpoint's campaign has no foreign-key
         # constraint, and an ingestion storing touches of a demo campaign meanwhile must finish
         # (and be cleared below) or wait and find the campaign gone.
-        list(Campaign.objects.select_for_update().values_list("pk", flat=True))
+        list(Campaign.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
         cleared = set(CLEARED_MODELS)
         for model in CLEARED_MODELS:
             _release_outside_references(model, cleared)
@@ -188,8 +189,10 @@ def _load(*, seed: int, scale: float, as_of: date, now: datetime, job: Job, bar:
     bar.start(total)
     reporter.update(done=0, total=total, message="Campaigns and costs", force=True)
     pipelines, stages = world.pipeline_rows()
+    campaigns = world.campaign_rows()
+    campaign_ids = set(campaigns["id"])
     with transaction.atomic():
-        _insert(Campaign, world.campaign_rows(), counts)
+        _insert(Campaign, campaigns, counts)
         _insert(CostEntry, world.cost_rows(), counts)
         _insert(Pipeline, pipelines, counts)
         _insert(PipelineStage, stages, counts)
@@ -200,6 +203,10 @@ def _load(*, seed: int, scale: float, as_of: date, now: datetime, job: Job, bar:
         bar.describe(f"Contacts and their history ({done:,} of {total:,})")
         chunk = simulate_chunk(world, k)
         with transaction.atomic():
+            # The touches name the campaigns committed above; one deleted since (the touchpoint's
+            # campaign has no foreign-key constraint) would leave them naming nothing.
+            if len(lock_campaigns(campaign_ids)) != len(campaign_ids):
+                raise RuntimeError("a demo campaign was deleted while the demo was loading; clear and load again")
             for model in (Account, Contact, Deal, DealStageChange, DealContact, InfluencingCampaign,
                           StageTransition, LeadAssignment, LeadFeedback, Activity, Touchpoint):
                 _insert(model, chunk.tables[model._meta.label], counts)

@@ -16,9 +16,16 @@ from django.utils import timezone
 
 from accord.accounts.tests.factories import UserFactory
 from accord.capture.ingestion import Event, _stored_event_ids, ingest, prepare, store
-from accord.capture.models import Campaign, CostEntry, Touchpoint
+from accord.capture.models import Campaign, Contact, CostEntry, Touchpoint
 from accord.capture.services import delete_campaigns
-from accord.capture.tests.factories import CampaignFactory, CostEntryFactory, TouchpointFactory
+from accord.capture.tests.factories import (
+    CampaignFactory,
+    CaptureSourceFactory,
+    ContactFactory,
+    CostEntryFactory,
+    TouchpointFactory,
+)
+from accord.capture.tests.test_forms import post_json
 from accord.core.errors import PermissionDenied
 from accord.core.permissions import Role
 
@@ -56,9 +63,30 @@ def test_a_batch_whose_campaign_is_deleted_after_it_was_read_stores_its_touches_
     with transaction.atomic():
         outcome = store(plan)
 
-    # Then every touch is stored, none naming the campaign that is gone
+    # Then every touch is stored, none naming the campaign that is gone, nor its new people
     assert outcome.stored == 3
     assert list(Touchpoint.objects.values_list("campaign_id", flat=True)) == [None, None, None]
+    assert list(Contact.objects.values_list("original_campaign_id", flat=True)) == [None, None, None]
+    assert _dangling() == 0
+
+
+@pytest.mark.django_db
+def test_a_form_post_whose_sources_default_campaign_was_deleted_meanwhile_is_stored_without_it():
+    # Given a source whose default campaign the endpoint has read (and keeps for a few seconds)
+    campaign = CampaignFactory()
+    source = CaptureSourceFactory(default_campaign=campaign)
+    assert post_json(source, {"email": "first@example.org"}).status_code == 201
+    assert Touchpoint.objects.get().campaign_id == campaign.pk
+
+    # When the campaign is deleted and someone else posts within those seconds
+    delete_campaigns(campaign_ids=[campaign.pk], by=UserFactory(role=Role.MARKETING))
+    response = post_json(source, {"email": "second@example.org"})
+
+    # Then the post is stored, without the campaign, on the touch and on the new contact
+    assert response.status_code == 201
+    contact = Contact.objects.get(email="second@example.org")
+    assert contact.original_campaign_id is None
+    assert Touchpoint.objects.get(contact=contact).campaign_id is None
     assert _dangling() == 0
 
 
@@ -98,6 +126,48 @@ def test_the_admin_deletes_a_campaign_through_the_service_and_its_touches_lose_i
 
     assert response.status_code == 302
     assert not Campaign.objects.filter(pk=campaign.pk).exists()
+    assert Touchpoint.objects.get().campaign_id is None
+
+
+@pytest.mark.django_db
+def test_the_admin_deletes_selected_campaigns_through_the_service(admin_client):
+    campaigns = CampaignFactory.create_batch(2)
+    TouchpointFactory(campaign=campaigns[0])
+
+    response = admin_client.post(
+        "/admin/capture/campaign/",
+        {"action": "delete_selected", "_selected_action": [c.pk for c in campaigns], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not Campaign.objects.exists()
+    assert Touchpoint.objects.get().campaign_id is None
+
+
+@pytest.mark.django_db
+def test_staff_whose_role_may_not_edit_campaigns_are_not_offered_their_deletion_in_the_admin(client):
+    campaign = CampaignFactory()
+    client.force_login(UserFactory(role=Role.SALES_REP, is_staff=True, is_superuser=False))
+
+    response = client.post(f"/admin/capture/campaign/{campaign.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 403
+    assert Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_touch_saved_in_the_admin_with_a_campaign_deleted_meanwhile_keeps_no_campaign(rf):
+    from django.contrib.admin.sites import site
+
+    campaign = CampaignFactory()
+    touch = TouchpointFactory.build(campaign=campaign, contact=ContactFactory())
+    Campaign.objects.filter(pk=campaign.pk).delete()  # as a deletion committed after the form was checked
+
+    request = rf.post("/admin/capture/touchpoint/add/")
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    with transaction.atomic():
+        site._registry[Touchpoint].save_model(request, touch, form=None, change=False)
+
     assert Touchpoint.objects.get().campaign_id is None
 
 
