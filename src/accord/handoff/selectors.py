@@ -107,6 +107,20 @@ def _factors(items: Any) -> list[Factor]:
             for item in items if isinstance(item, dict)]
 
 
+def _likelihood(probability: float) -> str:
+    """Word a probability as a percentage that never reads as a certainty it is not.
+
+    Most leads' probabilities are a few percent or less: rounded, they read "0%" (never) or
+    "100%" (certain), which a rep would take at its word.
+    """
+    percent = round(100 * probability)
+    if percent < 1:
+        return "under 1%"
+    if percent > 99:
+        return "over 99%"
+    return f"{percent}%"
+
+
 def score_explanation(*, contact: Contact) -> Explanation:
     """Return the contact's latest score with its explanation, worded for a person."""
     score = latest_score(contact_id=contact.pk)
@@ -117,7 +131,8 @@ def score_explanation(*, contact: Contact) -> Explanation:
     predictive = data.get("predictive")
     predicted = ""
     if isinstance(predictive, dict) and predictive.get("probability") is not None:
-        predicted = f"{round(100 * float(predictive['probability']))}% likely to reach SQL (model v{predictive.get('model_version')})"
+        predicted = (f"{_likelihood(float(predictive['probability']))} likely to reach SQL "
+                     f"(model v{predictive.get('model_version')})")
     return Explanation(
         total=score.total, fit=score.fit, engagement=score.engagement, summary=str(data.get("summary", "")),
         up=_factors(data.get("up")), down=_factors(data.get("down")), predicted=predicted,
