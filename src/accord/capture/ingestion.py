@@ -134,7 +134,7 @@ def store(plan: Plan) -> Outcome:
         if row[0] is None:
             row[0] = _contact_of(event, known) or links.get(event.anonymous_id)
         outcome.contact_ids[index] = row[0]
-    _insert_touchpoints(plan.rows, campaigns_checked=True)
+    _insert_touchpoints(plan.rows)
     outcome.stored = len(plan.rows)
     return outcome
 
@@ -186,10 +186,10 @@ def ingest_identified(
             _link_and_stitch(cursor, anonymous_id=event.anonymous_id, contact_id=contact_id,
                              seen_at=event.occurred_at, now=now)
     _insert_touchpoints([
-        list(_touch_row(event, contact_id=contact_id, channel=channel,
-                        created=connection.ops.adapt_datetimefield_value(now),
-                        moment=connection.ops.adapt_datetimefield_value))
-    ], campaigns_checked=True)
+        _touch_row(event, contact_id=contact_id, channel=channel,
+                   created=connection.ops.adapt_datetimefield_value(now),
+                   moment=connection.ops.adapt_datetimefield_value)
+    ])
     return contact_id
 
 
@@ -545,7 +545,7 @@ def _form_post_statement(buckets: int) -> _Statement:
         # The campaign named by code, else the source's default; its channel as infer_channel
         # would give it: the medium's when it decides, else the campaign's, else the fallback.
         # Both locked FOR KEY SHARE: the touchpoint's campaign has no foreign-key constraint
-        # (see _drop_deleted_campaigns); one deleted meanwhile is read as none.
+        # (see lock_campaigns); one deleted meanwhile is read as none.
         f"matched AS (SELECT id, channel FROM {table['Campaign']} "
         "WHERE LOWER(utm_campaign) = %(code)s::text AND NOT (utm_campaign = '') LIMIT 1 FOR KEY SHARE), "
         f"fallback AS (SELECT id FROM {table['Campaign']} WHERE id = %(default_campaign)s::bigint FOR KEY SHARE), "
@@ -640,15 +640,13 @@ def _touch_insert(vendor: str) -> str:
     return f"INSERT INTO {ops.quote_name(Touchpoint._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
 
 
-def _insert_touchpoints(rows: list[list], *, campaigns_checked: bool = False) -> None:
+def _insert_touchpoints(rows: list[tuple] | list[list]) -> None:
     """Insert the rows: COPY on PostgreSQL, one prepared statement run for every row elsewhere.
 
     Django's bulk_create spent two thirds of a 1,000-event batch building the SQL and model
-    instances in Python; the rows here are plain values already validated, so the driver
-    takes them directly.
+    instances in Python; the rows here are plain values already validated, their campaigns
+    checked (lock_campaigns), so the driver takes them directly.
     """
-    if not campaigns_checked:
-        _drop_deleted_campaigns(rows)
     if connection.vendor != "postgresql" or len(rows) == 1:
         # One row (a form post): an INSERT is one round trip, COPY two.
         _executemany(_touch_insert(connection.vendor), rows)
@@ -660,7 +658,7 @@ def _insert_touchpoints(rows: list[list], *, campaigns_checked: bool = False) ->
         copy.write(copy_text(rows))
 
 
-def _drop_deleted_campaigns(rows: list[list], contacts: list[dict[str, Any]] = ()) -> None:
+def _drop_deleted_campaigns(rows: list[list], contacts: list[dict[str, Any]]) -> None:
     """Clear the campaign of touch rows (and new contacts' first campaign) that is gone.
 
     lock_campaigns keeps the rest from going until commit. The batch was read before its
@@ -695,18 +693,15 @@ def lock_campaigns(ids: Collection[int]) -> set[int]:
     # Outside a transaction the lock would end with the statement (and SQLite's write lock
     # would not be held at all).
     assert connection.in_atomic_block, "lock_campaigns needs the caller's transaction"
-    table = _tables()["Campaign"]
+    if connection.vendor != "postgresql":
+        return {pk for (pk,) in _rows_in("SELECT id FROM {table[Campaign]} WHERE id {in_}", set(ids))}
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # In id order, as delete_campaigns locks them: two lockers of the same campaigns
-            # cannot wait on each other.
-            cursor.execute(
-                f"SELECT id FROM {table} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR KEY SHARE",  # noqa: S608
-                ["{" + ",".join(map(str, ids)) + "}"],
-            )
-        else:
-            cursor.execute(f"SELECT id FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})",  # noqa: S608
-                           list(ids))
+        # In id order, as delete_campaigns locks them: two lockers of the same campaigns
+        # cannot wait on each other.
+        cursor.execute(
+            f"SELECT id FROM {_tables()['Campaign']} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR KEY SHARE",  # noqa: S608
+            ["{" + ",".join(map(str, ids)) + "}"],
+        )
         return {pk for (pk,) in cursor.fetchall()}
 
 
@@ -828,7 +823,7 @@ def _logged(sql: str, *, many: bool):
         )
 
 
-def _rows_in(sql: str, values: set[str]) -> list[tuple]:
+def _rows_in(sql: str, values: set[str] | set[int]) -> list[tuple]:
     """Run a SELECT whose `{in}` is followed by a set of values, and return its rows.
 
     Written out rather than built by the ORM: compiling `__in` lookups of a thousand values

@@ -309,7 +309,7 @@ class Touchpoint(models.Model):
     # rows, and PostgreSQL checked the key with a query per touchpoint at commit, each locking
     # that shared row again (a fifth of a 1,000-event batch's database time, and contention
     # between concurrent batches). Writers check the batch's campaigns in one locking query
-    # instead (ingestion._drop_deleted_campaigns), and campaigns are deleted only through
+    # instead (ingestion.lock_campaigns), and campaigns are deleted only through
     # capture.services.delete_campaigns, which takes the rows first; Django's collector still
     # clears the touches (SET_NULL) as it did.
     campaign = models.ForeignKey(
